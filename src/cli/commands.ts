@@ -1,0 +1,9 @@
+import type { CliCommand } from "./_command.ts";
+import { checkConfigCommand } from "./check_config.ts";
+import { runCommand } from "./run.ts";
+
+/** Every `agent` subcommand, in the order `--help` lists them. Add new ones here. */
+export const COMMANDS: readonly CliCommand[] = [
+  runCommand,
+  checkConfigCommand,
+];

@@ -1,0 +1,11 @@
+/**
+ * config.json: the zod schema (config types come only from here), loading with operator-facing
+ * errors, the built-in default.
+ * @module
+ */
+export { ConfigSchema } from "./schema.ts";
+export type { ConfigInput, ParsedConfig } from "./schema.ts";
+export { defaultConfig, hasBroker, loadConfig, parseConfig, redacted } from "./load.ts";
+export type { Config, LoadConfigOptions, LoadedConfig } from "./load.ts";
+export { ConfigError } from "./errors.ts";
+export type { ConfigProblem } from "./errors.ts";

@@ -1,0 +1,47 @@
+import type { LogLevel } from "../model/mod.ts";
+import { formatText, type LogEvent, type LogSink } from "./logger.ts";
+
+const SEVERITY: Record<LogLevel, number> = { fatal: 2, error: 3, warn: 4, info: 6, debug: 7 };
+const FACILITY_DAEMON = 3;
+
+/** Options of {@linkcode syslogSink}. */
+export interface SyslogOptions {
+  /** The local syslog socket. Default `/dev/log`. */
+  path?: string;
+  /** Program name in each message. Default `edge-agent`. */
+  tag?: string;
+  /** Called once per failure burst when the socket cannot be reached (e.g. write to stderr). */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Sends each event as one datagram to the local syslog socket (`<PRI>tag[pid]: text`, facility
+ * daemon). Deno names unix datagram sockets `unixpacket`; an empty path autobinds an abstract
+ * address, so nothing is created on disk. Needs `--unstable-net`.
+ */
+export function syslogSink(options: SyslogOptions = {}): LogSink {
+  const path = options.path ?? "/dev/log";
+  const tag = `${options.tag ?? "edge-agent"}[${Deno.pid}]`;
+  const encoder = new TextEncoder();
+  let conn: Deno.DatagramConn | null = null;
+  let failing = false;
+  return (e: LogEvent) => {
+    const pri = FACILITY_DAEMON * 8 + SEVERITY[e.level];
+    // formatText starts with an ISO time; syslog adds its own, so drop ours.
+    const text = formatText(e).replace(/^\S+ /, "");
+    const bytes = encoder.encode(`<${pri}>${tag}: ${text}`);
+    try {
+      conn ??= Deno.listenDatagram({ transport: "unixpacket", path: "" });
+      conn.send(bytes, { transport: "unixpacket", path }).then(() => {
+        failing = false;
+      }, (err) => report(err));
+    } catch (err) {
+      report(err);
+    }
+  };
+  function report(err: unknown) {
+    if (failing) return;
+    failing = true;
+    options.onError?.(err instanceof Error ? err : new Error(String(err)));
+  }
+}

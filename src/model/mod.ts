@@ -1,0 +1,11 @@
+/**
+ * Plain data types shared by every stage: metrics and notifications (collectd), actions (rules,
+ * remote commands), results, result codes and the logger contract.
+ * @module
+ */
+export * from "./metric.ts";
+export * from "./action.ts";
+export * from "./result.ts";
+export * from "./codes.ts";
+export * from "./logger.ts";
+export * from "./lifecycle.ts";
