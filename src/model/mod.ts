@@ -9,3 +9,6 @@ export * from "./result.ts";
 export * from "./codes.ts";
 export * from "./logger.ts";
 export * from "./lifecycle.ts";
+export * from "./rule_event.ts";
+export * from "./run_record.ts";
+export * from "./counters.ts";

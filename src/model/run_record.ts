@@ -1,0 +1,32 @@
+import type { Trigger } from "./action.ts";
+import type { CommandResult } from "./result.ts";
+
+/**
+ * Everything known about one finished run (or refused request), from any trigger. Reporters
+ * (log, audit, collectd notification, MQTT) each take what they need; `result` is the
+ * lua-collectd-monitor-compatible `{task_id, timestamp, message, code}`.
+ */
+export interface RunRecord {
+  result: CommandResult;
+  trigger: Trigger;
+  service: string;
+  command: string;
+  /** The argv actually run; empty when nothing ran (refused, unknown service, ...). */
+  argv: string[];
+  /** Milliseconds from spawn to exit; 0 when nothing ran. */
+  durationMs: number;
+  /** Bytes of output captured (before truncation). */
+  outputBytes: number;
+  truncated: boolean;
+  timedOut: boolean;
+}
+
+/**
+ * A destination for every run's record. `report` must not throw for a transient failure of its
+ * own destination (it logs or spools instead); the audit reporter is awaited before any other.
+ */
+export interface Reporter {
+  readonly name: string;
+  report(record: RunRecord): Promise<void>;
+  close?(): Promise<void>;
+}
