@@ -39,9 +39,19 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Turns zod issues into problems, adding a did-you-mean to unknown keys. */
 export function problemsFromZod(error: z.ZodError): ConfigProblem[] {
+  return problemsFromIssues(error.issues, []);
+}
+
+function problemsFromIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[],
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === "unrecognized_keys") {
+  for (const raw of issues) {
+    const issue = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      problems.push(...unionProblems(issue.errors, issue.path));
+    } else if (issue.code === "unrecognized_keys") {
       const known = keysAt(ConfigSchema, issue.path);
       for (const key of issue.keys) {
         const guess = closest(key, known);
@@ -56,6 +66,40 @@ export function problemsFromZod(error: z.ZodError): ConfigProblem[] {
     }
   }
   return problems;
+}
+
+/**
+ * A value matched no branch of a union. When every branch failed on the value itself, say what
+ * the branches expected (`expected 0, 1 or 2`); when some branch got further (into an object),
+ * that branch was meant: report its problems.
+ */
+function unionProblems(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+  path: PropertyKey[],
+): ConfigProblem[] {
+  const deep = branches.filter((b) => b.some((i) => i.path.length > 0));
+  if (deep.length > 0) {
+    const best = deep.reduce((a, b) => (b.length < a.length ? b : a));
+    return problemsFromIssues(best, path);
+  }
+  const expected: string[] = [];
+  let received = "";
+  for (const [first] of branches) {
+    if (!first) continue;
+    if (first.code === "invalid_value") {
+      expected.push(...first.values.map((v) => JSON.stringify(v)));
+    } else if (first.code === "invalid_type") {
+      expected.push(first.expected);
+      received = / received (\w+)/.exec(first.message)?.[1] ?? received;
+    } else expected.push(first.message);
+  }
+  const list = expected.length > 1
+    ? `${expected.slice(0, -1).join(", ")} or ${expected.at(-1)}`
+    : expected.join("");
+  return [{
+    path: formatPath(path),
+    message: `expected ${list}` + (received ? `, received ${received}` : ""),
+  }];
 }
 
 // deno-lint-ignore no-explicit-any

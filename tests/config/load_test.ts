@@ -2,26 +2,40 @@ import assert from "node:assert/strict";
 import { ConfigError, defaultConfig, loadConfig, parseConfig } from "../../src/config/mod.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
+const cases = `${root}tests/testdata/config`;
+const mode600 = { mode: () => Promise.resolve(0o600) };
 
-function problemsOf(text: string): string {
+async function rejection(path: string): Promise<ConfigError> {
   try {
-    parseConfig(text, "/etc/edge-agent/config.json");
+    await loadConfig(path, mode600);
   } catch (e) {
     assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
-    return e.message;
+    return e;
   }
-  assert.fail("expected the config to be rejected");
+  assert.fail(`expected ${path} to be rejected`);
 }
 
 Deno.test("lua-collectd-monitor's sample config.json loads unchanged", async () => {
-  const { config } = await loadConfig(`${root}config/lua-collectd-monitor.json`, {
-    mode: () => Promise.resolve(0o600),
-  });
+  const { config, warnings } = await loadConfig(
+    `${root}config/lua-collectd-monitor.json`,
+    mode600,
+  );
+  assert.deepEqual(warnings, []);
   assert.equal(config.Host, "localhost:1883");
+  assert.equal(config.User, "test-user");
+  assert.equal(config.Secure, false);
+  assert.equal(config.CleanSession, false);
+  assert.equal(config.ReconnectInterval, 5);
   assert.equal(config.QoS, 2);
   assert.equal(config.CommandTopic, "test-topic");
-  assert.equal(config.Services.nginx?.commands.restart, "/bin/systemctl restart nginx 2>&1");
-  assert.equal(config.Services.hello?.commands.exec, '/bin/echo "Hello World!"');
+  assert.equal(config.CommandResultTopic, "test-result-topic");
+  assert.deepEqual(Object.keys(config.Services), ["nginx", "hello"]);
+});
+
+Deno.test("the example configs in config/ all validate", async () => {
+  for await (const e of Deno.readDir(`${root}config`)) {
+    if (e.name.endsWith(".json")) await loadConfig(`${root}config/${e.name}`, mode600);
+  }
 });
 
 Deno.test("the built-in default is local-only and listens on 127.0.0.1:25826", () => {
@@ -31,16 +45,63 @@ Deno.test("the built-in default is local-only and listens on 127.0.0.1:25826", (
   assert.equal(c.RulesDir, "/srv/agent/rules");
   assert.equal(c.StateDir, "/srv/agent/state");
   assert.equal(c.LogDevice, "stdout");
+  assert.equal(c.LogLevel, "info");
   assert.equal(c.source, null);
 });
 
-Deno.test("invalid JSON is reported with its line and column", () => {
-  const msg = problemsOf('{\n  "Host": "a",\n  "QoS": 2,\n}\n');
-  assert.match(msg, /config\.json/);
-  assert.match(msg, /line 4, column 1/);
+for (const dir of [...Deno.readDirSync(cases)].map((e) => e.name).sort()) {
+  Deno.test(`a broken config is rejected with a clear error: ${dir}`, async () => {
+    const file = `${cases}/${dir}/config.json`;
+    const expected = Deno.readTextFileSync(`${cases}/${dir}/expected.txt`).trim();
+    const err = await rejection(file);
+    assert.match(err.message, new RegExp(`^Invalid config ${file}:`), "names the file");
+    assert.match(err.message, new RegExp(expected));
+  });
+}
+
+Deno.test("a missing config file is an error that names the file", async () => {
+  const err = await rejection("/nonexistent/edge-agent.json");
+  assert.match(
+    err.message,
+    /\/nonexistent\/edge-agent\.json:\n.*cannot read the file: no such file/,
+  );
 });
 
-Deno.test("a misspelled key is an error with its JSON path and a did-you-mean", () => {
-  const msg = problemsOf('{"Listen": [{"Host": "::1", "SecurityLevl": "Sign"}]}');
-  assert.match(msg, /Listen\[0\]\.SecurityLevl: unknown key \(did you mean "SecurityLevel"\?\)/);
+Deno.test("a Password in a group/other-readable file gets a chmod 600 warning", async () => {
+  const { warnings } = await loadConfig("/etc/edge-agent/config.json", {
+    readTextFile: () => Promise.resolve('{"Host": "broker", "Password": "s3cret"}'),
+    mode: () => Promise.resolve(0o100644),
+  });
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /mode 644\): run chmod 600 \/etc\/edge-agent\/config\.json/);
+  assert.doesNotMatch(warnings[0]!, /s3cret/);
+});
+
+Deno.test("a Password in a file only its owner can read gets no warning", async () => {
+  const { warnings } = await loadConfig("/etc/edge-agent/config.json", {
+    readTextFile: () => Promise.resolve('{"Host": "broker", "Password": "s3cret"}'),
+    mode: () => Promise.resolve(0o100600),
+  });
+  assert.deepEqual(warnings, []);
+});
+
+Deno.test("relative paths are resolved against the config file's folder", () => {
+  const { config } = parseConfig(
+    '{"LocalMonitorConfigDir": "local/", "StateDir": "../var", "TypesDB": ["my.db"]}',
+    "/etc/collectd/monitor/config.json",
+  );
+  assert.equal(config.RulesDir, "/etc/collectd/monitor/local");
+  assert.equal(config.StateDir, "/etc/collectd/var");
+  assert.deepEqual(config.TypesDB, ["/etc/collectd/monitor/my.db"]);
+});
+
+Deno.test("LogLevel and LogDevice accept lua-collectd-monitor's spellings", () => {
+  const { config } = parseConfig(
+    '{"LogLevel": "WARNING", "LogDevice": "console"}',
+    "/x/config.json",
+  );
+  assert.equal(config.LogLevel, "warn");
+  assert.equal(config.LogDevice, "stdout");
+  const err = parseConfig('{"LogLevel": "err"}', "/x/config.json");
+  assert.equal(err.config.LogLevel, "error");
 });
