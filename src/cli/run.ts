@@ -31,22 +31,32 @@ export const runCommand: CliCommand = {
       config: loaded.config.source ?? "built-in default",
     });
     const agent = createAgent(loaded.config, { logger: log });
-    try {
-      await agent.start();
-    } catch (e) {
-      log.fatal("cannot start", { error: (e as Error).message });
-      await agent.stop();
-      return ExitCode.RUNTIME;
-    }
 
+    // Signal handlers go in before start, so a signal during start-up is never fatal.
+    let started = false;
+    let reloadPending = false;
     const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
     const onStop = (signal: Deno.Signal) => () => stop(signal);
     const handlers: [Deno.Signal, () => void][] = [
       ["SIGTERM", onStop("SIGTERM")],
       ["SIGINT", onStop("SIGINT")],
-      ["SIGHUP", () => void reload()],
+      ["SIGHUP", () => started ? void reload() : (reloadPending = true)],
     ];
     for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+    const removeHandlers = () => {
+      for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    };
+
+    try {
+      await agent.start();
+    } catch (e) {
+      log.fatal("cannot start", { error: (e as Error).message });
+      await agent.stop();
+      removeHandlers();
+      return ExitCode.RUNTIME;
+    }
+    started = true;
+    if (reloadPending) void reload();
 
     async function reload() {
       const source = agent.config.source;
@@ -64,7 +74,7 @@ export const runCommand: CliCommand = {
 
     const signal = await stopped;
     log.info(`${signal}: stopping`);
-    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    removeHandlers();
     const timer = setTimeout(() => {
       log.error(`stop took longer than ${STOP_BOUND_MS} ms; exiting anyway`);
       Deno.exit(ExitCode.RUNTIME);

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { startAgent } from "../_helpers/agent_process.ts";
+import { freeUdpPort } from "../_helpers/ports.ts";
+
+async function tempConfig(extra: Record<string, unknown> = {}) {
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-run-" });
+  const port = freeUdpPort();
+  await Deno.mkdir(`${dir}/rules`);
+  const config = {
+    StateDir: "state",
+    RulesDir: "rules",
+    Listen: [{ Host: "127.0.0.1", Port: port }],
+    ...extra,
+  };
+  const path = `${dir}/config.json`;
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  return { dir, path, port, config };
+}
+
+Deno.test("scripts/agent starts on a config, logs that it is listening, and exits 0 on SIGTERM", async () => {
+  const { dir, path, port } = await tempConfig();
+  const agent = startAgent(["--config", path]);
+  try {
+    await agent.waitFor(new RegExp(`listening for collectd packets addr=127\\.0\\.0\\.1:${port}`));
+    await agent.waitFor(/started in local-only mode/);
+    agent.kill("SIGTERM");
+    const status = await agent.status;
+    assert.equal(status.code, 0, agent.lines.join("\n"));
+    assert.ok(agent.lines.some((l) => /SIGTERM: stopping/.test(l)));
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGHUP with a broken config is rejected and the old config keeps running", async () => {
+  const { dir, path, port } = await tempConfig();
+  const agent = startAgent(["--config", path]);
+  try {
+    await agent.waitFor(/started in local-only mode/);
+    await Deno.writeTextFile(path, '{ "Listen": [{ "Host": "127.0.0.1", "Prot": 1 }] }');
+    agent.kill("SIGHUP");
+    const line = await agent.waitFor(/reload rejected/);
+    assert.match(line, /Prot: unknown key \(did you mean \\"Port\\"\?\)/);
+    // still receiving on the old address: a datagram is accepted without the process dying
+    const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    await s.send(new Uint8Array([0, 0, 0, 4]), { transport: "udp", hostname: "127.0.0.1", port });
+    s.close();
+    agent.kill("SIGINT");
+    assert.equal((await agent.status).code, 0);
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGHUP with a valid new config applies it (new listen address)", async () => {
+  const { dir, path, config } = await tempConfig();
+  const agent = startAgent(["--config", path]);
+  try {
+    await agent.waitFor(/started in local-only mode/);
+    const port2 = freeUdpPort();
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ ...config, Listen: [{ Host: "127.0.0.1", Port: port2 }] }),
+    );
+    agent.kill("SIGHUP");
+    await agent.waitFor(new RegExp(`listening for collectd packets addr=127\\.0\\.0\\.1:${port2}`));
+    await agent.waitFor(/config reloaded/);
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an invalid config stops the agent before anything starts, with exit code 3", async () => {
+  const { dir, path } = await tempConfig({ QoS: 7 });
+  const agent = startAgent(["--config", path]);
+  try {
+    const status = await agent.status;
+    assert.equal(status.code, 3);
+    assert.ok(agent.lines.some((l) => /QoS: expected 0, 1 or 2/.test(l)), agent.lines.join("\n"));
+    assert.ok(!agent.lines.some((l) => /listening/.test(l)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an address that cannot be bound is a fatal error with exit code 1", async () => {
+  const busy = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (busy.addr as Deno.NetAddr).port;
+  const { dir, path } = await tempConfig({ Listen: [{ Host: "127.0.0.1", Port: port }] });
+  const agent = startAgent(["--config", path]);
+  try {
+    const status = await agent.status;
+    assert.equal(status.code, 1);
+    assert.ok(
+      agent.lines.some((l) =>
+        new RegExp(`FATAL.*Cannot listen on 127\\.0\\.0\\.1:${port}`).test(l)
+      ),
+      agent.lines.join("\n"),
+    );
+  } finally {
+    busy.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
