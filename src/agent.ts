@@ -45,6 +45,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       return listener.bound;
     },
     async start() {
+      await Deno.mkdir(config.StateDir, { recursive: true, mode: 0o700 });
       await listener.start();
       log.info(
         hasBroker(config) ? "started" : "started in local-only mode (no MQTT broker configured)",
