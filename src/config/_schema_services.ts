@@ -1,21 +1,53 @@
 import { z } from "zod";
+import { refusalMessage, splitCommandLine } from "../executor/command_line.ts";
 
 /**
- * A recovery command: lua-collectd-monitor's string form (`"/bin/systemctl restart nginx 2>&1"`,
- * split with shell quoting, run without a shell) or the explicit argv form.
+ * lua-collectd-monitor's string form (`"/bin/systemctl restart nginx 2>&1"`): split with shell
+ * quoting rules and run WITHOUT a shell; any other shell syntax is refused here, at load.
  */
-export const CommandSchema = z.union([
-  z.string().min(1),
-  z.strictObject({
-    Argv: z.array(z.string()).min(1),
-  }),
-]);
+const CommandStringSchema = z.string().min(1).superRefine((line, ctx) => {
+  const split = splitCommandLine(line);
+  if (!split.ok) ctx.addIssue({ code: "custom", message: refusalMessage(line, split.reason) });
+});
+
+/** The explicit form. Durations are seconds; defaults are the executor's (see the README). */
+export const CommandOptionsSchema = z.strictObject({
+  /** Executable (absolute path, or a name searched in the command PATH) and its arguments. */
+  Argv: z.array(z.string()).min(1).refine((a) => a[0] !== "", "Argv[0] must name an executable"),
+  /** Seconds before the run is killed (SIGTERM to its process group, SIGKILL 5 s later). */
+  Timeout: z.number().positive().max(86_400).optional(),
+  /** Seconds after a rule-triggered run during which the rules cannot trigger it again. */
+  Cooldown: z.number().min(0).optional(),
+  /** Most rule-triggered runs per `Window` seconds. */
+  MaxRuns: z.number().int().min(1).optional(),
+  Window: z.number().positive().optional(),
+  /** Closed loop: seconds to wait for the handler to clear after a run; 0 turns the loop off. */
+  Verify: z.number().min(0).optional(),
+  /** Closed loop: extra runs when the condition persists, `Backoff` s apart, doubling. */
+  Retries: z.number().int().min(0).max(20).optional(),
+  Backoff: z.number().positive().optional(),
+  /** Extra environment variables (added to the clean environment). */
+  Env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+});
+
+export const CommandSchema = z.union([CommandStringSchema, CommandOptionsSchema]);
 
 export const ServiceSchema = z.strictObject({
   commands: z.record(z.string().min(1), CommandSchema),
+  // collectd.conf replacement (Services.collectd only; lua-collectd-monitor's names + one new)
+  /** collectd.conf to replace; absent: the usual locations are searched. */
+  ConfigPath: z.string().min(1).optional(),
+  /** collectd binary used to check a new config; absent: /usr/sbin, /opt/collectd/sbin. */
+  CommandPath: z.string().min(1).optional(),
+  /** collectd's pid file; absent: the config's PIDFile, else /var/run/collectd.pid. */
+  PIDPath: z.string().min(1).optional(),
+  /** Seconds a restarted collectd has to show a new pid and send metrics again. */
+  ReplaceTimeout: z.number().positive().max(3600).optional(),
 });
 
 /** Settings of the executor stage. */
 export const servicesKeys = {
   Services: z.record(z.string().min(1), ServiceSchema).default({}),
+  /** Most recovery commands running at once, all services together. */
+  MaxParallelCommands: z.number().int().min(1).max(256).default(4),
 };
