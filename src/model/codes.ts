@@ -24,6 +24,7 @@ export const Code = {
   SPAWN_FAILED: 0x1014,
   MAINTENANCE: 0x1015,
   SHUTTING_DOWN: 0x1016,
+  ESCALATED: 0x1017,
   // lua-collectd-monitor: collectd.conf replacement
   CONFIG_TASK_RUNNING: 0x2000,
   CONFIG_WRITE_FAILED: 0x2001,

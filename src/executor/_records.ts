@@ -1,0 +1,76 @@
+import { Code, type RunRecord, type Trigger } from "../model/mod.ts";
+import type { RunOutcome } from "./runner.ts";
+
+/** The record of a request refused before anything ran. */
+export function refused(
+  req: { service: string; command: string; trigger: Trigger },
+  taskId: number | string,
+  time: number,
+  code: number,
+  message: string,
+  argv: string[] = [],
+): RunRecord {
+  return {
+    result: { task_id: taskId, timestamp: new Date(time).toISOString(), message, code },
+    trigger: req.trigger,
+    service: req.service,
+    command: req.command,
+    argv,
+    durationMs: 0,
+    outputBytes: 0,
+    truncated: false,
+    timedOut: false,
+  };
+}
+
+/** The record of a run: `message` is the output (plus a note when cut or timed out). */
+export function finished(
+  req: { service: string; command: string; trigger: Trigger },
+  taskId: number | string,
+  time: number,
+  argv: string[],
+  outcome: RunOutcome,
+  timeoutMs: number,
+): RunRecord {
+  if (outcome.kind === "spawn_failed") {
+    const code = outcome.reason === "not_permitted" ? Code.NOT_PERMITTED : Code.SPAWN_FAILED;
+    const why = outcome.reason === "not_permitted"
+      ? `not permitted by --allow-run (${outcome.error})`
+      : outcome.error;
+    return refused(req, taskId, time, code, `Cannot run ${argv[0]}: ${why}`, argv);
+  }
+  let message = outcome.output;
+  if (outcome.truncated) {
+    message += `\n[edge-agent: output truncated: ${outcome.outputBytes} bytes, first ${
+      new TextEncoder().encode(outcome.output).length
+    } kept]`;
+  }
+  if (outcome.timedOut) {
+    message += `\n[edge-agent: timed out after ${
+      timeoutMs / 1000
+    } s; the process group got SIGTERM, then SIGKILL]`;
+  }
+  return {
+    result: {
+      task_id: taskId,
+      timestamp: new Date(time).toISOString(),
+      message,
+      code: outcome.timedOut ? Code.TIMEOUT : outcome.code,
+    },
+    trigger: req.trigger,
+    service: req.service,
+    command: req.command,
+    argv,
+    durationMs: Math.round(outcome.durationMs * 1000) / 1000,
+    outputBytes: outcome.outputBytes,
+    truncated: outcome.truncated,
+    timedOut: outcome.timedOut,
+  };
+}
+
+/** A trigger's name for logs and audit: the handler, `remote:<task_id>`, or `cli`. */
+export function triggerName(t: Trigger): string {
+  if (t.kind === "rule") return t.handler;
+  if (t.kind === "remote") return `remote:${t.task_id}${t.sender ? `@${t.sender}` : ""}`;
+  return "cli";
+}

@@ -1,0 +1,75 @@
+import { join } from "node:path";
+import { z } from "zod";
+
+/**
+ * The executor's durable state (`StateDir/executor-state.json`): rule-triggered run times per
+ * service/command (max runs per window) and the closed-loop entries, so an agent restart neither
+ * resets the storm protection nor forgets a repair being verified or given up on.
+ */
+export const STATE_FILE = "executor-state.json";
+
+const LoopSchema = z.strictObject({
+  handler: z.string(),
+  key: z.string(),
+  service: z.string(),
+  command: z.string(),
+  /** Runs made so far for this condition (1 = the first run). */
+  attempt: z.number().int().min(1),
+  /** watching: waiting for `cleared` until `at`; waiting: next retry at `at`; escalated: gave up
+   * at `at`, no more runs until the handler clears. */
+  phase: z.enum(["watching", "waiting", "escalated"]),
+  at: z.number(),
+  /** When the first run for this condition happened. */
+  since: z.number(),
+});
+export type LoopEntry = z.infer<typeof LoopSchema>;
+
+const StateSchema = z.strictObject({
+  version: z.literal(1),
+  history: z.record(z.string(), z.array(z.number())),
+  loops: z.array(LoopSchema),
+});
+export type ExecutorState = z.infer<typeof StateSchema>;
+
+export function emptyState(): ExecutorState {
+  return { version: 1, history: {}, loops: [] };
+}
+
+/** Reads the state; a missing file is a fresh start, an invalid one is moved aside (reported). */
+export async function loadState(
+  stateDir: string,
+  onInvalid: (why: string) => void,
+): Promise<ExecutorState> {
+  const file = join(stateDir, STATE_FILE);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return emptyState();
+    throw new Error(`Cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const parsed = StateSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+    onInvalid(`${file} is invalid (${z.prettifyError(parsed.error)}); moved to ${file}.invalid`);
+  } catch (e) {
+    onInvalid(`${file} is not JSON (${(e as Error).message}); moved to ${file}.invalid`);
+  }
+  await Deno.rename(file, `${file}.invalid`).catch(() => {});
+  return emptyState();
+}
+
+/** Writes state atomically (temp file + rename); calls are serialised, the last one wins. */
+export function stateWriter(stateDir: string): (s: ExecutorState) => Promise<void> {
+  const file = join(stateDir, STATE_FILE);
+  let chain = Promise.resolve();
+  return (s) => {
+    const text = JSON.stringify(s) + "\n";
+    chain = chain.then(async () => {
+      await Deno.mkdir(stateDir, { recursive: true });
+      await Deno.writeTextFile(`${file}.tmp`, text, { mode: 0o600 });
+      await Deno.rename(`${file}.tmp`, file);
+    });
+    return chain;
+  };
+}

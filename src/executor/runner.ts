@@ -1,0 +1,174 @@
+/** What to run: an absolute argv, its whole environment, and its limits. */
+export interface RunSpec {
+  argv: string[];
+  env: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** How a run ended. `output` holds stdout and stderr together, interleaved as they arrived. */
+export type RunOutcome =
+  | {
+    kind: "exited";
+    /** Exit status; 128 + signal number when a signal ended it. */
+    code: number;
+    output: string;
+    /** Bytes of output seen (may exceed what `output` keeps). */
+    outputBytes: number;
+    truncated: boolean;
+    timedOut: boolean;
+    durationMs: number;
+  }
+  | { kind: "spawn_failed"; reason: "not_found" | "not_permitted" | "other"; error: string };
+
+/** Starts processes. The real one is {@linkcode createProcessRunner}; tests may fake it. */
+export interface Runner {
+  /** Runs `spec` to completion; `onSpawn` is called right after the process started. */
+  run(spec: RunSpec, onSpawn?: () => void): Promise<RunOutcome>;
+}
+
+/** Options of {@linkcode createProcessRunner}. */
+export interface ProcessRunnerOptions {
+  /** Output kept per run; beyond it the output is marked truncated. Default 64 KiB. */
+  maxOutputBytes?: number;
+  /** Milliseconds between SIGTERM and SIGKILL on timeout. Default 5000. */
+  graceMs?: number;
+  /** Milliseconds to keep reading output after the process exited (a daemonised grandchild may
+   * hold the pipe open). Default 500. */
+  drainMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Runs each command with Deno.Command, without a shell, in a new session and process group
+ * (`detached`), stdin from /dev/null, cwd `/`, only the given environment. On timeout the whole
+ * group gets SIGTERM, then SIGKILL after the grace period (signalling a group needs unrestricted
+ * --allow-run; with a restricted list only the command's own process is signalled).
+ */
+export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner {
+  const maxBytes = options.maxOutputBytes ?? 64 * 1024;
+  const graceMs = options.graceMs ?? 5000;
+  const drainMs = options.drainMs ?? 500;
+  const now = options.now ?? performance.now.bind(performance);
+  return {
+    async run(spec, onSpawn) {
+      let child: Deno.ChildProcess;
+      try {
+        child = new Deno.Command(spec.argv[0]!, {
+          args: spec.argv.slice(1),
+          env: spec.env,
+          clearEnv: true,
+          cwd: "/",
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+          detached: true,
+        }).spawn();
+      } catch (e) {
+        const reason = e instanceof Deno.errors.NotFound
+          ? "not_found"
+          : e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
+          ? "not_permitted"
+          : "other";
+        return { kind: "spawn_failed", reason, error: (e as Error).message };
+      }
+      const started = now();
+      onSpawn?.();
+      const output = new BoundedOutput(maxBytes);
+      const readers = [child.stdout.getReader(), child.stderr.getReader()];
+      const pumped = Promise.all(readers.map(async (r) => {
+        try {
+          for (;;) {
+            const { value, done } = await r.read();
+            if (done) return;
+            output.push(value);
+          }
+        } catch { /* cancelled after the drain period */ }
+      }));
+      let timedOut = false;
+      let killTimer: ReturnType<typeof setTimeout> | undefined;
+      const signalGroup = (signal: Deno.Signal) => {
+        try {
+          Deno.kill(-child.pid, signal);
+        } catch {
+          try {
+            child.kill(signal);
+          } catch { /* already gone */ }
+        }
+      };
+      const { promise: killed, resolve: killDone } = Promise.withResolvers<void>();
+      const timer = setTimeout(() => {
+        timedOut = true;
+        signalGroup("SIGTERM");
+        killTimer = setTimeout(() => {
+          signalGroup("SIGKILL");
+          killDone();
+        }, graceMs);
+      }, spec.timeoutMs);
+      const status = await child.status;
+      const durationMs = now() - started;
+      clearTimeout(timer);
+      if (timedOut) await killed; // stragglers of the group get their SIGKILL too
+      clearTimeout(killTimer);
+      let drainTimer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([pumped, new Promise((r) => drainTimer = setTimeout(r, drainMs))]);
+      clearTimeout(drainTimer);
+      for (const r of readers) r.cancel().catch(() => {});
+      return {
+        kind: "exited",
+        code: status.signal ? 128 + signalNumber(status.signal) : status.code,
+        output: output.text(),
+        outputBytes: output.seen,
+        truncated: output.seen > maxBytes,
+        timedOut,
+        durationMs,
+      };
+    },
+  };
+}
+
+/** Keeps the first `max` bytes of what it is given and counts the rest. */
+class BoundedOutput {
+  #chunks: Uint8Array[] = [];
+  #kept = 0;
+  seen = 0;
+  constructor(readonly max: number) {}
+  push(chunk: Uint8Array) {
+    this.seen += chunk.length;
+    const room = this.max - this.#kept;
+    if (room <= 0) return;
+    const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    this.#chunks.push(part.slice());
+    this.#kept += part.length;
+  }
+  text(): string {
+    const all = new Uint8Array(this.#kept);
+    let off = 0;
+    for (const c of this.#chunks) {
+      all.set(c, off);
+      off += c.length;
+    }
+    return new TextDecoder().decode(all);
+  }
+}
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+function signalNumber(signal: string): number {
+  return SIGNALS[signal] ?? 0;
+}
