@@ -1,0 +1,95 @@
+/**
+ * Opening the UDP socket of one Listen entry: bind, multicast membership, receive buffer.
+ * Deno.listenDatagram has no SO_RCVBUF option; a new socket's buffer is the kernel's
+ * `net.core.rmem_default`, so a requested size is applied by raising that sysctl just around the
+ * bind (root only) and restoring it right after.
+ */
+
+const RMEM_DEFAULT = "/proc/sys/net/core/rmem_default";
+
+/** What opening a socket did, for the log. */
+export interface OpenedSocket {
+  conn: Deno.DatagramConn;
+  /** Receive buffer the socket was created with (bytes), when known. */
+  receiveBuffer: number | null;
+  /** Why the requested receive buffer could not be applied, if so. */
+  receiveBufferNote: string | null;
+  multicast: boolean;
+}
+
+/** Options of {@linkcode openSocket}. */
+export interface OpenSocketOptions {
+  /** Wanted SO_RCVBUF in bytes; null keeps the kernel default. */
+  receiveBuffer: number | null;
+  /** Interface name for multicast membership. */
+  interface?: string | undefined;
+}
+
+export function isMulticast(host: string): boolean {
+  const m = /^(\d+)\./.exec(host);
+  if (m) return Number(m[1]) >= 224 && Number(m[1]) <= 239;
+  return /^ff[0-9a-f]{2}:/i.test(host);
+}
+
+/** Binds `host:port` (joining the group for a multicast address). */
+export function openSocket(host: string, port: number, options: OpenSocketOptions): OpenedSocket {
+  const multicast = isMulticast(host);
+  let receiveBuffer: number | null = null;
+  let note: string | null = null;
+  let restore: string | null = null;
+  if (options.receiveBuffer !== null) {
+    try {
+      const current = Number(Deno.readTextFileSync(RMEM_DEFAULT).trim());
+      if (current < options.receiveBuffer) {
+        Deno.writeTextFileSync(RMEM_DEFAULT, String(options.receiveBuffer));
+        restore = String(current);
+      }
+      receiveBuffer = Math.max(current, options.receiveBuffer);
+    } catch (e) {
+      note = `cannot raise net.core.rmem_default (${
+        (e as Error).message
+      }); the kernel default applies: run sysctl -w net.core.rmem_default=${options.receiveBuffer}`;
+    }
+  }
+  let conn: Deno.DatagramConn;
+  try {
+    conn = Deno.listenDatagram({
+      transport: "udp",
+      hostname: host,
+      port,
+      ...(multicast ? { reuseAddress: true } : {}),
+    });
+  } finally {
+    if (restore !== null) {
+      try {
+        Deno.writeTextFileSync(RMEM_DEFAULT, restore);
+      } catch { /* left raised: harmless, larger buffers for new sockets */ }
+    }
+  }
+  try {
+    if (multicast) {
+      if (host.includes(":")) conn.joinMulticastV6(host, interfaceIndex(options.interface));
+      else conn.joinMulticastV4(host, interfaceV4(options.interface));
+    }
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+  return { conn, receiveBuffer, receiveBufferNote: note, multicast };
+}
+
+function interfaceV4(name: string | undefined): string {
+  if (name === undefined) return "0.0.0.0";
+  const a = Deno.networkInterfaces().find((i) => i.name === name && i.family === "IPv4");
+  if (!a) throw new Error(`no IPv4 address on interface ${name}`);
+  return a.address;
+}
+
+function interfaceIndex(name: string | undefined): number {
+  if (name === undefined) return 0;
+  const a = Deno.networkInterfaces().find((i) => i.name === name && i.family === "IPv6");
+  if (!a || !a.scopeid) {
+    throw new Error(`no IPv6 link-local address (scope id) on interface ${name}`);
+  }
+  return a.scopeid;
+}

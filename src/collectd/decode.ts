@@ -1,0 +1,348 @@
+import type { DsType, Metric, MetricValue, Notification, Severity } from "../model/mod.ts";
+import {
+  DsCode,
+  ENCR_HEADER_SIZE,
+  HEADER_SIZE,
+  HR_PER_SECOND,
+  MAX_MESSAGE,
+  MAX_NAME,
+  NUMBER_PART_SIZE,
+  Part,
+  SIGN_HEADER_SIZE,
+} from "./_protocol.ts";
+import type { RateTracker } from "./rates.ts";
+import type { TypesDb } from "./types_db.ts";
+
+/** Why (part of) a packet was not turned into metrics/notifications. */
+export const DROP_REASONS = [
+  /** A part's length runs past the end of the packet, or bytes are left over after the last part. */
+  "truncated",
+  /** A part's length field is below 4 (zero-length part): collectd stops there. */
+  "bad_part_length",
+  /** A string part without NUL, too long, or empty. */
+  "bad_string",
+  /** A time/interval/severity part whose length is not 12 (collectd issue #4415). */
+  "bad_number",
+  /** A values part whose count disagrees with its length, or with an unknown type code. */
+  "bad_values",
+  /** A value list without time, host, plugin or type (collectd does not dispatch it). */
+  "incomplete",
+  /** A notification with unknown severity, no time or an empty message. */
+  "bad_notification",
+  /** The number of values differs from the type's data sources in types.db. */
+  "types_db_mismatch",
+  /** A signature or encryption part too short to be one. */
+  "bad_security_part",
+] as const;
+export type DropReason = typeof DROP_REASONS[number];
+
+/** What one or more decodePacket() calls produced and dropped. */
+export interface DecodeStats {
+  metrics: number;
+  values: number;
+  notifications: number;
+  /** Unknown parts and (already handled) signature/encryption parts stepped over. */
+  skippedParts: number;
+  dropped: Record<DropReason, number>;
+}
+
+/** A zeroed {@linkcode DecodeStats}. */
+export function createDecodeStats(): DecodeStats {
+  const dropped = {} as Record<DropReason, number>;
+  for (const r of DROP_REASONS) dropped[r] = 0;
+  return { metrics: 0, values: 0, notifications: 0, skippedParts: 0, dropped };
+}
+
+/** Receives what a packet holds, in packet order. */
+export interface PacketVisitor {
+  metric(m: Metric): void;
+  notification(n: Notification): void;
+}
+
+/** Options of {@linkcode decodePacket}. */
+export interface DecodeOptions {
+  /** Data-source names (and value counts) per type. Without it every type is "unknown". */
+  typesDb?: TypesDb;
+  /** Fills `metric.rates`; without it every rate is null. */
+  rates?: RateTracker;
+  /** Accumulate into this object instead of a new one (no allocation per packet). */
+  stats?: DecodeStats;
+  /**
+   * Called the first time a type missing from `typesDb` is seen (per TypesDb object); its
+   * values keep positional names (`value`, or `value0`, `value1`, ...).
+   */
+  onUnknownType?: (type: string) => void;
+}
+
+/** Field slots of the string cache and of the per-packet state. */
+const HOST = 0, PLUGIN = 1, PLUGIN_INSTANCE = 2, TYPE = 3, TYPE_INSTANCE = 4, MESSAGE = 5;
+const STRING_PART_FIELD: Record<number, number> = {
+  [Part.HOST]: HOST,
+  [Part.PLUGIN]: PLUGIN,
+  [Part.PLUGIN_INSTANCE]: PLUGIN_INSTANCE,
+  [Part.TYPE]: TYPE,
+  [Part.TYPE_INSTANCE]: TYPE_INSTANCE,
+  [Part.MESSAGE]: MESSAGE,
+};
+
+/**
+ * Decodes one plaintext collectd packet (after the security stage) the way collectd 5.12's
+ * `parse_packet` does: parts are applied in order with delta encoding (a part sets a field that
+ * later value lists and notifications in the same packet inherit), unknown parts are skipped,
+ * signature and encryption parts are stepped over (they were verified/decrypted before; the
+ * plaintext they held arrives as a packet of its own). A malformed string, number or values part
+ * ends the packet (what came before it stays delivered), like collectd.
+ *
+ * Pure (no I/O, no Deno APIs); never throws on any input; no work proportional to anything but
+ * the packet length.
+ */
+export function decodePacket(
+  bytes: Uint8Array,
+  visitor: PacketVisitor,
+  options: DecodeOptions = {},
+): DecodeStats {
+  const stats = options.stats ?? createDecodeStats();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length;
+  const str = ["", "", "", "", "", ""];
+  let time = 0;
+  let interval = 0;
+  let severity = 0;
+  let off = 0;
+  let ok = true;
+  while (end - off > HEADER_SIZE) {
+    const type = view.getUint16(off);
+    const len = view.getUint16(off + 2);
+    const remaining = end - off;
+    if (len > remaining) break; // counted as truncated below
+    if (len < HEADER_SIZE) {
+      stats.dropped.bad_part_length++;
+      ok = false;
+      break;
+    }
+    const field = STRING_PART_FIELD[type];
+    if (field !== undefined) {
+      const s = readString(bytes, off, len, field === MESSAGE ? MAX_MESSAGE : MAX_NAME, field);
+      if (s === null) {
+        stats.dropped.bad_string++;
+        ok = false;
+        break;
+      }
+      str[field] = s;
+      if (field === MESSAGE) notify(s);
+    } else if (
+      type === Part.TIME || type === Part.TIME_HR || type === Part.INTERVAL ||
+      type === Part.INTERVAL_HR || type === Part.SEVERITY
+    ) {
+      if (len !== NUMBER_PART_SIZE) {
+        stats.dropped.bad_number++;
+        ok = false;
+        break;
+      }
+      const hi = view.getUint32(off + 4);
+      const lo = view.getUint32(off + 8);
+      if (type === Part.TIME) time = hi * TWO_32 + lo;
+      else if (type === Part.TIME_HR) time = hi * 4 + lo / HR_PER_SECOND;
+      else if (type === Part.INTERVAL) interval = hi * TWO_32 + lo;
+      else if (type === Part.INTERVAL_HR) interval = hi * 4 + lo / HR_PER_SECOND;
+      else severity = lo | 0;
+    } else if (type === Part.VALUES) {
+      if (!values(off, len, remaining)) {
+        stats.dropped.bad_values++;
+        ok = false;
+        break;
+      }
+    } else if (type === Part.SIGN_SHA256 || type === Part.ENCR_AES256) {
+      const min = type === Part.SIGN_SHA256 ? SIGN_HEADER_SIZE : ENCR_HEADER_SIZE;
+      if (len <= min) {
+        stats.dropped.bad_security_part++;
+        ok = false;
+        break;
+      }
+      stats.skippedParts++;
+    } else {
+      stats.skippedParts++;
+    }
+    off += len;
+  }
+  if (ok && off < end) stats.dropped.truncated++;
+  return stats;
+
+  function notify(message: string): void {
+    if (severity !== 1 && severity !== 2 && severity !== 4) {
+      stats.dropped.bad_notification++;
+    } else if (time === 0 || message === "") {
+      stats.dropped.bad_notification++;
+    } else {
+      stats.notifications++;
+      visitor.notification({
+        host: str[HOST]!,
+        plugin: str[PLUGIN]!,
+        plugin_instance: str[PLUGIN_INSTANCE]!,
+        type: str[TYPE]!,
+        type_instance: str[TYPE_INSTANCE]!,
+        time,
+        severity: severity as Severity,
+        message,
+      });
+    }
+  }
+
+  /** Reads a values part; false when malformed (ends the packet). */
+  function values(off: number, len: number, remaining: number): boolean {
+    if (remaining < 15) return false;
+    const n = view.getUint16(off + 4);
+    const expected = 6 + 9 * n;
+    if (remaining < expected || len !== expected) return false;
+    if (n === 0) return stats.dropped.bad_values++, true; // collectd drops it at dispatch
+    const codesAt = off + 6;
+    let sig = 0;
+    let hasRate = false;
+    for (let i = 0; i < n; i++) {
+      const c = bytes[codesAt + i]!;
+      if (c > DsCode.ABSOLUTE) return false;
+      if (c === DsCode.COUNTER || c === DsCode.DERIVE) hasRate = true;
+      if (i < 12) sig = sig * 4 + c;
+    }
+    const host = str[HOST]!, plugin = str[PLUGIN]!, type = str[TYPE]!;
+    if (time === 0 || host === "" || plugin === "" || type === "") {
+      stats.dropped.incomplete++;
+      return true;
+    }
+    const info = options.typesDb?.get(type);
+    let dsnames: readonly string[];
+    if (info === undefined) {
+      dsnames = positionalNames(n);
+      const db = options.typesDb ?? NO_TYPES_DB;
+      let seen = warned.get(db);
+      if (seen === undefined) warned.set(db, seen = new Set());
+      if (!seen.has(type)) {
+        if (seen.size < 10_000) seen.add(type);
+        options.onUnknownType?.(type);
+      }
+    } else if (info.dsnames.length !== n) {
+      stats.dropped.types_db_mismatch++;
+      return true;
+    } else {
+      dsnames = info.dsnames;
+    }
+    const dstypes = n <= 12 ? dsTypesFor(n, sig, bytes, codesAt) : buildDsTypes(n, bytes, codesAt);
+    const vals: MetricValue[] = new Array(n);
+    let at = codesAt + n;
+    for (let i = 0; i < n; i++, at += 8) {
+      const c = bytes[codesAt + i]!;
+      if (c === DsCode.GAUGE) vals[i] = view.getFloat64(at, true);
+      else if (c === DsCode.DERIVE) {
+        const hi = view.getInt32(at);
+        vals[i] = hi >= -SAFE_HI && hi < SAFE_HI
+          ? hi * TWO_32 + view.getUint32(at + 4)
+          : view.getBigInt64(at);
+      } else {
+        const hi = view.getUint32(at);
+        vals[i] = hi < SAFE_HI ? hi * TWO_32 + view.getUint32(at + 4) : view.getBigUint64(at);
+      }
+    }
+    const pi = str[PLUGIN_INSTANCE]!, ti = str[TYPE_INSTANCE]!;
+    const rates: (number | null)[] = new Array(n).fill(null);
+    if (hasRate && options.rates !== undefined) {
+      const key = host + "/" + plugin + (pi === "" ? "" : "-" + pi) + "/" + type +
+        (ti === "" ? "" : "-" + ti);
+      options.rates.update(key, time, vals, dstypes, rates);
+    }
+    stats.metrics++;
+    stats.values += n;
+    visitor.metric({
+      host,
+      plugin,
+      plugin_instance: pi,
+      type,
+      type_instance: ti,
+      time,
+      interval,
+      values: vals,
+      dstypes: dstypes as DsType[],
+      dsnames: dsnames as string[],
+      rates,
+    });
+    return true;
+  }
+}
+
+const TWO_32 = 4294967296;
+/** A 64-bit integer whose high word is below 2^21 (in magnitude) fits in a double exactly. */
+const SAFE_HI = 0x200000;
+const NO_TYPES_DB = {};
+const warned = new WeakMap<object, Set<string>>();
+
+const CODE_NAMES: DsType[] = ["counter", "gauge", "derive", "absolute"];
+const dsTypeCache = new Map<number, readonly DsType[]>();
+
+function dsTypesFor(n: number, sig: number, bytes: Uint8Array, at: number): readonly DsType[] {
+  const key = sig * 16 + n;
+  let t = dsTypeCache.get(key);
+  if (t === undefined) dsTypeCache.set(key, t = Object.freeze(buildDsTypes(n, bytes, at)));
+  return t;
+}
+
+function buildDsTypes(n: number, bytes: Uint8Array, at: number): DsType[] {
+  const out: DsType[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = CODE_NAMES[bytes[at + i]!]!;
+  return out;
+}
+
+const positional: (readonly string[])[] = [];
+function positionalNames(n: number): readonly string[] {
+  let p = positional[n];
+  if (p === undefined) {
+    const names = n === 1 ? ["value"] : Array.from({ length: n }, (_, i) => `value${i}`);
+    p = Object.freeze(names);
+    if (n < 256) positional[n] = p;
+  }
+  return p;
+}
+
+// String parts repeat across packets (same hosts, plugins, types): keep the last bytes and
+// string per field and reuse the string when the bytes are equal.
+const cacheBytes = Array.from({ length: 6 }, () => new Uint8Array(MAX_MESSAGE));
+const cacheLen = [-1, -1, -1, -1, -1, -1];
+const cacheStr = ["", "", "", "", "", ""];
+const utf8 = new TextDecoder("utf-8");
+
+/**
+ * The string of a string part (up to its first NUL), or null when collectd would reject it: length
+ * ≤ 4, payload larger than `max`, or last byte not NUL.
+ */
+function readString(
+  bytes: Uint8Array,
+  off: number,
+  len: number,
+  max: number,
+  field: number,
+): string | null {
+  const size = len - HEADER_SIZE;
+  if (size <= 0 || size > max || bytes[off + len - 1] !== 0) return null;
+  const start = off + HEADER_SIZE;
+  let stop = start;
+  while (bytes[stop] !== 0) stop++;
+  const n = stop - start;
+  const cb = cacheBytes[field]!;
+  if (cacheLen[field] === n) {
+    let i = 0;
+    while (i < n && cb[i] === bytes[start + i]) i++;
+    if (i === n) return cacheStr[field]!;
+  }
+  let ascii = true;
+  for (let i = start; i < stop; i++) {
+    if (bytes[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  const s = ascii
+    ? String.fromCharCode.apply(null, bytes.subarray(start, stop) as unknown as number[])
+    : utf8.decode(bytes.subarray(start, stop));
+  cb.set(bytes.subarray(start, stop));
+  cacheLen[field] = n;
+  cacheStr[field] = s;
+  return s;
+}

@@ -1,0 +1,166 @@
+import type { Config } from "../config/mod.ts";
+import { rateLimited } from "../log/rate_limit.ts";
+import type { Counter, Counters, Logger, Stage } from "../model/mod.ts";
+import { type AuthUsers, loadAuthFile } from "./auth_file.ts";
+import { openSocket } from "./_socket.ts";
+import {
+  INTAKE_DROP_REASONS,
+  type IntakeDropReason,
+  unwrapPacket,
+  type UnwrapSink,
+} from "./unwrap.ts";
+
+/** Default socket receive buffer (SO_RCVBUF) when a Listen entry sets none: 4 MiB. */
+export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
+/** Options of {@linkcode createIntake}. */
+export interface IntakeOptions {
+  logger: Logger;
+  counters: Counters;
+  /**
+   * Accepted plaintext (verified/decrypted, structurally valid), to decode with
+   * `decodePacket` (fresh delta state per call). `plain` may view a reused buffer: valid only
+   * during the call. One datagram gives one call, or more when it mixes security parts.
+   */
+  onPacket(plain: Uint8Array, from: Deno.NetAddr): void;
+  /** For tests: AuthFile reader. */
+  readTextFile?: (path: string) => Promise<string>;
+  /** Milliseconds between two log lines per source address and reason. Default 10 000. */
+  logIntervalMs?: number;
+}
+
+/** The intake stage: UDP sockets of every Listen entry → security → `onPacket`. */
+export type Intake = Stage & { readonly bound: Deno.NetAddr[] };
+
+/**
+ * Receives collectd datagrams on every `Listen` entry, applies the entry's SecurityLevel with its
+ * AuthFile's users, validates the structure, counts packets, values and drops (per reason) and
+ * forwards the accepted plaintext. Bad datagrams are logged rate-limited with the source address
+ * and the reason. `start` resolves once every socket is bound; it rejects naming the entry that
+ * failed (nothing stays bound). `stop` closes every socket; it is idempotent.
+ */
+export function createIntake(listen: Config["Listen"], options: IntakeOptions): Intake {
+  const log = options.logger;
+  const c = options.counters;
+  const packets = c.counter(
+    "edge_agent_collectd_packets_total",
+    "collectd datagrams received",
+  );
+  const bytes = c.counter("edge_agent_collectd_bytes_total", "collectd datagram bytes received");
+  const values = c.counter(
+    "edge_agent_collectd_values_total",
+    "values accepted (after security) and forwarded to the rule stage",
+  );
+  const dropped = {} as Record<IntakeDropReason, Counter>;
+  for (const r of INTAKE_DROP_REASONS) {
+    dropped[r] = c.counter(
+      "edge_agent_collectd_dropped_total",
+      "collectd datagrams (or parts) dropped, per reason",
+      { reason: r },
+    );
+  }
+  const droppedValues = c.counter(
+    "edge_agent_collectd_dropped_values_total",
+    "values in dropped collectd datagrams (where countable)",
+  );
+  const conns: Deno.DatagramConn[] = [];
+  const bound: Deno.NetAddr[] = [];
+  let stopped = false;
+  let from: Deno.NetAddr = { transport: "udp", hostname: "", port: 0 };
+  let entry = "";
+  const warn = rateLimited((key, suppressed) => {
+    const [source, reason, at] = key.split("|");
+    log.warn("dropped collectd packet", {
+      from: source,
+      reason,
+      listen: at,
+      ...(suppressed > 0 ? { suppressed } : {}),
+    });
+  }, options.logIntervalMs === undefined ? {} : { intervalMs: options.logIntervalMs });
+  const sink: UnwrapSink = {
+    segment(plain, n) {
+      values.inc(n);
+      options.onPacket(plain, from);
+    },
+    drop(reason, n) {
+      dropped[reason].inc();
+      if (n > 0) droppedValues.inc(n);
+      warn(`${from.hostname}:${from.port}|${reason}|${entry}`);
+    },
+  };
+
+  async function loop(conn: Deno.DatagramConn, users: AuthUsers | null, e: typeof listen[number]) {
+    const buffer = new Uint8Array(65536);
+    const scratch: Uint8Array[] = [];
+    const name = `${e.Host}:${e.Port}`;
+    while (!stopped) {
+      let got: [Uint8Array, Deno.Addr];
+      try {
+        got = await conn.receive(buffer);
+      } catch (err) {
+        if (stopped || err instanceof Deno.errors.BadResource) return;
+        log.error("receive failed", { listen: name, error: err });
+        continue;
+      }
+      packets.inc();
+      bytes.inc(got[0].length);
+      from = got[1] as Deno.NetAddr;
+      entry = name;
+      try {
+        unwrapPacket(got[0], e.SecurityLevel, users, sink, scratch);
+      } catch (err) {
+        // onPacket threw: the consumer's bug, not the packet's; keep receiving
+        log.error("collectd packet handler failed", { listen: name, error: err });
+      }
+    }
+  }
+
+  const intake: Intake = {
+    bound,
+    async start() {
+      const read = options.readTextFile;
+      const users: (AuthUsers | null)[] = [];
+      for (const e of listen) {
+        users.push(e.AuthFile === undefined ? null : await loadAuthFile(e.AuthFile, read));
+      }
+      for (const [i, e] of listen.entries()) {
+        let s;
+        try {
+          s = openSocket(e.Host, e.Port, {
+            receiveBuffer: e.ReceiveBuffer ?? DEFAULT_RECEIVE_BUFFER,
+            interface: e.Interface,
+          });
+        } catch (err) {
+          await intake.stop();
+          throw new Error(`Cannot listen on ${e.Host}:${e.Port}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+        conns.push(s.conn);
+        const addr = s.conn.addr as Deno.NetAddr;
+        bound.push(addr);
+        if (s.receiveBufferNote) {
+          log.warn("receive buffer not applied", { note: s.receiveBufferNote });
+        }
+        log.info("listening for collectd packets", {
+          addr: `${addr.hostname}:${addr.port}`,
+          security: e.SecurityLevel,
+          ...(s.multicast ? { multicast: true } : {}),
+          ...(s.receiveBuffer !== null ? { receiveBuffer: s.receiveBuffer } : {}),
+          ...(users[i] ? { users: users[i]!.size } : {}),
+        });
+        loop(s.conn, users[i]!, e);
+      }
+    },
+    stop() {
+      stopped = true;
+      for (const conn of conns.splice(0)) {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      }
+      return Promise.resolve();
+    },
+  };
+  return intake;
+}
