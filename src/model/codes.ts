@@ -16,6 +16,8 @@ export const Code = {
   STALE_COMMAND: 0x1005,
   BAD_SIGNATURE: 0x1006,
   WRONG_HOST: 0x1007,
+  /** Central mode / send-command: the other agent sent no result in time. */
+  NO_RESULT: 0x1008,
   // edge-agent: executor
   TIMEOUT: 0x1010,
   BUSY: 0x1011,

@@ -1,0 +1,283 @@
+import { join } from "node:path";
+import type { Config } from "../config/mod.ts";
+import {
+  type BrokerConnection,
+  brokerSettings,
+  createBrokerConnection,
+  createOutbox,
+  expandTopic,
+  type IncomingMessage,
+  openSeenStore,
+  openSpool,
+  type Outbox,
+  type QoS,
+  type SeenStore,
+  topicMatches,
+} from "../mqtt/mod.ts";
+import {
+  type Action,
+  Code,
+  type CommandResult,
+  type Counters,
+  type Logger,
+  type Reporter,
+  type RunRecord,
+  type Stage,
+  type Trigger,
+} from "../model/mod.ts";
+import { createMqttReporter, type MqttReporter } from "../reporters/mqtt.ts";
+import { resultTimestamp } from "./message.ts";
+import { createResultWaiter, newTaskId } from "./request.ts";
+import {
+  type CommandRouter,
+  createCommandRouter,
+  type Execute,
+  type OnConfigMessage,
+} from "./router.ts";
+import { withSignature } from "./signature.ts";
+
+/** Options of {@linkcode createMqttChannel}. */
+export interface MqttChannelOptions {
+  logger: Logger;
+  counters: Counters;
+  /** Folder for the result spool (`mqtt-spool/`) and seen task ids (`seen-task-ids.log`). */
+  stateDir: string;
+  /** The executor's `run`; its record must also reach `channel.reporter` (deduplicated). */
+  execute: Execute;
+  /** Handler of messages with a `config` field (collectd.conf replacement). */
+  onConfigMessage?: OnConfigMessage;
+  /** Extra fields of the retained "online" status message (version, uptime, rules loaded). */
+  status(): Record<string, unknown>;
+  /** Default: `HostName` from the config, else the OS host name. */
+  hostName?: string;
+  now?: () => number;
+}
+
+/**
+ * The MQTT side of the agent: takes commands from CommandTopic, publishes their results on
+ * CommandResultTopic (durably), keeps the retained status topic, and in central mode sends
+ * commands to other agents. `start` resolves without waiting for a broker.
+ */
+export interface MqttChannel extends Stage {
+  /** Give it to the executor's reporters: publishes results of remote commands. */
+  readonly reporter: Reporter;
+  /**
+   * Central mode: publishes `action` as a command to `host`'s command topic and resolves with
+   * its result, or with a NO_RESULT (0x1008) result after RemoteResultTimeout.
+   */
+  sendCommand(host: string, action: Action, trigger: Trigger): Promise<CommandResult>;
+  readonly connected: boolean;
+  /** The broker in use (`host:port`) or null. */
+  readonly broker: string | null;
+}
+
+/** Seen task ids are kept at least this long (and at least MaxCommandAge). */
+const SEEN_RETENTION_MS = 7 * 86_400_000;
+const SEEN_MAX = 200_000;
+
+/** Creates the channel for a config with a `Host` (local-only mode never creates one). */
+export function createMqttChannel(config: Config, options: MqttChannelOptions): MqttChannel {
+  const log = options.logger;
+  const now = options.now ?? Date.now;
+  const hostName = options.hostName ?? config.HostName ?? Deno.hostname();
+  const qos = config.QoS as QoS;
+  const commandTopic = config.CommandTopic && expandTopic(config.CommandTopic, hostName);
+  const resultTopic = config.CommandResultTopic &&
+    expandTopic(config.CommandResultTopic, hostName);
+  const statusTopic = config.StatusTopic && expandTopic(config.StatusTopic, hostName);
+  const waiter = createResultWaiter();
+  const resultFilters = new Set<string>();
+  const inFlight = new Set<Promise<unknown>>();
+  let connection: BrokerConnection | undefined;
+  let outbox: Outbox | undefined;
+  let seen: SeenStore | undefined;
+  let router: CommandRouter | undefined;
+  let mqttReporter: MqttReporter | undefined;
+  let stopping = false;
+  let started = false;
+
+  const reporter: Reporter = {
+    name: "mqtt",
+    report: (record) => mqttReporter ? mqttReporter.report(record) : Promise.resolve(),
+  };
+
+  const publishResult = (result: CommandResult) =>
+    resultTopic && outbox
+      ? outbox.send(resultTopic, JSON.stringify(result), { qos })
+      : Promise.resolve();
+
+  async function onMessage(message: IncomingMessage) {
+    for (const filter of resultFilters) {
+      if (topicMatches(filter, message.topic) && waiter.offer(message.payload)) return;
+    }
+    if (!commandTopic || !topicMatches(commandTopic, message.topic) || !router) return;
+    if (stopping) {
+      log.warn("command received while stopping; not run", { topic: message.topic });
+      return;
+    }
+    const outcome = await router.route(message.payload, { topic: message.topic });
+    if (outcome.kind === "ignored") return;
+    if (outcome.kind === "refused") {
+      await publishResult(outcome.result);
+      return;
+    }
+    const done = outcome.done.then(
+      async (r) => {
+        if ("result" in r) {
+          const record = r as RunRecord;
+          if (!mqttReporter?.reported(record.result.task_id)) await reporter.report(record);
+        } else await publishResult(r as CommandResult);
+      },
+      (e) =>
+        publishResult({
+          task_id: outcome.taskId,
+          timestamp: resultTimestamp(now()),
+          message: `the command could not be run: ${(e as Error).message}`,
+          code: Code.SPAWN_FAILED,
+        }),
+    ).catch((e) => log.error("cannot publish a result", { error: (e as Error).message }))
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  }
+
+  function statusPayload(online: boolean) {
+    return JSON.stringify(
+      online
+        ? {
+          status: "online",
+          host: hostName,
+          timestamp: resultTimestamp(now()),
+          ...options.status(),
+        }
+        : { status: "offline", host: hostName, timestamp: resultTimestamp(now()) },
+    );
+  }
+
+  return {
+    reporter,
+    get connected() {
+      return connection?.connected ?? false;
+    },
+    get broker() {
+      return connection?.endpoint ?? null;
+    },
+    async start() {
+      if (started) throw new TypeError("MQTT channel already started");
+      started = true;
+      const settings = await brokerSettings(config, hostName);
+      const spool = await openSpool(join(options.stateDir, "mqtt-spool"), {
+        maxEntries: config.SpoolMaxResults,
+        logger: log,
+        counters: options.counters,
+      });
+      seen = await openSeenStore(join(options.stateDir, "seen-task-ids.log"), {
+        retentionMs: Math.max(SEEN_RETENTION_MS, config.MaxCommandAge * 1000),
+        maxEntries: SEEN_MAX,
+      });
+      router = createCommandRouter({
+        hostName,
+        maxAgeMs: config.MaxCommandAge * 1000,
+        senders: new Map(config.CommandSenders.map((s) => [s.Name, s.Secret])),
+        seen,
+        execute: options.execute,
+        ...(options.onConfigMessage ? { onConfigMessage: options.onConfigMessage } : {}),
+        logger: log,
+        counters: options.counters,
+        now,
+      });
+      const conn = createBrokerConnection(settings, {
+        logger: log,
+        counters: options.counters,
+        onMessage,
+        onConnect: () => {
+          if (!statusTopic) return;
+          conn.publish(statusTopic, statusPayload(true), { qos: 1, retain: true })
+            .catch((e) => log.warn("cannot publish the status", { error: e.message }));
+        },
+        ...(statusTopic
+          ? { will: { topic: statusTopic, payload: statusPayload(false), qos: 1, retain: true } }
+          : {}),
+      });
+      connection = conn;
+      outbox = createOutbox(spool, conn, { logger: log });
+      mqttReporter = createMqttReporter(outbox, { topic: resultTopic, qos });
+      if (commandTopic) await conn.subscribe(commandTopic, qos);
+      conn.start();
+      outbox.replay();
+      log.info("MQTT channel started", {
+        brokers: settings.endpoints.map((e) => `${e.host}:${e.port}`).join(","),
+        command_topic: commandTopic,
+        result_topic: resultTopic,
+        host: hostName,
+      });
+    },
+    async sendCommand(host, action, trigger) {
+      const fail = (message: string, code: number): CommandResult => ({
+        task_id: 0,
+        timestamp: resultTimestamp(now()),
+        message,
+        code,
+      });
+      if (!connection || stopping) return fail("MQTT channel not running", Code.SHUTTING_DOWN);
+      if (!config.CommandTopic) return fail("no CommandTopic configured", Code.NO_CONFIG);
+      const taskId = newTaskId();
+      let message: Record<string, unknown> = {
+        task_id: taskId,
+        timestamp: resultTimestamp(now()),
+        service: action.service,
+        command: action.command,
+        host,
+      };
+      if (config.SignAs) message = withSignature(message, config.SignAs);
+      const target = expandTopic(config.CommandTopic, host);
+      if (config.CommandResultTopic) {
+        const filter = expandTopic(config.CommandResultTopic, host);
+        if (!resultFilters.has(filter)) {
+          resultFilters.add(filter);
+          await connection.subscribe(filter, qos);
+        }
+      }
+      const timeoutMs = config.RemoteResultTimeout * 1000;
+      const result = config.CommandResultTopic ? waiter.wait(taskId, timeoutMs) : null;
+      log.info("sending a command to another host", {
+        host,
+        task_id: taskId,
+        service: action.service,
+        command: action.command,
+        trigger: trigger.kind === "rule" ? trigger.handler : trigger.kind,
+      });
+      await outbox!.send(target, JSON.stringify(message), { qos });
+      if (!result) {
+        return { ...fail("sent; no CommandResultTopic to wait on", Code.OK), task_id: taskId };
+      }
+      const got = await result;
+      if (!got) {
+        log.warn("no result from the other host", { host, task_id: taskId });
+        return {
+          ...fail(`no result from ${host} within ${config.RemoteResultTimeout} s`, Code.NO_RESULT),
+          task_id: taskId,
+        };
+      }
+      log.info("result from another host", { host, task_id: taskId, code: got.code });
+      return got;
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      if (!connection) return;
+      await Promise.all([...inFlight]);
+      await outbox?.drain(2000);
+      const conn = connection;
+      await conn.stop(
+        statusTopic
+          ? {
+            beforeDisconnect: () =>
+              conn.publish(statusTopic, statusPayload(false), { qos: 1, retain: true }),
+          }
+          : {},
+      );
+      seen?.close();
+      log.info("MQTT channel stopped");
+    },
+  };
+}

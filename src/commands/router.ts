@@ -1,0 +1,210 @@
+import type { SeenStore } from "../mqtt/seen_store.ts";
+import {
+  Code,
+  type CommandResult,
+  type Counter,
+  type Counters,
+  type Logger,
+  type RunRecord,
+  type Trigger,
+} from "../model/mod.ts";
+import {
+  type CommandMessage,
+  type ConfigMessage,
+  parseMessage,
+  resultTimestamp,
+  type TaskId,
+} from "./message.ts";
+import { checkSignature } from "./signature.ts";
+
+/** What the executor is asked to run for a command. */
+export interface ExecuteRequest {
+  service: string;
+  command: string;
+  trigger: Trigger;
+  task_id?: number | string;
+}
+
+/** Runs a pre-defined command (the executor's `run`). */
+export type Execute = (req: ExecuteRequest) => Promise<RunRecord>;
+
+/** Handles a collectd.conf replacement message (issue 7), after the shared checks. */
+export type OnConfigMessage = (
+  message: ConfigMessage,
+  sender: string | undefined,
+) => Promise<CommandResult>;
+
+/** Options of {@linkcode createCommandRouter}. */
+export interface CommandRouterOptions {
+  /** This agent's host name (messages with another `host` are ignored). */
+  hostName: string;
+  /** Oldest accepted command timestamp, in ms before now; 0 = no limit. */
+  maxAgeMs: number;
+  /** Allowed signers (name → secret); empty = signatures not required. */
+  senders: ReadonlyMap<string, string>;
+  seen: SeenStore;
+  execute: Execute;
+  onConfigMessage?: OnConfigMessage;
+  logger: Logger;
+  counters?: Counters;
+  now?: () => number;
+}
+
+/**
+ * What became of one message: refused at once with `result`; accepted (its `done` resolves
+ * to the run's record, or to a result for a config message); or ignored (no result is due).
+ */
+export type RouteOutcome =
+  | { kind: "refused"; result: CommandResult }
+  | { kind: "accepted"; taskId: TaskId; done: Promise<RunRecord | CommandResult> }
+  | { kind: "ignored"; reason: string };
+
+/**
+ * Turns command payloads into runs: validate → host → signature → max age → duplicate (durable)
+ * → executor (or the config handler). `route` resolves as soon as the message was accepted
+ * durably (its task id recorded), so the broker's acknowledgement never waits for a command.
+ */
+export interface CommandRouter {
+  route(payload: Uint8Array, info: { topic: string }): Promise<RouteOutcome>;
+}
+
+/** Creates the router (see {@linkcode CommandRouter}). */
+export function createCommandRouter(options: CommandRouterOptions): CommandRouter {
+  const log = options.logger;
+  const now = options.now ?? Date.now;
+  const refusedCounters = new Map<string, Counter>();
+  const refusals = (reason: string) => {
+    let c = refusedCounters.get(reason);
+    if (!c) {
+      c = options.counters?.counter(
+        "edge_agent_commands_refused_total",
+        "Remote messages refused or ignored, by reason",
+        { reason },
+      ) ?? { inc() {}, value: 0 };
+      refusedCounters.set(reason, c);
+    }
+    return c;
+  };
+  const accepted = options.counters?.counter(
+    "edge_agent_commands_accepted_total",
+    "Remote commands and config messages accepted",
+  );
+
+  const refuse = (
+    reason: string,
+    taskId: TaskId,
+    code: number,
+    message: string,
+    fields: Record<string, unknown> = {},
+  ): RouteOutcome => {
+    refusals(reason).inc();
+    log.warn(`command refused: ${message}`, { task_id: taskId, code, ...fields });
+    return {
+      kind: "refused",
+      result: { task_id: taskId, timestamp: resultTimestamp(now()), message, code },
+    };
+  };
+
+  return {
+    async route(payload, info) {
+      const parsed = parseMessage(payload);
+      if (parsed.kind === "invalid") {
+        if (parsed.taskId === undefined) {
+          refusals("unreadable").inc();
+          log.error("ignored an MQTT message without a readable task_id", {
+            topic: info.topic,
+            reason: parsed.reason,
+            payload: new TextDecoder().decode(payload.subarray(0, 200)),
+          });
+          return { kind: "ignored", reason: parsed.reason };
+        }
+        return refuse("invalid", parsed.taskId, Code.INVALID_MESSAGE, parsed.reason, {
+          topic: info.topic,
+        });
+      }
+      const msg = parsed.message;
+      const taskId = msg.task_id;
+      if (msg.host !== undefined && msg.host !== options.hostName) {
+        refusals("wrong_host").inc();
+        log.debug("ignored a message addressed to another host", {
+          task_id: taskId,
+          host: msg.host,
+          code: Code.WRONG_HOST,
+        });
+        return { kind: "ignored", reason: `addressed to ${msg.host}` };
+      }
+      if (options.senders.size > 0) {
+        const bad = checkSignature(parsed.raw, options.senders);
+        if (bad !== null) {
+          return refuse("bad_signature", taskId, Code.BAD_SIGNATURE, bad, {
+            sender: msg.sender,
+            topic: info.topic,
+          });
+        }
+      }
+      if (options.maxAgeMs > 0) {
+        if (msg.timestamp === undefined) {
+          return refuse(
+            "stale",
+            taskId,
+            Code.STALE_COMMAND,
+            "command has no timestamp; its age cannot be checked (MaxCommandAge)",
+          );
+        }
+        const age = now() - Date.parse(msg.timestamp);
+        if (age > options.maxAgeMs) {
+          return refuse(
+            "stale",
+            taskId,
+            Code.STALE_COMMAND,
+            `command is too old: sent ${msg.timestamp}, ${Math.round(age / 1000)} s ago ` +
+              `(MaxCommandAge ${options.maxAgeMs / 1000} s)`,
+          );
+        }
+      }
+      if (!(await options.seen.markSeen(taskId))) {
+        return refuse(
+          "duplicate",
+          taskId,
+          Code.DUPLICATE_TASK,
+          `Received duplicate task_id: ${taskId}`,
+        );
+      }
+      accepted?.inc();
+      if (parsed.kind === "config") {
+        const handler = options.onConfigMessage;
+        const done = handler
+          ? handler(parsed.message, msg.sender).catch((e): CommandResult => ({
+            task_id: taskId,
+            timestamp: resultTimestamp(now()),
+            message: `config replacement failed: ${(e as Error).message}`,
+            code: Code.CONFIG_WRITE_FAILED,
+          }))
+          : Promise.resolve<CommandResult>({
+            task_id: taskId,
+            timestamp: resultTimestamp(now()),
+            message: "config messages are not handled by this agent",
+            code: Code.INVALID_MESSAGE,
+          });
+        return { kind: "accepted", taskId, done };
+      }
+      const command: CommandMessage = parsed.message;
+      log.info("remote command accepted", {
+        task_id: taskId,
+        service: command.service,
+        command: command.command,
+        ...(command.sender ? { sender: command.sender } : {}),
+      });
+      const trigger: Trigger = command.sender
+        ? { kind: "remote", task_id: taskId, sender: command.sender }
+        : { kind: "remote", task_id: taskId };
+      const done = options.execute({
+        service: command.service,
+        command: command.command,
+        trigger,
+        task_id: taskId,
+      });
+      return { kind: "accepted", taskId, done };
+    },
+  };
+}

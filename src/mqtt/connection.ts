@@ -1,0 +1,215 @@
+import mqtt from "mqtt";
+import type { Counters, Logger } from "../model/mod.ts";
+import { EndpointRotation, openBrokerStream } from "./_stream.ts";
+import type { BrokerSettings } from "./settings.ts";
+
+export type QoS = 0 | 1 | 2;
+
+/** A message received on a subscribed topic. */
+export interface IncomingMessage {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  /** Set by the broker on a redelivery. */
+  dup: boolean;
+}
+
+/** Options of {@linkcode createBrokerConnection}. */
+export interface BrokerConnectionOptions {
+  logger: Logger;
+  counters?: Counters;
+  /**
+   * Called for every incoming message BEFORE the broker gets its acknowledgement (PUBACK /
+   * PUBCOMP); the next message waits for it. Keep it short: durable bookkeeping, then hand the
+   * work off. A throw is logged; the message is acknowledged anyway.
+   */
+  onMessage?: (message: IncomingMessage) => Promise<void> | void;
+  /** Called after every successful (re)connection, after the subscriptions were renewed. */
+  onConnect?: (endpoint: string) => void;
+  /** Last will (published by the broker if the connection dies without DISCONNECT). */
+  will?: { topic: string; payload: string; qos: QoS; retain: boolean };
+}
+
+/**
+ * The one broker connection of the agent (shared by the command router, the result outbox and
+ * central mode). Survives broker outages: redundant brokers are tried in turn; subscriptions
+ * are renewed on every connection; publishes made while offline wait in memory (the outbox
+ * keeps the durable copy).
+ */
+export interface BrokerConnection {
+  /** Starts connecting; resolves at once (the broker may be down: the agent runs anyway). */
+  start(): void;
+  /** Resolves once connected (now or later); rejects when `signal` aborts first. */
+  whenConnected(signal?: AbortSignal): Promise<void>;
+  /** Subscribes now (when connected) and on every future connection. */
+  subscribe(topic: string, qos: QoS): Promise<void>;
+  /** Resolves when the broker acknowledged (QoS 1/2) or the packet was written (QoS 0). */
+  publish(topic: string, payload: string, options: { qos: QoS; retain?: boolean }): Promise<void>;
+  readonly connected: boolean;
+  /** `host:port` of the broker in use, or null while disconnected. */
+  readonly endpoint: string | null;
+  /** Disconnects (with DISCONNECT: the last will is not sent). Idempotent. */
+  stop(options?: { beforeDisconnect?: () => Promise<void> }): Promise<void>;
+}
+
+/** Opens the agent's broker connection (see {@linkcode BrokerConnection}). */
+export function createBrokerConnection(
+  settings: BrokerSettings,
+  options: BrokerConnectionOptions,
+): BrokerConnection {
+  const log = options.logger;
+  const rotation = new EndpointRotation(settings.endpoints, settings.reconnectMs);
+  const subscriptions = new Map<string, QoS>();
+  const decoder = new TextDecoder();
+  let current: string | null = null;
+  let connectedNow = false;
+  let stopped = false;
+  let client: mqtt.MqttClient | null = null;
+  const waiters = new Set<() => void>();
+  const reconnects = options.counters?.counter(
+    "edge_agent_mqtt_connections_total",
+    "Successful connections to an MQTT broker",
+  );
+
+  function build(): mqtt.MqttClient {
+    const clientOptions: mqtt.IClientOptions = {
+      clientId: settings.clientId,
+      clean: settings.clean,
+      protocolVersion: settings.protocolVersion,
+      reconnectPeriod: settings.reconnectMs,
+      connectTimeout: settings.connectTimeoutMs,
+      keepalive: settings.keepaliveS,
+      resubscribe: false,
+      manualConnect: true,
+    };
+    if (settings.username !== undefined) clientOptions.username = settings.username;
+    if (settings.password !== undefined) clientOptions.password = settings.password;
+    if (options.will) clientOptions.will = { ...options.will };
+    const c = new mqtt.MqttClient((c) => {
+      const endpoint = rotation.next();
+      current = `${endpoint.host}:${endpoint.port}`;
+      c.options.reconnectPeriod = rotation.delayAfter();
+      log.debug("connecting to broker", { broker: current });
+      return openBrokerStream(endpoint, settings.tls);
+    }, clientOptions);
+    c.handleMessage = (packet, callback) => {
+      const message: IncomingMessage = {
+        topic: packet.topic,
+        payload: typeof packet.payload === "string"
+          ? new TextEncoder().encode(packet.payload)
+          : packet.payload,
+        qos: packet.qos,
+        dup: packet.dup,
+      };
+      let pending;
+      try {
+        pending = options.onMessage?.(message);
+      } catch (e) {
+        log.error("handling an MQTT message failed", { error: (e as Error).message });
+      }
+      if (pending instanceof Promise) {
+        pending.then(
+          () => callback(),
+          (e) => {
+            log.error("handling an MQTT message failed", {
+              topic: message.topic,
+              error: (e as Error).message,
+              payload: decoder.decode(message.payload).slice(0, 200),
+            });
+            callback();
+          },
+        );
+      } else callback();
+    };
+    c.on("connect", (connack) => {
+      connectedNow = true;
+      rotation.connected();
+      c.options.reconnectPeriod = rotation.delayAfter();
+      reconnects?.inc();
+      log.info("connected to broker", {
+        broker: current,
+        session_present: connack.sessionPresent,
+      });
+      for (const [topic, qos] of subscriptions) {
+        c.subscribe(topic, { qos }, (err) => {
+          if (err) log.error("subscribe failed", { topic, error: err.message });
+        });
+      }
+      for (const w of waiters) w();
+      waiters.clear();
+      options.onConnect?.(current ?? "");
+    });
+    c.on("close", () => {
+      if (connectedNow) log.warn("disconnected from broker", { broker: current });
+      connectedNow = false;
+    });
+    c.on("error", (e) => {
+      log.warn("MQTT connection error", { broker: current, error: e.message });
+    });
+    c.on("offline", () => {
+      log.debug("MQTT client offline", { broker: current });
+    });
+    return c;
+  }
+
+  return {
+    start() {
+      if (client || stopped) return;
+      client = build();
+      client.connect();
+    },
+    whenConnected(signal) {
+      if (connectedNow) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          signal?.removeEventListener("abort", abort);
+          resolve();
+        };
+        const abort = () => {
+          waiters.delete(done);
+          reject(signal?.reason ?? new Error("aborted"));
+        };
+        if (signal?.aborted) return abort();
+        signal?.addEventListener("abort", abort, { once: true });
+        waiters.add(done);
+      });
+    },
+    subscribe(topic, qos) {
+      subscriptions.set(topic, qos);
+      const c = client;
+      if (!c || !connectedNow) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        c.subscribe(topic, { qos }, (err) => err ? reject(err) : resolve());
+      });
+    },
+    publish(topic, payload, { qos, retain = false }) {
+      const c = client;
+      if (!c) return Promise.reject(new Error("MQTT connection not started"));
+      return new Promise((resolve, reject) => {
+        c.publish(topic, payload, { qos, retain }, (err) => err ? reject(err) : resolve());
+      });
+    },
+    get connected() {
+      return connectedNow;
+    },
+    get endpoint() {
+      return connectedNow ? current : null;
+    },
+    async stop(stopOptions = {}) {
+      if (stopped) return;
+      stopped = true;
+      const c = client;
+      if (!c) return;
+      if (connectedNow && stopOptions.beforeDisconnect) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          stopOptions.beforeDisconnect().catch(() => {}),
+          new Promise((r) => timer = setTimeout(r, 2000)),
+        ]);
+        clearTimeout(timer);
+      }
+      await new Promise<void>((resolve) => c.end(true, {}, () => resolve()));
+      connectedNow = false;
+    },
+  };
+}

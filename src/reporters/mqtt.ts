@@ -1,0 +1,52 @@
+import type { QoS } from "../mqtt/connection.ts";
+import type { Outbox } from "../mqtt/outbox.ts";
+import type { Reporter, RunRecord } from "../model/mod.ts";
+
+/** Options of {@linkcode createMqttReporter}. */
+export interface MqttReporterOptions {
+  /** CommandResultTopic with `{host}` expanded; undefined = results are not published. */
+  topic: string | undefined;
+  qos: QoS;
+  /** How many recent task ids are remembered to publish each result once. */
+  remember?: number;
+}
+
+/** The MQTT reporter, plus what the channel needs to avoid publishing a result twice. */
+export interface MqttReporter extends Reporter {
+  /** Whether the result of `taskId` was already handed to the outbox by this process. */
+  reported(taskId: number | string): boolean;
+}
+
+/**
+ * Publishes the result of every remote command (trigger `remote`) on the result topic, in
+ * lua-collectd-monitor's `{task_id, timestamp, message, code}` form, through the durable
+ * outbox (spooled before publishing, kept until the broker acknowledged it). Rule- and
+ * CLI-triggered runs are not published (the Lua plugin did not either). A task's result is
+ * published once even when both the executor's reporter fan-out and the channel report it.
+ */
+export function createMqttReporter(outbox: Outbox, options: MqttReporterOptions): MqttReporter {
+  const remember = options.remember ?? 10_000;
+  const recent = new Set<string>();
+  const key = (id: number | string) => JSON.stringify(id);
+  return {
+    name: "mqtt",
+    reported: (taskId) => recent.has(key(taskId)),
+    async report(record: RunRecord) {
+      if (record.trigger.kind !== "remote" || options.topic === undefined) return;
+      const k = key(record.result.task_id);
+      if (recent.has(k)) return;
+      recent.add(k);
+      if (recent.size > remember) recent.delete(recent.values().next().value!);
+      const { task_id, message, code } = record.result;
+      const timestamp = luaTimestamp(record.result.timestamp);
+      await outbox.send(options.topic, JSON.stringify({ task_id, timestamp, message, code }), {
+        qos: options.qos,
+      });
+    },
+  };
+}
+
+/** `2020-11-26T00:41:19.123Z` → `2020-11-26T00:41:19Z` (lua-collectd-monitor's form). */
+function luaTimestamp(t: string): string {
+  return t.replace(/\.\d+Z$/, "Z");
+}

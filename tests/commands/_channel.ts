@@ -1,0 +1,77 @@
+import { join } from "node:path";
+import { createMqttChannel, type MqttChannel } from "../../src/commands/mod.ts";
+import { type Config, parseConfig } from "../../src/config/mod.ts";
+import { createExecutor, type Executor } from "../../src/executor/mod.ts";
+import { createCounters, type Logger } from "../../src/model/mod.ts";
+import { captureLogger } from "../mqtt/_helpers.ts";
+import { PASSWORD, USER } from "../mqtt/_mosquitto.ts";
+
+export const SERVICES = {
+  hello: { commands: { exec: '/bin/echo "Hello World!"' } },
+  failing: { commands: { exit3: { Argv: ["/bin/sh", "-c", "echo broken; exit 3"] } } },
+};
+
+/** A config for host "edge1" with fleet topics, merged with `extra`. */
+export function channelConfig(
+  hosts: string | string[],
+  stateDir: string,
+  extra: Record<string, unknown> = {},
+): Config {
+  const raw = {
+    Host: hosts,
+    User: USER,
+    Password: PASSWORD,
+    QoS: 1,
+    ReconnectInterval: 0.2,
+    HostName: "edge1",
+    CommandTopic: "cmd/{host}",
+    CommandResultTopic: "result/{host}",
+    StatusTopic: "status/{host}",
+    StateDir: stateDir,
+    Services: SERVICES,
+    ...extra,
+  };
+  return parseConfig(JSON.stringify(raw), join(stateDir, "config.json")).config;
+}
+
+/** A channel wired to the real executor, as src/agent.ts wires them. */
+export interface TestAgent {
+  channel: MqttChannel;
+  executor: Executor;
+  config: Config;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startTestAgent(config: Config): Promise<TestAgent> {
+  const { logger } = captureLogger();
+  const counters = createCounters();
+  const late: { channel?: MqttChannel } = {};
+  const executor = createExecutor(config.Services, {
+    logger,
+    counters,
+    stateDir: config.StateDir,
+    reporters: [{ name: "mqtt", report: (r) => late.channel!.reporter.report(r) }],
+  });
+  await executor.start();
+  const channel = createMqttChannel(config, {
+    logger,
+    counters,
+    stateDir: config.StateDir,
+    execute: (req) => executor.run(req),
+    status: () => ({ version: "test", rules: 0 }),
+  });
+  late.channel = channel;
+  await channel.start();
+  const ch = channel;
+  return {
+    channel: ch,
+    executor,
+    config,
+    logger,
+    async stop() {
+      await ch.stop();
+      await executor.stop();
+    },
+  };
+}

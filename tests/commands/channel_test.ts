@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import type mqtt from "mqtt";
+import { Code } from "../../src/model/mod.ts";
+import { collect, nowStamp, testClient, until } from "../mqtt/_helpers.ts";
+import { startMosquitto } from "../mqtt/_mosquitto.ts";
+import { channelConfig, startTestAgent } from "./_channel.ts";
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+async function withAgent(
+  extra: Record<string, unknown>,
+  body: (
+    ctx: {
+      client: mqtt.MqttClient;
+      results: Awaited<ReturnType<typeof collect>>;
+      send(m: unknown): Promise<void>;
+    },
+  ) => Promise<void>,
+) {
+  const broker = await startMosquitto();
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-channel-" });
+  const agent = await startTestAgent(channelConfig(broker.address, dir, extra));
+  const client = await testClient(broker.port);
+  try {
+    await agent.channel.reporter; // started
+    await until(() => agent.channel.connected, "the agent to connect");
+    const results = await collect(client, "result/edge1");
+    const send = (m: unknown) =>
+      client.publishAsync("cmd/edge1", typeof m === "string" ? m : JSON.stringify(m), { qos: 1 })
+        .then(() => {});
+    await body({ client, results, send });
+  } finally {
+    await client.endAsync();
+    await agent.stop();
+    await broker.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a lua-collectd-monitor command gets its result in the same format on CommandResultTopic", async () => {
+  await withAgent({}, async ({ results, send }) => {
+    await send({
+      task_id: 3126260400,
+      timestamp: nowStamp(),
+      service: "hello",
+      command: "exec",
+    });
+    await results.waitFor(1);
+    const r = results.messages[0]!;
+    assert.deepEqual(Object.keys(r).sort(), ["code", "message", "task_id", "timestamp"]);
+    assert.equal(r.task_id, 3126260400);
+    assert.equal(r.code, 0);
+    assert.match(String(r.message), /^Hello World!\n?$/);
+    assert.match(String(r.timestamp), TIMESTAMP);
+  });
+});
+
+Deno.test("unknown service, unknown command, failing command, duplicate, stale and malformed commands each get their code", async () => {
+  await withAgent({ MaxCommandAge: 60 }, async ({ results, send }) => {
+    const ts = nowStamp();
+    await send({ task_id: 1, timestamp: ts, service: "nope", command: "exec" });
+    await send({ task_id: 2, timestamp: ts, service: "hello", command: "nope" });
+    await send({ task_id: 3, timestamp: ts, service: "failing", command: "exit3" });
+    await results.waitFor(3);
+    await send({ task_id: 3, timestamp: ts, service: "hello", command: "exec" });
+    await send({
+      task_id: 4,
+      timestamp: "2020-11-26T00:41:19Z",
+      service: "hello",
+      command: "exec",
+    });
+    await send({ task_id: 5, timestamp: ts, service: 5, command: "exec" });
+    await send({ task_id: "six", timestamp: ts, service: "hello", command: "exec", extra: 1 });
+    await send({ task_id: 7, service: "hello", command: "exec" });
+    await results.waitFor(8);
+    const byId = new Map(results.messages.map((m) => [JSON.stringify(m.task_id) + m.code, m]));
+    const code = (id: unknown, c: number) => {
+      const m = byId.get(JSON.stringify(id) + c);
+      assert.ok(
+        m,
+        `expected a result ${c.toString(16)} for ${id}: ${JSON.stringify(results.messages)}`,
+      );
+      return m;
+    };
+    code(1, Code.NO_SERVICE);
+    code(2, Code.NO_COMMAND);
+    assert.match(String(code(3, 3).message), /broken/);
+    assert.match(String(code(3, Code.DUPLICATE_TASK).message), /duplicate task_id: 3/);
+    assert.match(String(code(4, Code.STALE_COMMAND).message), /too old/);
+    assert.match(String(code(5, Code.INVALID_MESSAGE).message), /service/);
+    assert.match(String(code("six", Code.INVALID_MESSAGE).message), /extra/);
+    code(7, Code.STALE_COMMAND);
+    assert.equal(results.messages.length, 8);
+  });
+});
+
+Deno.test("a payload without a readable task_id is only logged and the agent keeps serving", async () => {
+  await withAgent({}, async ({ results, send }) => {
+    await send("this is not JSON");
+    await send("[1,2]");
+    await send({ service: "hello", command: "exec" });
+    await send({ task_id: -1, service: "hello", command: "exec" });
+    await send({ task_id: 10, timestamp: nowStamp(), service: "hello", command: "exec" });
+    await results.waitFor(1);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(results.messages.map((m) => [m.task_id, m.code]), [[10, 0]]);
+  });
+});
+
+Deno.test("a command addressed to another host is ignored, one addressed to this host runs", async () => {
+  await withAgent({}, async ({ results, send }) => {
+    const ts = nowStamp();
+    await send({ task_id: 20, timestamp: ts, service: "hello", command: "exec", host: "edge2" });
+    await send({ task_id: 21, timestamp: ts, service: "hello", command: "exec", host: "edge1" });
+    await results.waitFor(1);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(results.messages.map((m) => [m.task_id, m.code]), [[21, 0]]);
+  });
+});
