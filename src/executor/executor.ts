@@ -35,7 +35,7 @@ export interface RunRequest {
   service: string;
   command: string;
   trigger: Trigger;
-  /** The remote task id; generated when absent. */
+  /** The result's task id. Default: a remote trigger's task_id, else a generated one. */
   task_id?: number | string;
 }
 
@@ -202,7 +202,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
   }
 
   async function run(req: RunRequest): Promise<RunRecord> {
-    const id = req.task_id ?? taskId();
+    const id = req.task_id ?? (req.trigger.kind === "remote" ? req.trigger.task_id : taskId());
     const now = clock.now();
     let rec: RunRecord;
     const svc = commands.get(req.service);

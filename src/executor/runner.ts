@@ -107,7 +107,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
       const status = await child.status;
       const durationMs = now() - started;
       clearTimeout(timer);
-      if (timedOut) await killed; // stragglers of the group get their SIGKILL too
+      if (timedOut) await Promise.race([killed, groupGone(child.pid)]); // stragglers get SIGKILL
       clearTimeout(killTimer);
       let drainTimer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([pumped, new Promise((r) => drainTimer = setTimeout(r, drainMs))]);
@@ -124,6 +124,21 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
       };
     },
   };
+}
+
+/**
+ * Resolves once process group `pgid` has no member left (probed with the harmless SIGCONT every
+ * 50 ms), or at once when the group cannot be signalled (restricted --allow-run).
+ */
+async function groupGone(pgid: number): Promise<void> {
+  for (;;) {
+    try {
+      Deno.kill(-pgid, "SIGCONT");
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Keeps the first `max` bytes of what it is given and counts the rest. */
