@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type mqtt from "mqtt";
+import { withSignature } from "../../src/commands/mod.ts";
 import { Code } from "../../src/model/mod.ts";
 import { collect, nowStamp, testClient, until } from "../mqtt/_helpers.ts";
 import { startMosquitto } from "../mqtt/_mosquitto.ts";
@@ -116,4 +117,95 @@ Deno.test("a command addressed to another host is ignored, one addressed to this
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(results.messages.map((m) => [m.task_id, m.code]), [[21, 0]]);
   });
+});
+
+Deno.test("a task_id seen before a restart gets 0x1100 after it and the command does not run again", async () => {
+  const broker = await startMosquitto();
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-channel-" });
+  const marker = `${dir}/runs`;
+  const config = channelConfig(broker.address, dir, {
+    Services: {
+      count: { commands: { once: { Argv: ["/bin/sh", "-c", `echo run >> ${marker}`] } } },
+    },
+  });
+  const client = await testClient(broker.port);
+  try {
+    const results = await collect(client, "result/edge1");
+    const command = JSON.stringify({
+      task_id: 42,
+      timestamp: nowStamp(),
+      service: "count",
+      command: "once",
+    });
+    let agent = await startTestAgent(config);
+    await until(() => agent.channel.connected, "the agent to connect");
+    await client.publishAsync("cmd/edge1", command, { qos: 1 });
+    await results.waitFor(1);
+    await agent.stop();
+    agent = await startTestAgent(config);
+    await until(() => agent.channel.connected, "the agent to reconnect");
+    await client.publishAsync("cmd/edge1", command, { qos: 1 });
+    await results.waitFor(2);
+    await agent.stop();
+    assert.deepEqual(results.messages.map((m) => [m.task_id, m.code]), [
+      [42, 0],
+      [42, Code.DUPLICATE_TASK],
+    ]);
+    assert.equal(await Deno.readTextFile(marker), "run\n");
+  } finally {
+    await client.endAsync();
+    await broker.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with CommandSenders, unsigned, unknown-sender and badly signed commands get 0x1006; a signed one runs", async () => {
+  const secret = "0123456789abcdef-ops";
+  await withAgent(
+    { CommandSenders: [{ Name: "ops", Secret: secret }] },
+    async ({ results, send }) => {
+      const base = { timestamp: nowStamp(), service: "hello", command: "exec" };
+      await send({ task_id: 1, ...base });
+      await send(withSignature({ task_id: 2, ...base }, { Name: "eve", Secret: secret }));
+      const forged = withSignature({ task_id: 3, ...base }, { Name: "ops", Secret: secret });
+      await send({ ...forged, command: "other" });
+      await send(withSignature({ task_id: 4, ...base }, { Name: "ops", Secret: secret }));
+      await results.waitFor(4);
+      const codes = Object.fromEntries(results.messages.map((m) => [m.task_id, m.code]));
+      assert.deepEqual(codes, {
+        1: Code.BAD_SIGNATURE,
+        2: Code.BAD_SIGNATURE,
+        3: Code.BAD_SIGNATURE,
+        4: 0,
+      });
+    },
+  );
+});
+
+Deno.test("the retained status topic says online with the status fields, and offline after stop", async () => {
+  const broker = await startMosquitto();
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-channel-" });
+  const agent = await startTestAgent(channelConfig(broker.address, dir));
+  try {
+    await until(() => agent.channel.connected, "the agent to connect");
+    const late = await testClient(broker.port);
+    const status = await collect(late, "status/edge1");
+    await status.waitFor(1);
+    assert.equal(status.messages[0]!.status, "online");
+    assert.equal(status.messages[0]!.host, "edge1");
+    assert.equal(status.messages[0]!.version, "test");
+    await agent.stop();
+    await status.waitFor(2);
+    assert.equal(status.messages[1]!.status, "offline");
+    await late.endAsync();
+    const after = await testClient(broker.port);
+    const retained = await collect(after, "status/edge1");
+    await retained.waitFor(1);
+    assert.equal(retained.messages[0]!.status, "offline");
+    await after.endAsync();
+  } finally {
+    await agent.stop();
+    await broker.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

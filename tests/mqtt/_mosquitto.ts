@@ -27,6 +27,8 @@ export interface MosquittoOptions {
   tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean };
   /** Extra lines for mosquitto.conf. */
   extra?: string[];
+  /** A fixed port (to bring a killed broker back on its address); default: a free one. */
+  port?: number;
 }
 
 /** Starts mosquitto 2 (set_tcp_nodelay true) and resolves once it accepts connections. */
@@ -44,7 +46,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   await Deno.chmod(passwd, 0o600);
   let lastError = "";
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = freeTcpPort();
+    const port = options.port ?? freeTcpPort();
     const lines = [
       `listener ${port} 127.0.0.1`,
       "allow_anonymous false",
