@@ -1,0 +1,161 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { encodeFrame, readFrames, type Reply, ReplySchema, type Request } from "./_protocol.ts";
+
+/** How to start the rule host: a program and its arguments (plus environment additions). */
+export interface HostCommand {
+  cmd: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** V8 flags of the rule host: no code from strings (eval, new Function), bounded heap. */
+export const HOST_V8_FLAGS = "--disallow-code-generation-from-strings,--max-old-space-size=512";
+
+/** The hidden subcommand that runs the rule host (registered in src/cli/commands.ts). */
+export const HOST_SUBCOMMAND = "__rule-host";
+
+/**
+ * The agent's own program with the hidden `__rule-host` subcommand. Compiled binary: the binary
+ * itself (V8 flags through DENO_V8_FLAGS). `deno run`: Deno.execPath() running the same entry
+ * module with no permission flags, the sandbox's V8 flags and the deno.json found beside (or
+ * above) the entry, so bare imports resolve as in the agent.
+ */
+export function defaultHostCommand(entry: string = Deno.mainModule): HostCommand {
+  const env = { DENO_V8_FLAGS: HOST_V8_FLAGS };
+  if (Deno.build.standalone) return { cmd: Deno.execPath(), args: [HOST_SUBCOMMAND], env };
+  return {
+    cmd: Deno.execPath(),
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--unstable-worker-options",
+      `--v8-flags=${HOST_V8_FLAGS}`,
+      ...configArgs(entry),
+      entry,
+      HOST_SUBCOMMAND,
+    ],
+  };
+}
+
+function configArgs(entry: string): string[] {
+  if (!entry.startsWith("file:")) return [];
+  let dir = dirname(fileURLToPath(entry));
+  for (;;) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      try {
+        if (Deno.statSync(join(dir, name)).isFile) return ["--config", join(dir, name)];
+      } catch { /* not here */ }
+    }
+    const up = dirname(dir);
+    if (up === dir) return [];
+    dir = up;
+  }
+}
+
+/** What a request can end with besides a reply: the host died or went silent. */
+export type Outcome = Reply | { t: "died"; message: string };
+
+/** A running rule host. */
+export interface HostProcess {
+  readonly pid: number;
+  /** Sends `request`; resolves with its reply, or `died` after `timeoutMs` without one. */
+  request(request: Request, timeoutMs: number): Promise<Outcome>;
+  /** Sends a request that has no reply (configure). */
+  send(request: Request): Promise<void>;
+  /** Kills the process (SIGKILL) and waits for it to exit. Idempotent. */
+  kill(): Promise<void>;
+}
+
+/** Starts the host and waits for its `ready` (or fails within `readyTimeoutMs`). */
+export async function spawnHost(command: HostCommand, readyTimeoutMs = 15_000): Promise<HostProcess> {
+  const child = new Deno.Command(command.cmd, {
+    args: command.args,
+    ...(command.env ? { env: command.env } : {}),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  let waiting: ((o: Outcome) => void) | null = null;
+  let ended: string | null = null;
+  const ready = Promise.withResolvers<void>();
+
+  const deliver = (o: Outcome) => {
+    const w = waiting;
+    waiting = null;
+    w?.(o);
+  };
+  (async () => {
+    try {
+      for await (const raw of readFrames(child.stdout)) {
+        const parsed = ReplySchema.safeParse(raw);
+        if (!parsed.success) {
+          ended = `sent an invalid message: ${parsed.error.issues[0]?.message ?? "?"}`;
+          break;
+        }
+        const reply = parsed.data;
+        if (reply.t === "ready") ready.resolve();
+        else if (reply.t === "fatal") {
+          ended = reply.message;
+          ready.reject(new Error(`rule host failed: ${reply.message}`));
+          deliver(reply);
+        } else deliver(reply);
+      }
+    } catch (e) {
+      ended = (e as Error).message;
+    }
+    ended ??= "exited";
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    const status = await child.status;
+    const why = `rule host ${ended} (exit code ${status.code}${
+      status.signal ? `, ${status.signal}` : ""
+    })`;
+    ready.reject(new Error(why));
+    deliver({ t: "died", message: why });
+  })();
+
+  const timer = setTimeout(
+    () => ready.reject(new Error(`rule host not ready after ${readyTimeoutMs} ms`)),
+    readyTimeoutMs,
+  );
+  const kill = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+  };
+  try {
+    await ready.promise;
+  } catch (e) {
+    await kill();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  return {
+    pid: child.pid,
+    kill,
+    async send(request) {
+      await writer.write(encodeFrame(request));
+    },
+    request(request, timeoutMs) {
+      if (ended !== null) return Promise.resolve({ t: "died", message: `rule host ${ended}` });
+      const { promise, resolve } = Promise.withResolvers<Outcome>();
+      const t = setTimeout(() => {
+        resolve({ t: "died", message: `no reply from the rule host within ${timeoutMs} ms` });
+        void kill();
+      }, timeoutMs);
+      waiting = (o) => {
+        clearTimeout(t);
+        resolve(o);
+      };
+      writer.write(encodeFrame(request)).catch((e) => deliver({ t: "died", message: String(e) }));
+      return promise;
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { deserialize, serialize } from "node:v8";
+import { z } from "zod";
+
+/**
+ * The agent ↔ rule-host protocol over the child's stdin/stdout: frames of a 4-byte big-endian
+ * length followed by a V8-serialized message (keeps bigint values and byte arrays intact).
+ * Strictly request/response: the agent sends one request and waits for its reply.
+ *
+ * Requests (agent → host): `configure`, `load`, `batch` (decoded objects), `packets` (raw
+ * collectd packets, decoded in the host). Replies: `ready`, `loaded`, `result`, `overrun`,
+ * `fatal`. Replies come from a process running untrusted code, so the agent parses them with
+ * the schemas below.
+ */
+
+/** Encodes one message as a frame. */
+export function encodeFrame(message: unknown): Uint8Array {
+  const body = serialize(message);
+  const frame = new Uint8Array(4 + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, 4);
+  return frame;
+}
+
+/** Largest frame either side accepts (a batch reply with every handler's state). */
+export const MAX_FRAME = 256 * 1024 * 1024;
+
+/** Splits a byte stream into decoded messages. Throws RangeError on an oversized frame. */
+export async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  let buf: Uint8Array = new Uint8Array(0);
+  for await (const chunk of stream) {
+    buf = buf.length === 0 ? chunk : concat(buf, chunk);
+    let at = 0;
+    while (buf.length - at >= 4) {
+      const len = new DataView(buf.buffer, buf.byteOffset + at, 4).getUint32(0);
+      if (len > MAX_FRAME) throw new RangeError(`rule host frame of ${len} bytes is too large`);
+      if (buf.length - at - 4 < len) break;
+      yield deserialize(buf.subarray(at + 4, at + 4 + len));
+      at += 4 + len;
+    }
+    buf = at === buf.length ? new Uint8Array(0) : buf.slice(at);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+const ActionSchema = z.strictObject({
+  service: z.string(),
+  command: z.string(),
+  host: z.string().optional(),
+});
+
+export const RuleEventSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("fired"),
+    handler: z.string(),
+    key: z.string(),
+    actions: z.array(ActionSchema).min(1),
+    time: z.number(),
+  }),
+  z.strictObject({
+    kind: z.literal("cleared"),
+    handler: z.string(),
+    key: z.string(),
+    time: z.number(),
+  }),
+]);
+
+/** A log line produced in the sandbox (a handler's error, console output, a bad action). */
+export const RuleLogSchema = z.strictObject({
+  level: z.enum(["error", "warn", "info", "debug"]),
+  msg: z.string(),
+  handler: z.string().optional(),
+  file: z.string().optional(),
+  line: z.number().optional(),
+  stack: z.string().optional(),
+});
+export type RuleLog = z.infer<typeof RuleLogSchema>;
+
+export const FileResultSchema = z.strictObject({
+  file: z.string(),
+  ok: z.boolean(),
+  message: z.string().optional(),
+  line: z.number().optional(),
+  exportName: z.string().optional(),
+  member: z.string().optional(),
+  stack: z.string().optional(),
+  kept: z.boolean().optional(),
+});
+export type FileResult = z.infer<typeof FileResultSchema>;
+
+export const ReplySchema = z.discriminatedUnion("t", [
+  z.strictObject({ t: z.literal("ready") }),
+  z.strictObject({
+    t: z.literal("loaded"),
+    results: z.array(FileResultSchema),
+    handlers: z.array(z.string()),
+  }),
+  z.strictObject({
+    t: z.literal("result"),
+    id: z.number(),
+    events: z.array(RuleEventSchema),
+    logs: z.array(RuleLogSchema),
+    states: z.record(z.string(), z.unknown()).optional(),
+    evaluations: z.number(),
+    errors: z.number(),
+    /** Decoded items, only when recording is on. */
+    items: z.array(z.unknown()).optional(),
+  }),
+  z.strictObject({
+    t: z.literal("overrun"),
+    phase: z.enum(["load", "evaluate", "unknown"]),
+    /** The rule file (load) or handler (evaluate) that was running. */
+    label: z.string(),
+    ms: z.number(),
+  }),
+  z.strictObject({ t: z.literal("fatal"), message: z.string() }),
+]);
+export type Reply = z.infer<typeof ReplySchema>;
+
+/** What the agent sends. Not parsed by the host beyond `t` (it trusts its parent). */
+export type Request =
+  | {
+    t: "configure";
+    services: Record<string, string[]>;
+    agentPlugin: string;
+    typesDb: string;
+    budgetMs: number;
+    loadBudgetMs: number;
+    record: boolean;
+  }
+  | {
+    t: "load";
+    modules: Record<string, string>;
+    rules: string[];
+    states: Record<string, unknown>;
+    disabled: string[];
+  }
+  | { t: "batch"; id: number; items: readonly unknown[]; skip: string[] }
+  | { t: "packets"; id: number; data: Uint8Array; ends: Uint32Array; skip: string[] };

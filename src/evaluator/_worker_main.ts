@@ -1,0 +1,384 @@
+// deno-lint-ignore-file no-explicit-any
+import type { ContextRuntime } from "./_context.ts";
+
+/**
+ * The body of the rule worker (runs inside the rule host, in a Worker with `permissions:
+ * "none"`). Shipped as source text (`workerMain.toString()`, loaded from a `data:` URL), so the
+ * host can create it after it revoked its own read permission: it must stay self-contained, with
+ * no imports and nothing captured from outside.
+ *
+ * Messages in (from the host): `configure`, `load`, `batch`; out: `loaded`, `result`.
+ * While it runs rule code it writes what runs into the shared `progress` array
+ * (`[phase, index]`, phase 1 = loading rule file `index`, 2 = running handler `index`), so the
+ * host can name the culprit when the time budget expires.
+ */
+export function workerMain(runtime: ContextRuntime) {
+  const g: any = globalThis;
+  const post = (m: unknown) => g.postMessage(m);
+
+  // Lockdown before any rule code exists: no nested workers (code from a string), no eval.
+  // (--disallow-code-generation-from-strings already blocks eval/new Function in the host;
+  // this is the second layer.)
+  const refuse = () => {
+    throw new EvalError("code generation is not available to rules");
+  };
+  for (const f of [function () {}, async function () {}, function* () {}, async function* () {}]) {
+    Object.defineProperty(Object.getPrototypeOf(f), "constructor", { value: refuse });
+  }
+  for (const name of ["eval", "Worker", "Function"]) {
+    Object.defineProperty(g, name, { value: undefined, configurable: false, writable: false });
+  }
+  for (const name of ["setTimeout", "setInterval"]) {
+    const timer = g[name];
+    Object.defineProperty(g, name, {
+      value: (fn: unknown, ...rest: unknown[]) => {
+        if (typeof fn !== "function") refuse();
+        return timer(fn, ...rest);
+      },
+      configurable: false,
+      writable: false,
+    });
+  }
+  // A rule's rejected promise or throwing timer must not end the worker.
+  g.addEventListener("unhandledrejection", (e: any) => {
+    e.preventDefault();
+    const d = describe(e.reason);
+    log({ level: "error", msg: `unhandled rejection in a rule: ${d.message}`, file: d.file, line: d.line, stack: d.stack });
+  });
+  g.addEventListener("error", (e: any) => {
+    e.preventDefault();
+    const d = describe(e.error);
+    log({ level: "error", msg: `uncaught error in a rule: ${d.message}`, file: d.file, line: d.line, stack: d.stack });
+  });
+
+  let progress = new Int32Array(2);
+  let services: Record<string, string[]> = {};
+  let agentPlugin = "";
+  const urlFile = new Map<string, string>();
+  let logs: any[] = [];
+  const MAX_LOGS = 200;
+  const log = (entry: any) => {
+    if (logs.length < MAX_LOGS) logs.push(entry);
+  };
+
+  // Stacks name rule files (file:line:column of the source), never data: URLs or glue frames.
+  (Error as any).prepareStackTrace = (err: any, frames: any[]) => {
+    const where: any[] = [];
+    for (const f of frames) {
+      const file = urlFile.get(String(f.getFileName()));
+      if (file !== undefined) {
+        where.push({ fn: f.getFunctionName(), file, line: f.getLineNumber(), column: f.getColumnNumber() });
+      }
+    }
+    try {
+      Object.defineProperty(err, "ruleFrames", { value: where });
+    } catch { /* frozen error object */ }
+    const head = `${err?.name ?? "Error"}: ${err?.message ?? String(err)}`;
+    return [head, ...where.map((w) => `    at ${w.fn ?? "<anonymous>"} (${w.file}:${w.line}:${w.column})`)]
+      .join("\n");
+  };
+  const describe = (e: any) => {
+    if (e instanceof Error) {
+      const stack = String(e.stack);
+      const frame = (e as any).ruleFrames?.[0];
+      return { message: `${e.name}: ${e.message}`, stack, line: frame?.line, file: frame?.file };
+    }
+    return { message: `threw a non-Error value: ${String(e)}`, stack: "", line: undefined, file: undefined };
+  };
+
+  // Rule console output becomes agent log lines (stdout belongs to the host protocol).
+  let current = "";
+  for (const level of ["log", "info", "warn", "error", "debug"]) {
+    g.console[level] = (...args: unknown[]) =>
+      log({
+        level: level === "log" ? "info" : level,
+        msg: args.map((a) => typeof a === "string" ? a : safeJson(a)).join(" "),
+        handler: current,
+      });
+  }
+  function safeJson(v: unknown) {
+    try {
+      return JSON.stringify(v, (_k, x) => typeof x === "bigint" ? x.toString() : x);
+    } catch {
+      return String(v);
+    }
+  }
+
+  type Handler = {
+    name: string;
+    file: string;
+    fn: (item: any, ctx: any) => unknown;
+    kind: "metric" | "notification";
+    index: number;
+    c: ReturnType<ContextRuntime["createContext"]>;
+    state: any;
+    warned: Set<string>;
+    lastError: number;
+    suppressed: number;
+  };
+  type Instance = { file: string; sig: string; handlers: Pick<Handler, "name" | "file" | "fn" | "kind">[] };
+  /** A handler that keeps throwing is logged once per interval, with a count of the rest. */
+  const ERROR_LOG_INTERVAL_MS = 10_000;
+
+  let factories = new Map<string, (require: unknown, module: unknown, exports: unknown) => void>();
+  const moduleJs = new Map<string, string>();
+  let instances = new Map<string, Instance>();
+  let states: Record<string, any> = {};
+  let handlers: Handler[] = [];
+  let metricHandlers: Handler[] = [];
+  let notificationHandlers: Handler[] = [];
+
+  async function importAll(modules: Record<string, string>) {
+    const next = new Map<string, any>();
+    const failed: Record<string, any> = {};
+    for (const [file, js] of Object.entries(modules)) {
+      const url = "data:text/javascript;charset=utf-8," + encodeURIComponent(js);
+      urlFile.set(url, file);
+      moduleJs.set(file, js);
+      try {
+        next.set(file, (await import(url)).default);
+      } catch (e) {
+        failed[file] = describe(e);
+      }
+    }
+    factories = next;
+    return failed;
+  }
+
+  /** Runs a rule file and the sibling files it requires (fresh copies, CommonJS semantics). */
+  function instantiate(file: string) {
+    const cache = new Map<string, any>();
+    const used = new Set<string>();
+    const load = (name: string): any => {
+      const hit = cache.get(name);
+      if (hit) return hit.exports;
+      const factory = factories.get(name);
+      if (factory === undefined) throw new Error(`cannot load ${name}`);
+      const module = { exports: {} as any };
+      cache.set(name, module);
+      used.add(name);
+      const require = (spec: unknown) => {
+        const m = /^\.\/([A-Za-z0-9_.@-]+?)(?:\.ts|\.js)?$/.exec(String(spec));
+        if (!m) {
+          throw new Error(
+            `cannot import "${String(spec)}": a rule may import only sibling files of the rules ` +
+              `directory ("./name.ts"); files elsewhere, npm:, jsr:, node: and URL imports are denied`,
+          );
+        }
+        const target = m[1] + ".ts";
+        if (!factories.has(target)) {
+          throw new Error(`cannot import "${String(spec)}": there is no ${target} in the rules directory`);
+        }
+        return load(target);
+      };
+      factory(require, module, module.exports);
+      return module.exports;
+    };
+    const exports = load(file);
+    const sig = [...used].sort().map((u) => u + "\0" + moduleJs.get(u)).join("\0");
+    return { exports, sig };
+  }
+
+  function collect(file: string, exports: any) {
+    const out: Instance["handlers"] = [];
+    const metrics = exports?.metrics;
+    const notifications = exports?.notifications;
+    if (metrics === undefined && notifications === undefined) {
+      throw { shape: "exports neither `metrics` nor `notifications` (each a handler function or an object of named handler functions)", exportName: "metrics" };
+    }
+    for (const [exportName, kind, value] of [["metrics", "metric", metrics], ["notifications", "notification", notifications]] as const) {
+      if (value === undefined) continue;
+      if (typeof value === "function") {
+        out.push({ name: `${file}::${kind}::${value.name || "default"}`, file, fn: value, kind });
+      } else if (value !== null && typeof value === "object") {
+        for (const [name, fn] of Object.entries(value)) {
+          if (typeof fn !== "function") {
+            throw { shape: `\`${exportName}.${name}\` is not a function (it is ${fn === null ? "null" : typeof fn})`, exportName, member: name };
+          }
+          out.push({ name: `${file}::${kind}::${name}`, file, fn: fn as any, kind });
+        }
+      } else {
+        throw { shape: `\`${exportName}\` must be a handler function or an object of handler functions (it is ${value === null ? "null" : typeof value})`, exportName };
+      }
+    }
+    return out;
+  }
+
+  async function onLoad(msg: any) {
+    const failedImport = await importAll(msg.modules);
+    const results: any[] = [];
+    const next = new Map<string, Instance>();
+    (msg.rules as string[]).forEach((file, i) => {
+      const old = instances.get(file);
+      let result: any = { file, ok: true };
+      try {
+        if (failedImport[file]) throw failedImport[file].error ?? new Error(failedImport[file].message);
+        progress[0] = 1;
+        progress[1] = i;
+        const { exports, sig } = instantiate(file);
+        progress[0] = 0;
+        if (old && old.sig === sig && msg.keep !== false) {
+          next.set(file, old);
+        } else {
+          next.set(file, { file, sig, handlers: collect(file, exports) });
+        }
+      } catch (e: any) {
+        progress[0] = 0;
+        if (e && typeof e === "object" && "shape" in e) {
+          result = { file, ok: false, message: e.shape, exportName: e.exportName, member: e.member };
+        } else {
+          const d = failedImport[file] ?? describe(e);
+          result = { file, ok: false, message: d.message, line: d.file === file ? d.line : undefined, stack: d.stack };
+        }
+        if (old && !msg.replaceFailed) {
+          next.set(file, old);
+          result.kept = true;
+        }
+      }
+      results.push(result);
+    });
+    instances = next;
+    for (const [name, state] of Object.entries(msg.states ?? {})) states[name] = state;
+    const disabled = new Set<string>(msg.disabled ?? []);
+    const previous = new Map(handlers.map((h) => [h.name, h]));
+    handlers = [];
+    for (const inst of instances.values()) {
+      for (const h of inst.handlers) {
+        if (disabled.has(h.name)) continue;
+        const before = previous.get(h.name);
+        const state = states[h.name] ?? (states[h.name] = runtime.emptyState());
+        handlers.push({
+          ...h,
+          index: handlers.length,
+          c: before && before.fn === h.fn ? before.c : runtime.createContext(h.name),
+          state,
+          warned: before?.warned ?? new Set(),
+          lastError: -Infinity,
+          suppressed: 0,
+        });
+      }
+    }
+    const live = new Set(handlers.map((h) => h.name));
+    for (const name of Object.keys(states)) if (!live.has(name) && !disabled.has(name)) delete states[name];
+    metricHandlers = handlers.filter((h) => h.kind === "metric");
+    notificationHandlers = handlers.filter((h) => h.kind === "notification");
+    post({ t: "loaded", results, handlers: handlers.map((h) => h.name) });
+  }
+
+  function actionsOf(h: Handler, r: any): any[] {
+    if (r === undefined || r === null || r === false) return [];
+    const list = Array.isArray(r) ? r : [r];
+    const out: any[] = [];
+    for (const a of list) {
+      if (a === undefined || a === null || a === false) continue;
+      if (typeof a !== "object" || typeof a.service !== "string" || typeof a.command !== "string" ||
+        (a.host !== undefined && typeof a.host !== "string")) {
+        warnOnce(h, "shape:" + safeJson(a), `returned an invalid action ${safeJson(a)}: expected { service, command } (strings) or a list of them`);
+        continue;
+      }
+      if (a.host === undefined) {
+        const commands = services[a.service];
+        if (commands === undefined) {
+          warnOnce(h, "svc:" + a.service, `Cannot find service "${a.service}" in config.json Services (action not taken)`);
+          continue;
+        }
+        if (!commands.includes(a.command)) {
+          warnOnce(h, "cmd:" + a.service + "/" + a.command, `Cannot find command "${a.command}" of service "${a.service}" in config.json Services (action not taken)`);
+          continue;
+        }
+        out.push({ service: a.service, command: a.command });
+      } else {
+        out.push({ service: a.service, command: a.command, host: a.host });
+      }
+    }
+    return out;
+  }
+  function warnOnce(h: Handler, id: string, msg: string) {
+    if (h.warned.has(id)) return;
+    h.warned.add(id);
+    log({ level: "error", msg, handler: h.name });
+  }
+
+  function onBatch(msg: any) {
+    const skip = new Set<string>(msg.skip ?? []);
+    const events: any[] = [];
+    const dirty = new Set<Handler>();
+    let evaluations = 0;
+    let errors = 0;
+    for (const item of msg.items as any[]) {
+      const notification = item.severity !== undefined;
+      const list = notification ? (item.plugin === agentPlugin ? [] : notificationHandlers) : metricHandlers;
+      if (list.length === 0) continue;
+      const key = item.host + "/" + item.plugin + (item.plugin_instance ? "-" + item.plugin_instance : "") +
+        "/" + item.type + (item.type_instance ? "-" + item.type_instance : "");
+      const time = item.time;
+      for (let i = 0; i < list.length; i++) {
+        const h = list[i]!;
+        if (skip.size !== 0 && skip.has(h.name)) continue;
+        progress[1] = h.index;
+        progress[0] = 2;
+        current = h.name;
+        h.c.bind(h.state, key, time);
+        evaluations++;
+        let r: any;
+        try {
+          r = h.fn(item, h.c.ctx);
+        } catch (e) {
+          progress[0] = 0;
+          errors++;
+          const now = performance.now();
+          if (now - h.lastError >= ERROR_LOG_INTERVAL_MS) {
+            const d = describe(e);
+            const more = h.suppressed ? ` (${h.suppressed} more errors of this handler not logged)` : "";
+            log({ level: "error", msg: `rule handler threw ${d.message}${more}`, handler: h.name, file: d.file ?? h.file, line: d.line, stack: d.stack });
+            h.lastError = now;
+            h.suppressed = 0;
+          } else h.suppressed++;
+          if (h.c.takeDirty()) dirty.add(h);
+          continue;
+        }
+        progress[0] = 0;
+        if (r !== null && typeof r === "object" && typeof r.then === "function") {
+          warnOnce(h, "async", "returned a Promise: handlers must be synchronous (the action was not taken)");
+          r = undefined;
+        }
+        const actions = actionsOf(h, r);
+        const fired = h.state.fired;
+        if (actions.length !== 0) {
+          if (fired[key] === undefined) {
+            fired[key] = 1;
+            dirty.add(h);
+            events.push({ kind: "fired", handler: h.name, key, actions, time });
+          }
+        } else if (fired[key] !== undefined && !h.c.latched(h.state, key)) {
+          delete fired[key];
+          dirty.add(h);
+          events.push({ kind: "cleared", handler: h.name, key, time });
+        }
+        if (h.c.takeDirty()) dirty.add(h);
+      }
+    }
+    current = "";
+    let changed: Record<string, any> | undefined;
+    if (dirty.size !== 0) {
+      changed = {};
+      for (const h of dirty) changed[h.name] = h.state;
+    }
+    const out = logs;
+    logs = [];
+    post({ t: "result", id: msg.id, events, logs: out, states: changed, evaluations, errors });
+  }
+
+  g.onmessage = async (e: MessageEvent) => {
+    const msg = e.data;
+    if (msg.t === "configure") {
+      progress = new Int32Array(msg.progress);
+      services = msg.services;
+      agentPlugin = msg.agentPlugin;
+    } else if (msg.t === "load") {
+      await onLoad(msg);
+    } else if (msg.t === "batch") {
+      onBatch(msg);
+    }
+  };
+}

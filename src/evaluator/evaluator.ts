@@ -1,0 +1,488 @@
+import { join } from "node:path";
+import type { Config } from "../config/mod.ts";
+import {
+  AGENT_PLUGIN,
+  type Counters,
+  createCounters,
+  type Logger,
+  type Metric,
+  type Notification,
+  type RuleEvent,
+  type Stage,
+} from "../model/mod.ts";
+import { defaultHostCommand, type HostCommand, type HostProcess, spawnHost } from "./_host_client.ts";
+import type { FileResult, Request, RuleLog } from "./_protocol.ts";
+import { isRuleFile, readSources, type RuleProblem, type RuleSource } from "./_sources.ts";
+import { exportLine } from "./_transpile.ts";
+import { watchDir } from "./_watch.ts";
+
+/** Options of {@linkcode createEvaluator}. */
+export interface EvaluatorOptions {
+  /** Directory of the rule files. */
+  rulesDir: string;
+  /** types.db text (from the collectd stage's loadTypesDb()), used to decode packets. */
+  typesDbText: string;
+  /** The configured recovery commands; actions naming anything else are refused and logged. */
+  services: Config["Services"];
+  logger: Logger;
+  /** Default: a private in-memory set. */
+  counters?: Counters;
+  /** Every fired/cleared decision. */
+  onEvent(e: RuleEvent): void;
+  /** Time budget of one batch in the sandbox, in ms. Default 50. */
+  budgetMs?: number;
+  /** Time budget of loading the rule files (their top-level code), in ms. Default 5000. */
+  loadBudgetMs?: number;
+  /** Budget overruns after which a handler is disabled. Default 3. */
+  maxOffences?: number;
+  /** Watch the directory and reload changed files. Default true. */
+  watch?: boolean;
+  /** Load only these rule files (basenames), e.g. for `test-rule`. Default: every rule file. */
+  only?: string[];
+  /** How to start the rule host. Default: {@linkcode defaultHostCommand}. */
+  hostCommand?: HostCommand;
+  /** Receives every decoded metric/notification (recording). Default: none. */
+  record?: (item: Metric | Notification) => void;
+  /** Most packets one batch carries. Default 2000. */
+  maxBatchPackets?: number;
+  /** Packets held while the host is busy or restarting; beyond, packets are dropped. Default 50000. */
+  maxPendingPackets?: number;
+  /** Wait this long after the first packet before sending a batch (0: next tick). Default 0. */
+  batchDelayMs?: number;
+}
+
+/** What one `evaluate()` call decided. */
+export interface EvaluateResult {
+  events: RuleEvent[];
+  logs: RuleLog[];
+  evaluations: number;
+}
+
+/** The rule stage. `start` loads the rules (problems are logged, not thrown) and the host. */
+export interface Evaluator extends Stage {
+  /** Queues one plaintext collectd packet (copied: the caller may reuse its buffer). */
+  submit(packet: Uint8Array): void;
+  /** Evaluates metric/notification objects (test-rule, replay). */
+  evaluate(items: readonly (Metric | Notification)[]): Promise<EvaluateResult>;
+  /** Re-reads every rule file; re-enables disabled rules. Resolves when the new set runs. */
+  reload(): Promise<void>;
+  /** Problems of the rule files as last loaded (syntax, shape, load errors). */
+  readonly problems: readonly RuleProblem[];
+  /** Handlers running now (`file::metric::name`). */
+  readonly handlers: readonly string[];
+}
+
+type Job =
+  | { kind: "items"; items: readonly unknown[]; done: (r: EvaluateResult | Error) => void }
+  | { kind: "load"; done: () => void };
+
+/** Builds the rule stage (see the README's "Rule API" for the semantics). */
+export function createEvaluator(options: EvaluatorOptions): Evaluator {
+  const log = options.logger;
+  const dir = options.rulesDir;
+  const budgetMs = options.budgetMs ?? 50;
+  const loadBudgetMs = options.loadBudgetMs ?? 5000;
+  const maxOffences = options.maxOffences ?? 3;
+  const maxBatch = options.maxBatchPackets ?? 2000;
+  const maxPending = options.maxPendingPackets ?? 50_000;
+  const hostCommand = options.hostCommand ?? defaultHostCommand();
+  const services = Object.fromEntries(
+    Object.entries(options.services).map(([s, v]) => [s, Object.keys(v.commands)]),
+  );
+  const counters = options.counters ?? createCounters();
+  const c = {
+    evaluations: counters.counter(
+      "edge_agent_rules_evaluations_total",
+      "Handler calls made by the rule stage",
+    ),
+    errors: counters.counter("edge_agent_rules_errors_total", "Handler calls that threw"),
+    fired: counters.counter("edge_agent_rules_fired_total", "fired events of rule handlers"),
+    restarts: counters.counter(
+      "edge_agent_rules_host_restarts_total",
+      "Restarts of the rule host (budget overruns, crashes)",
+    ),
+    dropped: counters.counter(
+      "edge_agent_rules_dropped_packets_total",
+      "Packets not evaluated (queue full or rule host down)",
+    ),
+    handlers: counters.gauge("edge_agent_rules_handlers", "Rule handlers running"),
+  };
+
+  let sources = new Map<string, RuleSource>();
+  /** Last JavaScript of each rule file that loaded, kept while a newer version fails. */
+  const good = new Map<string, string>();
+  /** Rule files whose current version failed to load in the host. */
+  const failedInHost = new Set<string>();
+  let problems: RuleProblem[] = [];
+  let handlers: string[] = [];
+  const states = new Map<string, unknown>();
+  const offences = new Map<string, number>();
+  const disabled = new Set<string>();
+  let host: HostProcess | null = null;
+  let hostDown = false;
+  let stopped = false;
+  let watcher: { close(): void } | null = null;
+
+  // Pending packets: one growing byte buffer plus end offsets (no allocation per packet).
+  let pend = new Uint8Array(1 << 20);
+  let pendLen = 0;
+  let ends = new Uint32Array(1024);
+  let count = 0;
+  const jobs: Job[] = [];
+  let running = false;
+  let scheduled = false;
+  let batchId = 0;
+
+  function submit(packet: Uint8Array) {
+    if (stopped) return;
+    if (count >= maxPending) {
+      c.dropped.inc();
+      return;
+    }
+    if (pendLen + packet.length > pend.length) {
+      const bigger = new Uint8Array(Math.max(pend.length * 2, pendLen + packet.length));
+      bigger.set(pend.subarray(0, pendLen));
+      pend = bigger;
+    }
+    if (count === ends.length) {
+      const more = new Uint32Array(ends.length * 2);
+      more.set(ends);
+      ends = more;
+    }
+    pend.set(packet, pendLen);
+    pendLen += packet.length;
+    ends[count++] = pendLen;
+    schedule();
+  }
+
+  function schedule() {
+    if (running || scheduled) return;
+    scheduled = true;
+    const go = () => {
+      scheduled = false;
+      void pump();
+    };
+    if (options.batchDelayMs) setTimeout(go, options.batchDelayMs);
+    else queueMicrotask(go);
+  }
+
+  /** Takes up to maxBatch pending packets as one request body. */
+  function takePackets(): { data: Uint8Array; ends: Uint32Array } | null {
+    if (count === 0) return null;
+    const n = Math.min(count, maxBatch);
+    const bytes = ends[n - 1]!;
+    const data = pend.slice(0, bytes);
+    const taken = ends.slice(0, n);
+    if (n === count) {
+      pendLen = 0;
+      count = 0;
+    } else {
+      pend.copyWithin(0, bytes, pendLen);
+      pendLen -= bytes;
+      for (let i = n; i < count; i++) ends[i - n] = ends[i]! - bytes;
+      count -= n;
+    }
+    return { data, ends: taken };
+  }
+
+  async function pump() {
+    if (running) return;
+    running = true;
+    try {
+      while (!stopped) {
+        const job = jobs.shift();
+        if (job?.kind === "load") {
+          await loadNow();
+          job.done();
+          continue;
+        }
+        if (job?.kind === "items") {
+          try {
+            job.done(await runBatch((id, skip) => ({ t: "batch", id, items: job.items, skip })));
+          } catch (e) {
+            job.done(e as Error);
+          }
+          continue;
+        }
+        const packets = takePackets();
+        if (packets === null) break;
+        const n = packets.ends.length;
+        await runBatch((id, skip) => ({ t: "packets", id, ...packets, skip })).catch(() => {
+          c.dropped.inc(n);
+        });
+      }
+    } finally {
+      running = false;
+    }
+    if (!stopped && (jobs.length !== 0 || count !== 0)) schedule();
+  }
+
+  /** Starts the host if needed and loads the rules into it. Null when it cannot start. */
+  async function ensureHost(): Promise<HostProcess | null> {
+    if (host) return host;
+    for (;;) {
+      let h: HostProcess;
+      try {
+        h = await spawnHost(hostCommand);
+      } catch (e) {
+        if (!hostDown) log.error("cannot start the rule host", { error: (e as Error).message });
+        hostDown = true;
+        return null;
+      }
+      hostDown = false;
+      await h.send({
+        t: "configure",
+        services,
+        agentPlugin: AGENT_PLUGIN,
+        typesDb: options.typesDbText,
+        budgetMs,
+        loadBudgetMs,
+        record: options.record !== undefined,
+      });
+      host = h;
+      const loaded = await sendLoad(h, true);
+      if (loaded) return h;
+      if (stopped) return null;
+    }
+  }
+
+  /** Sends the rule set; true when it loaded (on a load overrun the file is disabled). */
+  async function sendLoad(h: HostProcess, fresh: boolean): Promise<boolean> {
+    const modules: Record<string, string> = {};
+    const rules: string[] = [];
+    for (const s of sources.values()) {
+      // A fresh host gets the last good version of a file whose new version failed to load.
+      const js = (fresh && failedInHost.has(s.file) ? good.get(s.file) : undefined) ?? s.js ??
+        good.get(s.file);
+      if (js === undefined) continue;
+      modules[s.file] = js;
+      if (isRuleFile(s.file) && !disabled.has(s.file) && selected(s.file)) rules.push(s.file);
+    }
+    const request: Request = {
+      t: "load",
+      modules,
+      rules,
+      states: fresh ? Object.fromEntries(states) : {},
+      disabled: [...disabled],
+    };
+    const reply = await h.request(request, loadBudgetMs + 2000);
+    if (reply.t === "loaded") {
+      handlers = reply.handlers;
+      c.handlers.set(handlers.length);
+      for (const name of [...states.keys()]) {
+        if (!handlers.includes(name) && !disabled.has(name)) states.delete(name);
+      }
+      noteResults(reply.results, modules);
+      return true;
+    }
+    await killHost();
+    if (reply.t === "overrun" && reply.phase === "load") {
+      disabled.add(reply.label);
+      log.error(
+        `rule file ${join(dir, reply.label)} did not finish loading within ${loadBudgetMs} ms ` +
+          "(endless loop in its top-level code?); it is disabled. Fix the file and save it " +
+          "(or send SIGHUP) to load it again",
+        { file: join(dir, reply.label) },
+      );
+      return false;
+    }
+    log.error("rule host failed while loading rules", {
+      error: reply.t === "died" ? reply.message : reply.t,
+    });
+    return false;
+  }
+
+  function selected(file: string) {
+    return options.only === undefined || options.only.includes(file);
+  }
+
+  function noteResults(results: FileResult[], modules: Record<string, string>) {
+    const next: RuleProblem[] = [];
+    for (const s of sources.values()) {
+      if (s.problem && (isRuleFile(s.file) ? selected(s.file) : true)) {
+        next.push({ ...s.problem, message: s.problem.message + keptNote(s.file) });
+      }
+    }
+    failedInHost.clear();
+    for (const r of results) {
+      if (!r.ok) failedInHost.add(r.file);
+      if (r.ok) {
+        good.set(r.file, modules[r.file]!);
+        continue;
+      }
+      if (!r.kept) good.delete(r.file);
+      const text = sources.get(r.file)?.text ?? "";
+      const line = r.line ?? (r.exportName ? exportLine(text, r.exportName, r.member) : 1);
+      next.push({
+        file: r.file,
+        path: join(dir, r.file),
+        line,
+        column: 1,
+        message: r.message + (r.kept ? "; the previous version keeps running" : ""),
+      });
+    }
+    const before = new Set(problems.map(problemKey));
+    for (const p of next) {
+      if (!before.has(problemKey(p))) {
+        log.error(`rule file ${p.path}:${p.line}:${p.column}: ${p.message}`, { file: p.path });
+      }
+    }
+    problems = next;
+  }
+
+  function keptNote(file: string) {
+    return good.has(file) ? "; the previous version keeps running" : "";
+  }
+
+  async function killHost(restart = true) {
+    const h = host;
+    host = null;
+    if (h) {
+      if (restart) c.restarts.inc();
+      await h.kill();
+    }
+  }
+
+  /** Runs one batch, restarting the host and retrying without the culprit after an overrun. */
+  async function runBatch(
+    make: (id: number, skip: string[]) => Request,
+  ): Promise<EvaluateResult> {
+    const skip: string[] = [];
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const h = await ensureHost();
+      if (h === null) throw new Error("the rule host is not running");
+      const reply = await h.request(make(++batchId, skip), budgetMs + 2000);
+      if (reply.t === "result") {
+        for (const [name, state] of Object.entries(reply.states ?? {})) states.set(name, state);
+        c.evaluations.inc(reply.evaluations);
+        if (reply.errors) c.errors.inc(reply.errors);
+        for (const l of reply.logs) writeLog(l);
+        const events = reply.events as RuleEvent[]; // schema-checked; `host` absent, not undefined
+        for (const e of events) {
+          if (e.kind === "fired") c.fired.inc();
+          options.onEvent(e);
+        }
+        if (reply.items && options.record) {
+          for (const item of reply.items) options.record(item as Metric | Notification);
+        }
+        return { events, logs: reply.logs, evaluations: reply.evaluations };
+      }
+      await killHost();
+      if (reply.t === "overrun" && reply.phase === "evaluate") {
+        offend(reply.label, reply.ms);
+        skip.push(reply.label);
+        continue;
+      }
+      log.error("the rule host stopped during a batch; restarting it", {
+        error: reply.t === "died" || reply.t === "fatal" ? reply.message : `unexpected ${reply.t}`,
+      });
+      throw new Error("batch lost");
+    }
+    throw new Error("batch abandoned after repeated budget overruns");
+  }
+
+  function offend(handler: string, ms: number) {
+    const n = (offences.get(handler) ?? 0) + 1;
+    offences.set(handler, n);
+    const file = join(dir, handler.split("::")[0]!);
+    if (n >= maxOffences) {
+      disabled.add(handler);
+      log.error(
+        `rule handler ${handler} disabled: it ran past the ${budgetMs} ms budget ${n} times ` +
+          `(last: stopped after ${ms} ms). The other rules keep running. To re-enable it, fix ` +
+          `${file} and save it (the file is reloaded) or send SIGHUP to the agent`,
+        { handler, file },
+      );
+    } else {
+      log.error(
+        `rule handler ${handler} ran past the ${budgetMs} ms budget (stopped after ${ms} ms; ` +
+          `offence ${n} of ${maxOffences} before it is disabled); the rule host was restarted ` +
+          "and the batch re-run without it",
+        { handler, file },
+      );
+    }
+  }
+
+  function writeLog(l: RuleLog) {
+    const fields: Record<string, unknown> = {};
+    if (l.handler) fields.handler = l.handler;
+    if (l.file) fields.at = `${join(dir, l.file)}${l.line ? `:${l.line}` : ""}`;
+    if (l.stack) fields.stack = l.stack;
+    log[l.level](l.msg, fields);
+  }
+
+  /** Re-reads the directory and loads what changed (the old version of a failing file stays). */
+  async function loadNow() {
+    const before = sources;
+    try {
+      sources = await readSources(dir, before);
+    } catch (e) {
+      log.error(`cannot read the rules directory ${dir}`, { error: (e as Error).message });
+      return;
+    }
+    // A changed (or removed) file gets a fresh start: its offences are forgiven.
+    for (const [file, s] of before) {
+      if (sources.get(file)?.text !== s.text) forgive(file);
+    }
+    const hadHost = host !== null;
+    const h = await ensureHost(); // a newly started host is loaded by ensureHost()
+    if (h !== null && hadHost && !(await sendLoad(h, false))) await ensureHost();
+  }
+
+  function forgive(file: string) {
+    disabled.delete(file);
+    for (const name of [...disabled]) if (name.startsWith(file + "::")) disabled.delete(name);
+    for (const name of [...offences.keys()]) {
+      if (name === file || name.startsWith(file + "::")) offences.delete(name);
+    }
+  }
+
+  function enqueueLoad(): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    jobs.push({ kind: "load", done: resolve });
+    schedule();
+    return promise;
+  }
+
+  return {
+    get problems() {
+      return problems;
+    },
+    get handlers() {
+      return handlers;
+    },
+    submit,
+    evaluate(items) {
+      const { promise, resolve, reject } = Promise.withResolvers<EvaluateResult>();
+      jobs.push({ kind: "items", items, done: (r) => r instanceof Error ? reject(r) : resolve(r) });
+      schedule();
+      return promise;
+    },
+    async reload() {
+      disabled.clear();
+      offences.clear();
+      await enqueueLoad();
+    },
+    async start() {
+      await enqueueLoad();
+      if (options.watch ?? true) {
+        watcher = watchDir(dir, () => void enqueueLoad(), { logger: log });
+      }
+      log.info("rules loaded", { dir, handlers: handlers.length, problems: problems.length });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      watcher?.close();
+      for (const j of jobs.splice(0)) {
+        if (j.kind === "items") j.done(new Error("the rule stage stopped"));
+        else j.done();
+      }
+      await killHost(false);
+    },
+  };
+}
+
+function problemKey(p: RuleProblem) {
+  return `${p.file}:${p.line}:${p.message}`;
+}

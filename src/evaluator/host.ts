@@ -1,0 +1,171 @@
+import { contextRuntime } from "./_context.ts";
+import { createPacketDecoder, type PacketDecoderFactory } from "./_decode.ts";
+import { encodeFrame, readFrames, type Reply } from "./_protocol.ts";
+import { workerMain } from "./_worker_main.ts";
+
+/**
+ * The rule host: the child process the agent starts (`agent __rule-host`) to run rules. Its
+ * first act is to give up every permission; then it starts the rule worker (from source text,
+ * since it can no longer read files) and relays the agent's requests to it, decoding collectd
+ * packets on the way. The agent enforces the time budget by killing this process; the host only
+ * names the culprit (`overrun`) when a request runs past its budget.
+ */
+
+/** Permissions the host revokes before anything else (`import` where the runtime has it). */
+const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
+
+/** Options of {@linkcode runRuleHost}; the defaults are the real process's streams. */
+export interface RuleHostOptions {
+  input?: ReadableStream<Uint8Array>;
+  write?: (bytes: Uint8Array) => void;
+  /** Builds the packet decoder from types.db text. Default: the collectd decoder. */
+  decoder?: PacketDecoderFactory;
+}
+
+/** The source of the rule worker, as loaded from a `data:` URL. */
+export function workerSource(): string {
+  return `(${workerMain.toString()})((${contextRuntime.toString()})());\n`;
+}
+
+/** Revokes every permission; returns the names still granted afterwards (should be none). */
+export function revokeAll(): string[] {
+  const left: string[] = [];
+  for (const name of PERMISSIONS) {
+    try {
+      Deno.permissions.revokeSync({ name } as Deno.PermissionDescriptor);
+      if (Deno.permissions.querySync({ name } as Deno.PermissionDescriptor).state === "granted") {
+        left.push(name);
+      }
+    } catch {
+      // a permission name this runtime does not know
+    }
+  }
+  return left;
+}
+
+/** Whether `eval` works here (it must not: rules could build imports from strings). */
+function codeFromStringsAllowed(): boolean {
+  try {
+    (0, eval)("0");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the host until its input closes. Resolves to the process exit code. */
+export async function runRuleHost(options: RuleHostOptions = {}): Promise<number> {
+  const left = revokeAll();
+  const stdout = (bytes: Uint8Array) => {
+    let at = 0;
+    while (at < bytes.length) at += Deno.stdout.writeSync(bytes.subarray(at));
+  };
+  const write = options.write ?? stdout;
+  const send = (reply: Reply) => write(encodeFrame(reply));
+  // stdout carries the protocol: nothing else may print there.
+  for (const level of ["log", "info", "debug"] as const) console[level] = console.error;
+  if (left.length !== 0) {
+    send({ t: "fatal", message: `could not revoke permissions: ${left.join(", ")}` });
+    return 1;
+  }
+  if (codeFromStringsAllowed()) {
+    send({
+      t: "fatal",
+      message: "code generation from strings is enabled in the rule host; it must run with " +
+        "--v8-flags=--disallow-code-generation-from-strings (or DENO_V8_FLAGS)",
+    });
+    return 1;
+  }
+  const progressBuffer = new SharedArrayBuffer(8);
+  const progress = new Int32Array(progressBuffer);
+  const worker = new Worker(
+    "data:text/javascript;charset=utf-8," + encodeURIComponent(workerSource()),
+    // deno-lint-ignore no-explicit-any
+    { type: "module", deno: { permissions: "none" } } as any,
+  );
+  let decode: ((bytes: Uint8Array, out: unknown[]) => void) | null = null;
+  const makeDecoder = options.decoder ?? createPacketDecoder;
+  let budgetMs = 50;
+  let loadBudgetMs = 2000;
+  let record = false;
+  let rules: string[] = [];
+  let handlers: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let started = 0;
+  let recorded: unknown[] | undefined;
+
+  const arm = (ms: number) => {
+    started = performance.now();
+    timer = setTimeout(() => {
+      const [phase, index] = [Atomics.load(progress, 0), Atomics.load(progress, 1)];
+      const label = phase === 1 ? rules[index] : phase === 2 ? handlers[index] : undefined;
+      send({
+        t: "overrun",
+        phase: label === undefined ? "unknown" : phase === 1 ? "load" : "evaluate",
+        label: label ?? "",
+        ms: Math.round(performance.now() - started),
+      });
+    }, ms);
+  };
+  const disarm = () => clearTimeout(timer);
+
+  worker.onmessage = (e: MessageEvent) => {
+    disarm();
+    const msg = e.data;
+    if (msg.t === "loaded") handlers = msg.handlers;
+    if (msg.t === "result" && recorded !== undefined) {
+      msg.items = recorded;
+      recorded = undefined;
+    }
+    send(msg);
+  };
+  worker.onerror = (e: ErrorEvent) => {
+    e.preventDefault();
+    send({ t: "fatal", message: `rule worker failed: ${e.message}` });
+  };
+  send({ t: "ready" });
+
+  for await (const raw of readFrames(options.input ?? Deno.stdin.readable)) {
+    // deno-lint-ignore no-explicit-any
+    const msg = raw as any;
+    if (msg.t === "configure") {
+      budgetMs = msg.budgetMs;
+      loadBudgetMs = msg.loadBudgetMs;
+      record = msg.record;
+      try {
+        decode = makeDecoder(msg.typesDb);
+      } catch (e) {
+        send({ t: "fatal", message: `cannot parse types.db: ${(e as Error).message}` });
+        return 1;
+      }
+      worker.postMessage({
+        t: "configure",
+        services: msg.services,
+        agentPlugin: msg.agentPlugin,
+        progress: progressBuffer,
+      });
+    } else if (msg.t === "load") {
+      rules = msg.rules;
+      arm(loadBudgetMs);
+      worker.postMessage(msg);
+    } else if (msg.t === "batch") {
+      arm(budgetMs);
+      if (record) recorded = msg.items;
+      worker.postMessage(msg);
+    } else if (msg.t === "packets") {
+      const items: unknown[] = [];
+      if (decode !== null) {
+        let from = 0;
+        for (const end of msg.ends as Uint32Array) {
+          decode((msg.data as Uint8Array).subarray(from, end), items);
+          from = end;
+        }
+      }
+      arm(budgetMs);
+      if (record) recorded = items;
+      worker.postMessage({ t: "batch", id: msg.id, items, skip: msg.skip });
+    }
+  }
+  worker.terminate();
+  return 0;
+}

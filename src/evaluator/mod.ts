@@ -1,0 +1,14 @@
+/**
+ * The rule stage: loads the user's `*.ts` rule files (types stripped by an embedded
+ * transpiler), runs them in a sandboxed child process (workers with no permissions) under a
+ * time budget, and reports fired/cleared decisions.
+ * @module
+ */
+export { createEvaluator } from "./evaluator.ts";
+export type { EvaluateResult, Evaluator, EvaluatorOptions } from "./evaluator.ts";
+export { runRuleHost } from "./host.ts";
+export { defaultHostCommand, HOST_SUBCOMMAND, HOST_V8_FLAGS } from "./_host_client.ts";
+export type { HostCommand } from "./_host_client.ts";
+export { formatProblem } from "./_sources.ts";
+export type { RuleProblem } from "./_sources.ts";
+export type { RuleLog } from "./_protocol.ts";
