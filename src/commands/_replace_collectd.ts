@@ -1,0 +1,109 @@
+import { join } from "node:path";
+
+/** What a config check found: `ok`, and collectd's own error output (trimmed, redacted). */
+export interface CheckOutcome {
+  ok: boolean;
+  output: string;
+}
+
+/** Checks a collectd config file without touching the running collectd. */
+export type CheckConfig = (path: string) => Promise<CheckOutcome>;
+
+/** Options of {@linkcode createCollectdChecker}. */
+export interface CollectdCheckerOptions {
+  /** Milliseconds before a check is killed and counted as failed. Default 30000. */
+  timeoutMs?: number;
+  /** A path that does not exist, to probe whether `-t` works. Default: under /nonexistent. */
+  missingPath?: string;
+}
+
+/**
+ * `collectd -t -C <path>`. collectd 5.12 as released ignores `-t` (it exits 0 without reading
+ * the file; fixed upstream after 5.12, collectd/collectd#3793), so the checker first asks the
+ * binary to check a file that does not exist: when that "passes", `-t` is broken and the check
+ * uses `-T` instead (what lua-collectd-monitor does): collectd reads the config, initialises
+ * the plugins, runs every read callback once and exits non-zero if the config cannot be read.
+ */
+export function createCollectdChecker(
+  binary: string,
+  options: CollectdCheckerOptions = {},
+): CheckConfig {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const missing = options.missingPath ?? join("/nonexistent", `edge-agent-${crypto.randomUUID()}`);
+  let flag: Promise<"-t" | "-T"> | null = null;
+  const probe = async () =>
+    (await runCollectd(binary, ["-t", "-C", missing], timeoutMs)).ok
+      ? "-T" as const
+      : "-t" as const;
+  return async (path) => {
+    flag ??= probe();
+    return runCollectd(binary, [await flag, "-C", path], timeoutMs);
+  };
+}
+
+async function runCollectd(
+  binary: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<CheckOutcome> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(binary, {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      cwd: "/",
+    }).spawn();
+  } catch (e) {
+    return { ok: false, output: `cannot run ${binary}: ${(e as Error).message}` };
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, timeoutMs);
+  try {
+    const out = await child.output();
+    // stderr only: collectd's config scanner echoes characters it skips to stdout, and the text
+    // may hold secrets; the one place stderr quotes the text (`near `...'`) is redacted.
+    const text = new TextDecoder().decode(out.stderr).replace(/near `[^']*'/g, "near `…'");
+    if (out.signal === "SIGKILL") {
+      return { ok: false, output: `${binary} ${args[0]} did not finish within ${timeoutMs} ms` };
+    }
+    return { ok: out.success, output: clip(text.trim(), 2000) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The pid in `pidFile`, or null when the file is missing or holds no pid. */
+export async function readPid(pidFile: string): Promise<number | null> {
+  try {
+    const pid = Number.parseInt((await Deno.readTextFile(pidFile)).trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a process with `pid` exists and is not a zombie (Linux /proc). */
+export async function isAlive(pid: number): Promise<boolean> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/** The running collectd of a pid file: its pid when the process is alive, else null. */
+export async function runningPid(pidFile: string): Promise<number | null> {
+  const pid = await readPid(pidFile);
+  return pid !== null && await isAlive(pid) ? pid : null;
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more chars)`;
+}
