@@ -67,10 +67,3 @@ export function finished(
     timedOut: outcome.timedOut,
   };
 }
-
-/** A trigger's name for logs and audit: the handler, `remote:<task_id>`, or `cli`. */
-export function triggerName(t: Trigger): string {
-  if (t.kind === "rule") return t.handler;
-  if (t.kind === "remote") return `remote:${t.task_id}${t.sender ? `@${t.sender}` : ""}`;
-  return "cli";
-}

@@ -6,7 +6,6 @@
  */
 export { createExecutor } from "./executor.ts";
 export type { Escalation, Executor, ExecutorOptions, RunRequest } from "./executor.ts";
-export { triggerName } from "./_records.ts";
 export { refusalMessage, splitCommandLine } from "./command_line.ts";
 export type { SplitResult } from "./command_line.ts";
 export { checkServices, CLEAN_ENV, COMMAND_DEFAULTS, compileServices } from "./services.ts";

@@ -1,0 +1,121 @@
+import { join } from "node:path";
+import type { Logger, Reporter, RunRecord } from "../model/mod.ts";
+import { triggerName } from "./log.ts";
+
+/** The audit file's name in StateDir; rotated copies are `audit.jsonl.1` (newest) … `.N`. */
+export const AUDIT_FILE = "audit.jsonl";
+
+/** Options of {@linkcode createAuditReporter}. */
+export interface AuditOptions {
+  /** Rotate before a line would make the file larger than this. Default 10 MiB. */
+  maxBytes?: number;
+  /** Rotated files kept. Default 5. */
+  keep?: number;
+  /** Where write failures are reported (the reporter itself never throws). */
+  logger?: Logger;
+  /** Epoch ms, for the `time` field. Default Date.now. */
+  now?: () => number;
+}
+
+/** One audit line (JSON). */
+export interface AuditLine {
+  time: string;
+  task_id: number | string;
+  /** `rule`, `remote` or `cli`. */
+  trigger: string;
+  /** Rule handler name, or `remote:<task_id>[@sender]`, or `cli`. */
+  trigger_name: string;
+  sender?: string;
+  service: string;
+  command: string;
+  argv: string[];
+  code: number;
+  duration_ms: number;
+  output_bytes: number;
+  truncated: boolean;
+  timed_out: boolean;
+}
+
+/**
+ * Appends one JSON line per record to `StateDir/audit.jsonl` (mode 0600, synced to disk before
+ * `report` resolves), rotating by size. The executor awaits it before any other reporter.
+ */
+export function createAuditReporter(stateDir: string, options: AuditOptions = {}): Reporter {
+  const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
+  const keep = options.keep ?? 5;
+  const now = options.now ?? Date.now;
+  const path = join(stateDir, AUDIT_FILE);
+  const encoder = new TextEncoder();
+  let file: Deno.FsFile | null = null;
+  let size = 0;
+  let chain = Promise.resolve();
+
+  async function open() {
+    await Deno.mkdir(stateDir, { recursive: true });
+    file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+    size = (await file.stat()).size;
+  }
+
+  async function rotate() {
+    file?.close();
+    file = null;
+    for (let i = keep - 1; i >= 1; i--) {
+      await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
+    }
+    if (keep > 0) await Deno.rename(path, `${path}.1`);
+    else await Deno.remove(path);
+    await open();
+  }
+
+  async function append(bytes: Uint8Array) {
+    if (!file) await open();
+    if (size > 0 && size + bytes.length > maxBytes) await rotate();
+    let off = 0;
+    while (off < bytes.length) off += await file!.write(bytes.subarray(off));
+    size += bytes.length;
+    await file!.syncData();
+  }
+
+  return {
+    name: "audit",
+    report(r: RunRecord) {
+      const line = auditLine(r, now());
+      const bytes = encoder.encode(JSON.stringify(line) + "\n");
+      chain = chain.then(() => append(bytes)).catch((e) => {
+        file?.close();
+        file = null;
+        options.logger?.error("cannot write the audit file", {
+          file: path,
+          error: (e as Error).message,
+        });
+      });
+      return chain;
+    },
+    close() {
+      chain = chain.then(() => {
+        file?.close();
+        file = null;
+      });
+      return chain;
+    },
+  };
+}
+
+/** The audit line of a record. */
+export function auditLine(r: RunRecord, now: number): AuditLine {
+  return {
+    time: new Date(now).toISOString(),
+    task_id: r.result.task_id,
+    trigger: r.trigger.kind,
+    trigger_name: triggerName(r.trigger),
+    ...(r.trigger.kind === "remote" && r.trigger.sender ? { sender: r.trigger.sender } : {}),
+    service: r.service,
+    command: r.command,
+    argv: r.argv,
+    code: r.result.code,
+    duration_ms: r.durationMs,
+    output_bytes: r.outputBytes,
+    truncated: r.truncated,
+    timed_out: r.timedOut,
+  };
+}

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { AUDIT_FILE, createAuditReporter } from "../../src/reporters/mod.ts";
+import { createLogger, type LogEvent } from "../../src/log/mod.ts";
+import { reporterContract, sampleRecords } from "./contract.ts";
+
+const lines = (path: string) =>
+  Deno.readTextFile(path).then((t) => t.split("\n").filter((l) => l !== ""), () => [] as string[]);
+
+reporterContract("createAuditReporter()", {
+  make() {
+    const dir = Deno.makeTempDirSync();
+    return Promise.resolve({
+      reporter: createAuditReporter(dir),
+      delivered: async () => (await lines(join(dir, AUDIT_FILE))).length,
+      cleanup: () => Deno.remove(dir, { recursive: true }),
+    });
+  },
+  makeBroken() {
+    const dir = Deno.makeTempDirSync();
+    const notADir = join(dir, "file");
+    Deno.writeTextFileSync(notADir, "");
+    return Promise.resolve({
+      reporter: createAuditReporter(notADir, { logger: createLogger({ sink: () => {} }) }),
+      cleanup: () => Deno.remove(dir, { recursive: true }),
+    });
+  },
+});
+
+Deno.test("the audit file holds one JSON line per record with trigger, argv, code, duration and size", async () => {
+  const dir = await Deno.makeTempDir();
+  const reporter = createAuditReporter(dir, { now: () => Date.UTC(2026, 10, 23, 12, 0, 1) });
+  for (const r of sampleRecords()) await reporter.report(r);
+  await reporter.close?.();
+  const got = (await lines(join(dir, AUDIT_FILE))).map((l) => JSON.parse(l));
+  assert.equal(got.length, 4);
+  assert.deepEqual(got[1], {
+    time: "2026-11-23T12:00:01.000Z",
+    task_id: "a-7",
+    trigger: "remote",
+    trigger_name: "remote:a-7@ops",
+    sender: "ops",
+    service: "nginx",
+    command: "restart",
+    argv: ["/bin/systemctl", "restart", "nginx"],
+    code: 1,
+    duration_ms: 12.5,
+    output_bytes: 11,
+    truncated: false,
+    timed_out: false,
+  });
+  assert.equal(got[0].trigger_name, "nginx.ts::metric::down");
+  assert.equal(got[3].truncated, true);
+  assert.equal((await Deno.stat(join(dir, AUDIT_FILE))).mode! & 0o777, 0o600);
+});
+
+Deno.test("the audit file is rotated by size and keeps the configured number of old files", async () => {
+  const dir = await Deno.makeTempDir();
+  const reporter = createAuditReporter(dir, { maxBytes: 1000, keep: 2 });
+  const [r] = sampleRecords();
+  for (let i = 0; i < 30; i++) {
+    await reporter.report({ ...r!, result: { ...r!.result, task_id: i } });
+  }
+  await reporter.close?.();
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  assert.deepEqual(names, [AUDIT_FILE, `${AUDIT_FILE}.1`, `${AUDIT_FILE}.2`]);
+  for (const n of names) assert.ok(Deno.statSync(join(dir, n)).size <= 1000, n);
+  const current = (await lines(join(dir, AUDIT_FILE))).map((l) => JSON.parse(l).task_id);
+  assert.equal(current.at(-1), 29, "the newest line is in the current file");
+  const older = (await lines(join(dir, `${AUDIT_FILE}.1`))).map((l) => JSON.parse(l).task_id);
+  assert.equal(older.at(-1), current[0] - 1, "no line lost between .1 and the current file");
+});
+
+Deno.test("a failing audit write is logged and does not throw", async () => {
+  const events: LogEvent[] = [];
+  const reporter = createAuditReporter("/proc/edge-agent-no-such-dir", {
+    logger: createLogger({ sink: (e) => events.push(e) }),
+  });
+  await reporter.report(sampleRecords()[0]!);
+  assert.equal(events.length, 1);
+  assert.match(events[0]!.msg, /cannot write the audit file/);
+});
