@@ -4,6 +4,8 @@ import { freeTcpPort } from "../_helpers/ports.ts";
 /** A real mosquitto on loopback, on a free port, with a password file. */
 export interface Mosquitto {
   readonly port: number;
+  /** The TLS listener's port (0 without `tls`). */
+  readonly tlsPort: number;
   readonly address: string;
   readonly dir: string;
   readonly pid: number;
@@ -47,6 +49,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   let lastError = "";
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = options.port ?? freeTcpPort();
+    const tlsPort = options.tls ? freeTcpPort() : 0;
     const lines = [
       `listener ${port} 127.0.0.1`,
       "allow_anonymous false",
@@ -58,6 +61,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       "max_queued_messages 100000",
       ...(options.tls
         ? [
+          `listener ${tlsPort} 127.0.0.1`,
           `cafile ${options.tls.ca}`,
           `certfile ${options.tls.cert}`,
           `keyfile ${options.tls.key}`,
@@ -98,8 +102,10 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
         }
         await status;
       };
+      if (options.tls) await waitListening(tlsPort, () => exited);
       return {
         port,
+        tlsPort,
         address: `127.0.0.1:${port}`,
         dir,
         pid: child.pid,
