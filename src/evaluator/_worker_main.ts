@@ -189,7 +189,7 @@ export function workerMain(runtime: ContextRuntime) {
     for (const [exportName, kind, value] of [["metrics", "metric", metrics], ["notifications", "notification", notifications]] as const) {
       if (value === undefined) continue;
       if (typeof value === "function") {
-        out.push({ name: `${file}::${kind}::${value.name || "default"}`, file, fn: value, kind });
+        out.push({ name: `${file}::${kind}::default`, file, fn: value, kind });
       } else if (value !== null && typeof value === "object") {
         for (const [name, fn] of Object.entries(value)) {
           if (typeof fn !== "function") {

@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { createEvaluator, type Evaluator, formatProblem } from "../../src/evaluator/mod.ts";
+import { memoryLogger, metric, rulesDir, testHostCommand } from "./_helpers.ts";
+
+const SECRET = "broker-password-4f1d9";
+
+/** A rules dir with `files`, a config.json holding a secret beside it, and a started evaluator. */
+async function sandbox(files: (configPath: string) => Record<string, string>) {
+  const base = await Deno.makeTempDir({ prefix: "edge-agent-sandbox-" });
+  const configPath = `${base}/config.json`;
+  await Deno.writeTextFile(configPath, JSON.stringify({ Password: SECRET }));
+  await Deno.writeTextFile(`${base}/outside.ts`, `export const LEAK = ${JSON.stringify(SECRET)};\n`);
+  const dir = await rulesDir(files(configPath));
+  const log = memoryLogger();
+  const ev = createEvaluator({
+    rulesDir: dir,
+    typesDbText: "",
+    services: { leak: { commands: { it: "/bin/true" } } },
+    logger: log,
+    onEvent: () => {},
+    hostCommand: testHostCommand(),
+    watch: false,
+  });
+  await ev.start();
+  return {
+    ev,
+    log,
+    async [Symbol.asyncDispose]() {
+      await ev.stop();
+      await Deno.remove(base, { recursive: true });
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** Evaluates one metric twice (promise callbacks log in the next batch); returns all log text. */
+async function run(ev: Evaluator, log: ReturnType<typeof memoryLogger>) {
+  const first = await ev.evaluate([metric()]);
+  const second = await ev.evaluate([metric()]);
+  assert.deepEqual([...first.events, ...second.events], [], "nothing may fire");
+  const text = log.text();
+  assert.ok(!text.includes(SECRET), `the secret leaked:\n${text}`);
+  return text;
+}
+
+/** A rule whose handler does `body` (and reports what it got through console.log). */
+const handler = (body: string) => `export const metrics = (m: unknown) => {\n${body}\n};\n`;
+
+Deno.test("a rule cannot read /etc/passwd", async () => {
+  await using s = await sandbox(() => ({
+    "read.ts": handler(`console.log(Deno.readTextFileSync("/etc/passwd"));`),
+  }));
+  const text = await run(s.ev, s.log);
+  assert.match(text, /rule handler threw NotCapable: Requires read access to "\/etc\/passwd"/);
+  assert.ok(!text.includes("root:"), text);
+});
+
+Deno.test("a rule cannot open a socket", async () => {
+  await using s = await sandbox(() => ({
+    "socket.ts": handler(`Deno.listen({ hostname: "127.0.0.1", port: 0 });`),
+    "connect.ts": handler(
+      `Deno.connect({ hostname: "127.0.0.1", port: 9 }).catch((e) => console.log("connect:", e.name));`,
+    ),
+  }));
+  const text = await run(s.ev, s.log);
+  const listen = s.log.lines.find((l) => l.fields?.handler === "socket.ts::metric::default");
+  assert.match(listen?.msg ?? text, /rule handler threw NotCapable: Requires net access/);
+  assert.match(text, /connect: NotCapable/);
+});
+
+Deno.test("a rule cannot read the environment", async () => {
+  await using s = await sandbox(() => ({ "env.ts": handler(`console.log(Deno.env.get("HOME"));`) }));
+  assert.match(await run(s.ev, s.log), /rule handler threw NotCapable: Requires env access/);
+});
+
+Deno.test("a rule cannot run a command", async () => {
+  await using s = await sandbox(() => ({
+    "run.ts": handler(`console.log(new Deno.Command("/bin/echo", { args: ["x"] }).outputSync());`),
+  }));
+  assert.match(await run(s.ev, s.log), /rule handler threw NotCapable: Requires run access/);
+});
+
+Deno.test("a rule cannot import the agent's config.json statically, even with a JSON import attribute", async () => {
+  await using s = await sandbox((config) => ({
+    "static.ts": `import cfg from ${JSON.stringify(config)};\n` +
+      `export const metrics = () => { console.log(JSON.stringify(cfg)); };\n`,
+    "attribute.ts": `import cfg from ${JSON.stringify("file://" + config)} with { type: "json" };\n` +
+      `export const metrics = () => { console.log(JSON.stringify(cfg)); };\n`,
+  }));
+  await run(s.ev, s.log);
+  const problems = s.ev.problems.map(formatProblem).join("\n");
+  assert.match(problems, /static\.ts:1:\d+: Error: cannot import ".*config\.json": a rule may import only sibling files/);
+  assert.match(problems, /attribute\.ts:1:\d+: Error: cannot import "file:\/\/.*config\.json"/);
+  assert.deepEqual(s.ev.handlers, []);
+});
+
+Deno.test("a rule cannot import the agent's config.json dynamically", async () => {
+  await using s = await sandbox((config) => ({
+    "dynamic.ts": handler(
+      `import(${JSON.stringify(config)}, { with: { type: "json" } })` +
+        `.then((c) => console.log(JSON.stringify(c)), (e) => console.log("dynamic:", e.message));`,
+    ),
+  }));
+  const text = await run(s.ev, s.log);
+  assert.match(text, /dynamic: cannot import ".*config\.json": a rule may import only sibling files/);
+});
+
+Deno.test("a rule cannot build an import of config.json with eval, new Function or a string timer", async () => {
+  await using s = await sandbox((config) => {
+    const code = JSON.stringify(`imp` + `ort("file://${config}", { with: { type: "json" } })`)
+      .replace("imp", 'imp" + "');
+    return {
+      "evil_eval.ts": handler(`eval(${code});`),
+      "evil_function.ts": handler(`new Function(${code})();`),
+      "evil_constructor.ts": handler(`(function () {}).constructor(${code})();`),
+      "evil_async.ts": handler(`(async function () {}).constructor(${code})();`),
+      "evil_timer.ts": handler(`setTimeout(${code}, 0);`),
+    };
+  });
+  const text = await run(s.ev, s.log);
+  for (const file of ["evil_eval", "evil_function", "evil_constructor", "evil_async", "evil_timer"]) {
+    const line = s.log.lines.find((l) => l.fields?.handler === `${file}.ts::metric::default`);
+    assert.ok(line, `${file}: no error logged\n${text}`);
+    assert.match(line.msg, /rule handler threw (EvalError|TypeError)/, `${file}: ${line.msg}`);
+  }
+});
+
+Deno.test("a rule holding import() text the transpiler left alone is refused at load", async () => {
+  await using s = await sandbox(() => ({
+    "hidden.ts": handler(`const s = "import(\\"npm:zod\\")";`),
+  }));
+  await run(s.ev, s.log);
+  assert.match(
+    s.ev.problems.map(formatProblem).join("\n"),
+    /hidden\.ts:2:1: import\(\) and import\.meta are not available to rules/,
+  );
+});
+
+Deno.test("a rule can import a sibling file but nothing outside the rules directory, npm: or node:", async () => {
+  await using s = await sandbox(() => ({
+    "_limits.ts": `export const LIMIT = 42;\n`,
+    "sibling.ts": `import { LIMIT } from "./_limits.ts";\n` +
+      `export const metrics = () => { console.log("limit", LIMIT); };\n`,
+    "parent.ts": `import { LEAK } from "../outside.ts";\nexport const metrics = () => LEAK;\n`,
+    "npm.ts": `import { z } from "npm:zod@4.6.7";\nexport const metrics = () => { z; };\n`,
+    "node.ts": `import fs from "node:fs";\nexport const metrics = () => { fs; };\n`,
+    "missing.ts": `import { X } from "./nope.ts";\nexport const metrics = () => { X; };\n`,
+  }));
+  const text = await run(s.ev, s.log);
+  assert.match(text, /limit 42/);
+  assert.deepEqual(s.ev.handlers, ["sibling.ts::metric::default"]);
+  const problems = s.ev.problems.map(formatProblem).join("\n");
+  assert.match(problems, /parent\.ts:1:\d+: Error: cannot import "\.\.\/outside\.ts": a rule may import only sibling/);
+  assert.match(problems, /npm\.ts:1:\d+: Error: cannot import "npm:zod@4\.6\.7"/);
+  assert.match(problems, /node\.ts:1:\d+: Error: cannot import "node:fs"/);
+  assert.match(problems, /missing\.ts:1:\d+: Error: cannot import "\.\/nope\.ts": there is no nope\.ts/);
+});
