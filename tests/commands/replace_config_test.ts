@@ -256,6 +256,35 @@ Deno.test("replace_config rolls back with 0x2007 when collectd starts on the new
   }
 });
 
+Deno.test("replace_config answers 0x2008 when collectd cannot be restarted on the restored old config", async () => {
+  const stand = await openStand("hostA");
+  try {
+    const oldText = await Deno.readTextFile(stand.conf);
+    let restarts = 0;
+    const replacer = createConfigReplacer({
+      service: service(stand),
+      stateDir: join(stand.dir, "state"),
+      logger: captureLogger([]),
+      counters: createCounters(),
+      // The first restart (onto the new config) works; the one of the rollback fails.
+      run: (command) =>
+        ++restarts === 1
+          ? stand.run(command)
+          : Promise.resolve({ result: { code: 1, message: "unit is masked" } }),
+      metricsSeen: (since) => Promise.resolve(stand.lastPacket() >= since),
+      timeoutMs: 4000,
+      pollMs: 100,
+    });
+    const silent = stand.render({ host: "hostB", server: "collectd-server.invalid" });
+    const result = await replacer.handle(message(silent, 14));
+    assert.equal(result.code, Code.CONFIG_NOT_RECOVERED, result.message);
+    assert.match(result.message, /0x2009.*unit is masked/s);
+    assert.equal(await Deno.readTextFile(stand.conf), oldText, "the old file is back anyway");
+  } finally {
+    await stand.close();
+  }
+});
+
 Deno.test("replace_config answers 0x2000 to a second request while one is running", async () => {
   const stand = await openStand("hostA");
   try {
