@@ -1,9 +1,13 @@
 import type { CliCommand } from "./_command.ts";
 import { checkConfigCommand } from "./check_config.ts";
+import { maintenanceCommand } from "./maintenance.ts";
 import { runCommand } from "./run.ts";
+import { sendCommandCommand } from "./send_command.ts";
 
 /** Every `agent` subcommand, in the order `--help` lists them. Add new ones here. */
 export const COMMANDS: readonly CliCommand[] = [
   runCommand,
   checkConfigCommand,
+  maintenanceCommand,
+  sendCommandCommand,
 ];
