@@ -69,7 +69,10 @@ export interface HostProcess {
 }
 
 /** Starts the host and waits for its `ready` (or fails within `readyTimeoutMs`). */
-export async function spawnHost(command: HostCommand, readyTimeoutMs = 15_000): Promise<HostProcess> {
+export async function spawnHost(
+  command: HostCommand,
+  readyTimeoutMs = 15_000,
+): Promise<HostProcess> {
   const child = new Deno.Command(command.cmd, {
     args: command.args,
     ...(command.env ? { env: command.env } : {}),

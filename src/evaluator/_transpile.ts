@@ -45,9 +45,9 @@ export function transpileRule(source: string, file: string): string {
     throw new RuleLoadError(
       file,
       loc?.line ?? 1,
-      (loc?.column ?? 0) + 1,
+      loc?.column ?? 1, // sucrase's column is already 1-based
       `syntax error: ${why}`,
-      );
+    );
   }
   const leftover = LEFTOVER_IMPORT.exec(code);
   if (leftover) {
@@ -57,7 +57,7 @@ export function transpileRule(source: string, file: string): string {
       line,
       1,
       "import() and import.meta are not available to rules (not even inside a string or " +
-        "comment): import sibling rule files with a static `import ... from \"./name.ts\"`",
+        'comment): import sibling rule files with a static `import ... from "./name.ts"`',
     );
   }
   return MODULE_PREFIX + code + MODULE_SUFFIX;

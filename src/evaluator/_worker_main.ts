@@ -43,12 +43,24 @@ export function workerMain(runtime: ContextRuntime) {
   g.addEventListener("unhandledrejection", (e: any) => {
     e.preventDefault();
     const d = describe(e.reason);
-    log({ level: "error", msg: `unhandled rejection in a rule: ${d.message}`, file: d.file, line: d.line, stack: d.stack });
+    log({
+      level: "error",
+      msg: `unhandled rejection in a rule: ${d.message}`,
+      file: d.file,
+      line: d.line,
+      stack: d.stack,
+    });
   });
   g.addEventListener("error", (e: any) => {
     e.preventDefault();
     const d = describe(e.error);
-    log({ level: "error", msg: `uncaught error in a rule: ${d.message}`, file: d.file, line: d.line, stack: d.stack });
+    log({
+      level: "error",
+      msg: `uncaught error in a rule: ${d.message}`,
+      file: d.file,
+      line: d.line,
+      stack: d.stack,
+    });
   });
 
   let progress = new Int32Array(2);
@@ -67,14 +79,22 @@ export function workerMain(runtime: ContextRuntime) {
     for (const f of frames) {
       const file = urlFile.get(String(f.getFileName()));
       if (file !== undefined) {
-        where.push({ fn: f.getFunctionName(), file, line: f.getLineNumber(), column: f.getColumnNumber() });
+        where.push({
+          fn: f.getFunctionName(),
+          file,
+          line: f.getLineNumber(),
+          column: f.getColumnNumber(),
+        });
       }
     }
     try {
       Object.defineProperty(err, "ruleFrames", { value: where });
     } catch { /* frozen error object */ }
     const head = `${err?.name ?? "Error"}: ${err?.message ?? String(err)}`;
-    return [head, ...where.map((w) => `    at ${w.fn ?? "<anonymous>"} (${w.file}:${w.line}:${w.column})`)]
+    return [
+      head,
+      ...where.map((w) => `    at ${w.fn ?? "<anonymous>"} (${w.file}:${w.line}:${w.column})`),
+    ]
       .join("\n");
   };
   const describe = (e: any) => {
@@ -83,7 +103,12 @@ export function workerMain(runtime: ContextRuntime) {
       const frame = (e as any).ruleFrames?.[0];
       return { message: `${e.name}: ${e.message}`, stack, line: frame?.line, file: frame?.file };
     }
-    return { message: `threw a non-Error value: ${String(e)}`, stack: "", line: undefined, file: undefined };
+    return {
+      message: `threw a non-Error value: ${String(e)}`,
+      stack: "",
+      line: undefined,
+      file: undefined,
+    };
   };
 
   // Rule console output becomes agent log lines (stdout belongs to the host protocol).
@@ -116,7 +141,11 @@ export function workerMain(runtime: ContextRuntime) {
     lastError: number;
     suppressed: number;
   };
-  type Instance = { file: string; sig: string; handlers: Pick<Handler, "name" | "file" | "fn" | "kind">[] };
+  type Instance = {
+    file: string;
+    sig: string;
+    handlers: Pick<Handler, "name" | "file" | "fn" | "kind">[];
+  };
   /** A handler that keeps throwing is logged once per interval, with a count of the rest. */
   const ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -167,7 +196,9 @@ export function workerMain(runtime: ContextRuntime) {
         }
         const target = m[1] + ".ts";
         if (!factories.has(target)) {
-          throw new Error(`cannot import "${String(spec)}": there is no ${target} in the rules directory`);
+          throw new Error(
+            `cannot import "${String(spec)}": there is no ${target} in the rules directory`,
+          );
         }
         return load(target);
       };
@@ -184,21 +215,43 @@ export function workerMain(runtime: ContextRuntime) {
     const metrics = exports?.metrics;
     const notifications = exports?.notifications;
     if (metrics === undefined && notifications === undefined) {
-      throw { shape: "exports neither `metrics` nor `notifications` (each a handler function or an object of named handler functions)", exportName: "metrics" };
+      throw {
+        shape:
+          "exports neither `metrics` nor `notifications` (each a handler function or an object of named handler functions)",
+        exportName: "metrics",
+      };
     }
-    for (const [exportName, kind, value] of [["metrics", "metric", metrics], ["notifications", "notification", notifications]] as const) {
+    for (
+      const [exportName, kind, value] of [["metrics", "metric", metrics], [
+        "notifications",
+        "notification",
+        notifications,
+      ]] as const
+    ) {
       if (value === undefined) continue;
       if (typeof value === "function") {
         out.push({ name: `${file}::${kind}::default`, file, fn: value, kind });
       } else if (value !== null && typeof value === "object") {
         for (const [name, fn] of Object.entries(value)) {
           if (typeof fn !== "function") {
-            throw { shape: `\`${exportName}.${name}\` is not a function (it is ${fn === null ? "null" : typeof fn})`, exportName, member: name };
+            throw {
+              shape: `\`${exportName}.${name}\` is not a function (it is ${
+                fn === null ? "null" : typeof fn
+              })`,
+              exportName,
+              member: name,
+            };
           }
           out.push({ name: `${file}::${kind}::${name}`, file, fn: fn as any, kind });
         }
       } else {
-        throw { shape: `\`${exportName}\` must be a handler function or an object of handler functions (it is ${value === null ? "null" : typeof value})`, exportName };
+        throw {
+          shape:
+            `\`${exportName}\` must be a handler function or an object of handler functions (it is ${
+              value === null ? "null" : typeof value
+            })`,
+          exportName,
+        };
       }
     }
     return out;
@@ -212,7 +265,9 @@ export function workerMain(runtime: ContextRuntime) {
       const old = instances.get(file);
       let result: any = { file, ok: true };
       try {
-        if (failedImport[file]) throw failedImport[file].error ?? new Error(failedImport[file].message);
+        if (failedImport[file]) {
+          throw failedImport[file].error ?? new Error(failedImport[file].message);
+        }
         progress[0] = 1;
         progress[1] = i;
         const { exports, sig } = instantiate(file);
@@ -225,10 +280,22 @@ export function workerMain(runtime: ContextRuntime) {
       } catch (e: any) {
         progress[0] = 0;
         if (e && typeof e === "object" && "shape" in e) {
-          result = { file, ok: false, message: e.shape, exportName: e.exportName, member: e.member };
+          result = {
+            file,
+            ok: false,
+            message: e.shape,
+            exportName: e.exportName,
+            member: e.member,
+          };
         } else {
           const d = failedImport[file] ?? describe(e);
-          result = { file, ok: false, message: d.message, line: d.file === file ? d.line : undefined, stack: d.stack };
+          result = {
+            file,
+            ok: false,
+            message: d.message,
+            line: d.file === file ? d.line : undefined,
+            stack: d.stack,
+          };
         }
         if (old && !msg.replaceFailed) {
           next.set(file, old);
@@ -259,7 +326,9 @@ export function workerMain(runtime: ContextRuntime) {
       }
     }
     const live = new Set(handlers.map((h) => h.name));
-    for (const name of Object.keys(states)) if (!live.has(name) && !disabled.has(name)) delete states[name];
+    for (const name of Object.keys(states)) {
+      if (!live.has(name) && !disabled.has(name)) delete states[name];
+    }
     metricHandlers = handlers.filter((h) => h.kind === "metric");
     notificationHandlers = handlers.filter((h) => h.kind === "notification");
     post({ t: "loaded", results, handlers: handlers.map((h) => h.name) });
@@ -271,19 +340,35 @@ export function workerMain(runtime: ContextRuntime) {
     const out: any[] = [];
     for (const a of list) {
       if (a === undefined || a === null || a === false) continue;
-      if (typeof a !== "object" || typeof a.service !== "string" || typeof a.command !== "string" ||
-        (a.host !== undefined && typeof a.host !== "string")) {
-        warnOnce(h, "shape:" + safeJson(a), `returned an invalid action ${safeJson(a)}: expected { service, command } (strings) or a list of them`);
+      if (
+        typeof a !== "object" || typeof a.service !== "string" || typeof a.command !== "string" ||
+        (a.host !== undefined && typeof a.host !== "string")
+      ) {
+        warnOnce(
+          h,
+          "shape:" + safeJson(a),
+          `returned an invalid action ${
+            safeJson(a)
+          }: expected { service, command } (strings) or a list of them`,
+        );
         continue;
       }
       if (a.host === undefined) {
         const commands = services[a.service];
         if (commands === undefined) {
-          warnOnce(h, "svc:" + a.service, `Cannot find service "${a.service}" in config.json Services (action not taken)`);
+          warnOnce(
+            h,
+            "svc:" + a.service,
+            `Cannot find service "${a.service}" in config.json Services (action not taken)`,
+          );
           continue;
         }
         if (!commands.includes(a.command)) {
-          warnOnce(h, "cmd:" + a.service + "/" + a.command, `Cannot find command "${a.command}" of service "${a.service}" in config.json Services (action not taken)`);
+          warnOnce(
+            h,
+            "cmd:" + a.service + "/" + a.command,
+            `Cannot find command "${a.command}" of service "${a.service}" in config.json Services (action not taken)`,
+          );
           continue;
         }
         out.push({ service: a.service, command: a.command });
@@ -307,9 +392,12 @@ export function workerMain(runtime: ContextRuntime) {
     let errors = 0;
     for (const item of msg.items as any[]) {
       const notification = item.severity !== undefined;
-      const list = notification ? (item.plugin === agentPlugin ? [] : notificationHandlers) : metricHandlers;
+      const list = notification
+        ? (item.plugin === agentPlugin ? [] : notificationHandlers)
+        : metricHandlers;
       if (list.length === 0) continue;
-      const key = item.host + "/" + item.plugin + (item.plugin_instance ? "-" + item.plugin_instance : "") +
+      const key = item.host + "/" + item.plugin +
+        (item.plugin_instance ? "-" + item.plugin_instance : "") +
         "/" + item.type + (item.type_instance ? "-" + item.type_instance : "");
       const time = item.time;
       for (let i = 0; i < list.length; i++) {
@@ -329,8 +417,17 @@ export function workerMain(runtime: ContextRuntime) {
           const now = performance.now();
           if (now - h.lastError >= ERROR_LOG_INTERVAL_MS) {
             const d = describe(e);
-            const more = h.suppressed ? ` (${h.suppressed} more errors of this handler not logged)` : "";
-            log({ level: "error", msg: `rule handler threw ${d.message}${more}`, handler: h.name, file: d.file ?? h.file, line: d.line, stack: d.stack });
+            const more = h.suppressed
+              ? ` (${h.suppressed} more errors of this handler not logged)`
+              : "";
+            log({
+              level: "error",
+              msg: `rule handler threw ${d.message}${more}`,
+              handler: h.name,
+              file: d.file ?? h.file,
+              line: d.line,
+              stack: d.stack,
+            });
             h.lastError = now;
             h.suppressed = 0;
           } else h.suppressed++;
@@ -339,7 +436,11 @@ export function workerMain(runtime: ContextRuntime) {
         }
         progress[0] = 0;
         if (r !== null && typeof r === "object" && typeof r.then === "function") {
-          warnOnce(h, "async", "returned a Promise: handlers must be synchronous (the action was not taken)");
+          warnOnce(
+            h,
+            "async",
+            "returned a Promise: handlers must be synchronous (the action was not taken)",
+          );
           r = undefined;
         }
         const actions = actionsOf(h, r);

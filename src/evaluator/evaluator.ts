@@ -10,7 +10,12 @@ import {
   type RuleEvent,
   type Stage,
 } from "../model/mod.ts";
-import { defaultHostCommand, type HostCommand, type HostProcess, spawnHost } from "./_host_client.ts";
+import {
+  defaultHostCommand,
+  type HostCommand,
+  type HostProcess,
+  spawnHost,
+} from "./_host_client.ts";
 import type { FileResult, Request, RuleLog } from "./_protocol.ts";
 import { isRuleFile, readSources, type RuleProblem, type RuleSource } from "./_sources.ts";
 import { exportLine } from "./_transpile.ts";

@@ -46,14 +46,17 @@ export function memoryLogger(): Logger & { lines: Logged[]; text(): string } {
   };
   return Object.assign(make(), {
     lines,
-    text: () => lines.map((l) => `${l.level} ${l.msg} ${JSON.stringify(l.fields ?? {})}`).join("\n"),
+    text: () =>
+      lines.map((l) => `${l.level} ${l.msg} ${JSON.stringify(l.fields ?? {})}`).join("\n"),
   });
 }
 
 /** A temporary rules directory holding `files` (name → source). */
 export async function rulesDir(files: Record<string, string>): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "edge-agent-rules-" });
-  for (const [name, text] of Object.entries(files)) await Deno.writeTextFile(`${dir}/${name}`, text);
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.writeTextFile(`${dir}/${name}`, text);
+  }
   return dir;
 }
 

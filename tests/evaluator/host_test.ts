@@ -9,7 +9,10 @@ async function sandbox(files: (configPath: string) => Record<string, string>) {
   const base = await Deno.makeTempDir({ prefix: "edge-agent-sandbox-" });
   const configPath = `${base}/config.json`;
   await Deno.writeTextFile(configPath, JSON.stringify({ Password: SECRET }));
-  await Deno.writeTextFile(`${base}/outside.ts`, `export const LEAK = ${JSON.stringify(SECRET)};\n`);
+  await Deno.writeTextFile(
+    `${base}/outside.ts`,
+    `export const LEAK = ${JSON.stringify(SECRET)};\n`,
+  );
   const dir = await rulesDir(files(configPath));
   const log = memoryLogger();
   const ev = createEvaluator({
@@ -69,7 +72,9 @@ Deno.test("a rule cannot open a socket", async () => {
 });
 
 Deno.test("a rule cannot read the environment", async () => {
-  await using s = await sandbox(() => ({ "env.ts": handler(`console.log(Deno.env.get("HOME"));`) }));
+  await using s = await sandbox(() => ({
+    "env.ts": handler(`console.log(Deno.env.get("HOME"));`),
+  }));
   assert.match(await run(s.ev, s.log), /rule handler threw NotCapable: Requires env access/);
 });
 
@@ -84,12 +89,16 @@ Deno.test("a rule cannot import the agent's config.json statically, even with a 
   await using s = await sandbox((config) => ({
     "static.ts": `import cfg from ${JSON.stringify(config)};\n` +
       `export const metrics = () => { console.log(JSON.stringify(cfg)); };\n`,
-    "attribute.ts": `import cfg from ${JSON.stringify("file://" + config)} with { type: "json" };\n` +
+    "attribute.ts":
+      `import cfg from ${JSON.stringify("file://" + config)} with { type: "json" };\n` +
       `export const metrics = () => { console.log(JSON.stringify(cfg)); };\n`,
   }));
   await run(s.ev, s.log);
   const problems = s.ev.problems.map(formatProblem).join("\n");
-  assert.match(problems, /static\.ts:1:\d+: Error: cannot import ".*config\.json": a rule may import only sibling files/);
+  assert.match(
+    problems,
+    /static\.ts:1:\d+: Error: cannot import ".*config\.json": a rule may import only sibling files/,
+  );
   assert.match(problems, /attribute\.ts:1:\d+: Error: cannot import "file:\/\/.*config\.json"/);
   assert.deepEqual(s.ev.handlers, []);
 });
@@ -102,7 +111,10 @@ Deno.test("a rule cannot import the agent's config.json dynamically", async () =
     ),
   }));
   const text = await run(s.ev, s.log);
-  assert.match(text, /dynamic: cannot import ".*config\.json": a rule may import only sibling files/);
+  assert.match(
+    text,
+    /dynamic: cannot import ".*config\.json": a rule may import only sibling files/,
+  );
 });
 
 Deno.test("a rule cannot build an import of config.json with eval, new Function or a string timer", async () => {
@@ -118,7 +130,9 @@ Deno.test("a rule cannot build an import of config.json with eval, new Function 
     };
   });
   const text = await run(s.ev, s.log);
-  for (const file of ["evil_eval", "evil_function", "evil_constructor", "evil_async", "evil_timer"]) {
+  for (
+    const file of ["evil_eval", "evil_function", "evil_constructor", "evil_async", "evil_timer"]
+  ) {
     const line = s.log.lines.find((l) => l.fields?.handler === `${file}.ts::metric::default`);
     assert.ok(line, `${file}: no error logged\n${text}`);
     assert.match(line.msg, /rule handler threw (EvalError|TypeError)/, `${file}: ${line.msg}`);
@@ -150,8 +164,14 @@ Deno.test("a rule can import a sibling file but nothing outside the rules direct
   assert.match(text, /limit 42/);
   assert.deepEqual(s.ev.handlers, ["sibling.ts::metric::default"]);
   const problems = s.ev.problems.map(formatProblem).join("\n");
-  assert.match(problems, /parent\.ts:1:\d+: Error: cannot import "\.\.\/outside\.ts": a rule may import only sibling/);
+  assert.match(
+    problems,
+    /parent\.ts:1:\d+: Error: cannot import "\.\.\/outside\.ts": a rule may import only sibling/,
+  );
   assert.match(problems, /npm\.ts:1:\d+: Error: cannot import "npm:zod@4\.6\.7"/);
   assert.match(problems, /node\.ts:1:\d+: Error: cannot import "node:fs"/);
-  assert.match(problems, /missing\.ts:1:\d+: Error: cannot import "\.\/nope\.ts": there is no nope\.ts/);
+  assert.match(
+    problems,
+    /missing\.ts:1:\d+: Error: cannot import "\.\/nope\.ts": there is no nope\.ts/,
+  );
 });

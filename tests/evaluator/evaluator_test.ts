@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import {
+  createEvaluator,
+  type EvaluatorOptions,
+  formatProblem,
+  HOST_V8_FLAGS,
+} from "../../src/evaluator/mod.ts";
+import { AGENT_PLUGIN, type RuleEvent } from "../../src/model/mod.ts";
+import { memoryLogger, metric, rulesDir, testHostCommand } from "./_helpers.ts";
+
+const SERVICES = { web: { commands: { restart: "/bin/true", reload: "/bin/true" } } };
+
+async function started(
+  files: Record<string, string>,
+  options: Partial<EvaluatorOptions> = {},
+) {
+  const dir = await rulesDir(files);
+  const log = memoryLogger();
+  const events: RuleEvent[] = [];
+  const ev = createEvaluator({
+    rulesDir: dir,
+    typesDbText: "",
+    services: SERVICES,
+    logger: log,
+    onEvent: (e) => events.push(e),
+    hostCommand: testHostCommand(),
+    watch: false,
+    ...options,
+  });
+  await ev.start();
+  return {
+    ev,
+    log,
+    events,
+    dir,
+    async [Symbol.asyncDispose]() {
+      await ev.stop();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+const FIRE_ON_LOW = `
+export const metrics = {
+  low(m: { values: number[] }) {
+    if (m.values[0]! < 100) return { service: "web", command: "restart" };
+  },
+};
+`;
+
+Deno.test("a handler fires once per series and clears when it returns nothing", async () => {
+  await using s = await started({ "low.ts": FIRE_ON_LOW });
+  for (const v of [500, 50, 40, 500, 30]) await s.ev.evaluate([metric({ values: [v] })]);
+  await s.ev.evaluate([metric({ values: [10], host: "web2" })]);
+  assert.deepEqual(s.events.map((e) => `${e.kind} ${e.handler} ${e.key}`), [
+    "fired low.ts::metric::low web1/memory/memory-free",
+    "cleared low.ts::metric::low web1/memory/memory-free",
+    "fired low.ts::metric::low web1/memory/memory-free",
+    "fired low.ts::metric::low web2/memory/memory-free",
+  ]);
+  const fired = s.events[0]!;
+  assert.equal(fired.kind === "fired" && fired.actions[0]?.command, "restart");
+});
+
+Deno.test("an action naming an unknown service or command is logged with the handler and not emitted", async () => {
+  await using s = await started({
+    "unknown.ts": `export const metrics = {
+  svc: () => ({ service: "db", command: "restart" }),
+  cmd: () => ({ service: "web", command: "reboot" }),
+  remote: () => ({ service: "db", command: "restart", host: "edge-7" }),
+};\n`,
+  });
+  await s.ev.evaluate([metric(), metric()]);
+  assert.deepEqual(s.events.map((e) => e.handler), ["unknown.ts::metric::remote"]);
+  const errors = s.log.lines.filter((l) => l.level === "error").map((l) =>
+    `${l.fields?.handler}: ${l.msg}`
+  );
+  assert.deepEqual(errors, [
+    'unknown.ts::metric::svc: Cannot find service "db" in config.json Services (action not taken)',
+    'unknown.ts::metric::cmd: Cannot find command "reboot" of service "web" in config.json Services (action not taken)',
+  ]);
+});
+
+Deno.test("notification handlers never see the agent's own notifications", async () => {
+  await using s = await started({
+    "notes.ts": `export const notifications = (n: { plugin: string; message: string }) => {
+  console.log("saw", n.plugin, n.message);
+  if (n.message.includes("down")) return { service: "web", command: "restart" };
+};\n`,
+  });
+  const note = (plugin: string, message: string) => ({
+    host: "web1",
+    plugin,
+    plugin_instance: "",
+    type: "",
+    type_instance: "",
+    time: 1_700_000_000,
+    severity: 1 as const,
+    message,
+  });
+  await s.ev.evaluate([note(AGENT_PLUGIN, "nginx down? restarted"), note("ping", "host down")]);
+  assert.deepEqual(s.events.map((e) => `${e.kind} ${e.handler} ${e.key}`), [
+    "fired notes.ts::notification::default web1/ping/",
+  ]);
+  assert.deepEqual(s.log.lines.filter((l) => l.msg.startsWith("saw")).map((l) => l.msg), [
+    "saw ping host down",
+  ]);
+});
+
+Deno.test("a throwing handler is logged with rule file:line and the other handlers still run", async () => {
+  await using s = await started({
+    "a_throws.ts": `export const metrics = {
+  bad(m: { values: number[] }) {
+    const limits: Record<string, number> = {};
+    return limits.missing!.toFixed() as unknown as undefined;
+  },
+};\n`,
+    "b_low.ts": FIRE_ON_LOW,
+  });
+  const r = await s.ev.evaluate([metric({ values: [1] })]);
+  assert.equal(r.evaluations, 2);
+  assert.deepEqual(s.events.map((e) => e.handler), ["b_low.ts::metric::low"]);
+  const err = s.log.lines.find((l) => l.fields?.handler === "a_throws.ts::metric::bad");
+  assert.ok(err);
+  assert.match(err.msg, /^rule handler threw TypeError: Cannot read properties of undefined/);
+  assert.equal(err.fields?.at, `${s.dir}/a_throws.ts:4`);
+  assert.match(String(err.fields?.stack), /at bad \(a_throws\.ts:4:\d+\)/);
+});
+
+Deno.test("syntax errors and wrong export shapes are reported with file and line while other files load", async () => {
+  await using s = await started({
+    "good.ts": FIRE_ON_LOW,
+    "syntax.ts":
+      `export const metrics = {\n  low(m) {\n    if (m.values[0] < ) return;\n  },\n};\n`,
+    "shape.ts": `export const metrics = {\n  ok() {},\n  limit: 5,\n};\n`,
+    "nothing.ts": `// forgot the export\nconst metrics = () => {};\n`,
+    "notfn.ts": `const x = 1;\nexport const notifications = "restart";\n`,
+    "_helper.ts": `export const H = 1;\n`,
+  });
+  assert.deepEqual(s.ev.handlers, ["good.ts::metric::low"]);
+  assert.deepEqual(s.ev.problems.map(formatProblem).sort(), [
+    `${s.dir}/notfn.ts:2:1: \`notifications\` must be a handler function or an object of handler functions (it is string)`,
+    `${s.dir}/nothing.ts:1:1: exports neither \`metrics\` nor \`notifications\` (each a handler function or an object of named handler functions)`,
+    `${s.dir}/shape.ts:3:1: \`metrics.limit\` is not a function (it is number)`,
+    `${s.dir}/syntax.ts:3:23: syntax error: Unexpected token`,
+  ]);
+  assert.equal(s.log.lines.filter((l) => l.msg.startsWith("rule file ")).length, 4);
+});
+
+Deno.test("an endless loop is stopped within its budget while another rule keeps firing and keeps its state", async () => {
+  await using s = await started({
+    "spin.ts": `export const metrics = {
+  forever(m: { values: number[] }) {
+    if (m.values[0] === 13) while (true) { /* 3 a.m. */ }
+  },
+};\n`,
+    "steady.ts": `export const metrics = {
+  third(m: { values: number[] }, ctx: { sustained(c: boolean, o: object): boolean }) {
+    if (ctx.sustained(m.values[0]! > 0, { samples: 3 })) return { service: "web", command: "reload" };
+  },
+};\n`,
+  }, { budgetMs: 50, maxOffences: 2 });
+  // Two overruns: the host is killed and restarted twice; `steady` needs 3 samples in a row,
+  // so it fires only if its state survived both restarts.
+  const t0 = performance.now();
+  const first = await s.ev.evaluate([metric({ values: [13] })]);
+  const firstMs = performance.now() - t0;
+  const second = await s.ev.evaluate([metric({ values: [13] })]);
+  assert.deepEqual([...first.events, ...second.events], []);
+  const third = await s.ev.evaluate([metric({ values: [13] })]);
+  assert.deepEqual(third.events.map((e) => `${e.kind} ${e.handler}`), [
+    "fired steady.ts::metric::third",
+  ]);
+  assert.ok(firstMs < 5000, `the overrun took ${firstMs} ms to recover`);
+  const errors = s.log.lines.filter((l) => l.fields?.handler === "spin.ts::metric::forever");
+  assert.match(errors[0]!.msg, /ran past the 50 ms budget \(stopped after \d+ ms; offence 1 of 2/);
+  assert.match(
+    errors[1]!.msg,
+    /rule handler spin\.ts::metric::forever disabled: .*re-enable it, fix .*spin\.ts and save it .* or send SIGHUP/,
+  );
+  assert.deepEqual(s.ev.handlers, ["steady.ts::metric::third"]);
+  // Disabled: the next value 13 costs nothing; SIGHUP (reload) re-enables it.
+  await s.ev.reload();
+  assert.deepEqual(s.ev.handlers, ["spin.ts::metric::forever", "steady.ts::metric::third"]);
+});
+
+Deno.test("a rule file whose top-level code never finishes is disabled and the others load", async () => {
+  await using s = await started({
+    "a_hang.ts": `while (true) {}\nexport const metrics = () => {};\n`,
+    "b_low.ts": FIRE_ON_LOW,
+  }, { loadBudgetMs: 300 });
+  assert.deepEqual(s.ev.handlers, ["b_low.ts::metric::low"]);
+  assert.match(s.log.text(), /a_hang\.ts did not finish loading within 300 ms .* it is disabled/);
+  await s.ev.evaluate([metric({ values: [1] })]);
+  assert.equal(s.events.length, 1);
+});
+
+Deno.test("a changed file that fails to load leaves its previous version running", async () => {
+  await using s = await started({ "low.ts": FIRE_ON_LOW });
+  await Deno.writeTextFile(`${s.dir}/low.ts`, `export const metrics = {\n  low( {\n};\n`);
+  await s.ev.reload();
+  assert.match(
+    s.ev.problems.map(formatProblem).join(),
+    /low\.ts:\d+:\d+: syntax error.*previous version keeps running/,
+  );
+  await Deno.writeTextFile(`${s.dir}/low.ts`, `export const metrics = { low: 3 };\n`);
+  await s.ev.reload();
+  assert.match(
+    s.ev.problems.map(formatProblem).join(),
+    /low\.ts:1:1: `metrics\.low` is not a function.*previous version keeps running/,
+  );
+  await s.ev.evaluate([metric({ values: [1] })]);
+  assert.deepEqual(s.events.map((e) => e.handler), ["low.ts::metric::low"]);
+  await Deno.remove(`${s.dir}/low.ts`);
+  await s.ev.reload();
+  assert.deepEqual(s.ev.handlers, []);
+  assert.deepEqual(s.ev.problems, []);
+});
+
+Deno.test("reloading while metrics flow loses no evaluation and keeps handler state", async () => {
+  const version = (v: number) =>
+    `export const metrics = {
+  count(m: unknown, ctx: { state: { n?: number } }) {
+    ctx.state.n = (ctx.state.n ?? 0) + 1;
+    if (ctx.state.n === 300) return { service: "web", command: "restart" }; // v${v}
+  },
+};\n`;
+  await using s = await started({ "count.ts": version(1) }, { watch: true });
+  const pending: Promise<{ evaluations: number }>[] = [];
+  for (let i = 0; i < 300; i++) {
+    pending.push(s.ev.evaluate([metric({ values: [i], time: 1_700_000_000 + i })]));
+    if (i === 100) await Deno.writeTextFile(`${s.dir}/count.ts`, version(2)); // watcher
+    if (i === 150) pending.push(s.ev.reload().then(() => ({ evaluations: 0 })));
+    if (i % 25 === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  const total = (await Promise.all(pending)).reduce((a, r) => a + r.evaluations, 0);
+  assert.equal(total, 300);
+  assert.deepEqual(s.events.map((e) => `${e.kind} ${e.handler}`), [
+    "fired count.ts::metric::count",
+  ]);
+});
+
+Deno.test("the rule host refuses to run when code generation from strings is allowed", async () => {
+  const command = testHostCommand();
+  command.args = command.args.filter((a) => a !== `--v8-flags=${HOST_V8_FLAGS}`);
+  await using s = await started({ "low.ts": FIRE_ON_LOW }, { hostCommand: command });
+  assert.match(s.log.text(), /cannot start the rule host.*code generation from strings is enabled/);
+  await assert.rejects(s.ev.evaluate([metric()]), /the rule host is not running/);
+});
