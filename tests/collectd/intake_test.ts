@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import {
+  createIntake,
+  decodePacket,
+  encodeValueList,
+  encryptPacket,
+  type Intake,
+  signPacket,
+} from "../../src/collectd/mod.ts";
+import { createLogger } from "../../src/log/mod.ts";
+import type { LogEvent } from "../../src/log/mod.ts";
+import { createCounters, type Metric } from "../../src/model/mod.ts";
+
+const AUTH = "alice: secret\n";
+const vl = (host = "h1") =>
+  encodeValueList({
+    host,
+    plugin: "load",
+    plugin_instance: "",
+    type: "load",
+    type_instance: "",
+    time: 1795440000,
+    interval: 1,
+    values: [1, 2, 3],
+    dstypes: ["gauge", "gauge", "gauge"],
+  });
+
+type Entry = {
+  Host: string;
+  Port: number;
+  SecurityLevel: "None" | "Sign" | "Encrypt";
+  AuthFile?: string;
+  ReceiveBuffer?: number;
+  Interface?: string;
+};
+
+async function withIntake(
+  entries: Entry[],
+  fn: (ctx: {
+    intake: Intake;
+    hosts: string[];
+    events: LogEvent[];
+    counter: (name: string, reason?: string) => number;
+    send: (bytes: Uint8Array, index?: number, hostname?: string) => Promise<void>;
+    settle: (n: number) => Promise<void>;
+  }) => Promise<void>,
+) {
+  const events: LogEvent[] = [];
+  const counters = createCounters();
+  const hosts: string[] = [];
+  const intake = createIntake(entries.map((e) => ({ ...e })), {
+    logger: createLogger({ level: "debug", sink: (e) => events.push(e) }),
+    counters,
+    onPacket(plain) {
+      decodePacket(plain, {
+        metric: (m: Metric) => hosts.push(m.host),
+        notification: () => {},
+      });
+    },
+    readTextFile: () => Promise.resolve(AUTH),
+    logIntervalMs: 60_000,
+  });
+  const v4 = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  let v6: Deno.DatagramConn | null = null;
+  try {
+    await intake.start();
+    const counter = (name: string, reason?: string) =>
+      counters.snapshot().find((s) =>
+        s.name === name && (reason === undefined || s.labels.reason === reason)
+      )
+        ?.value ?? 0;
+    const send = async (bytes: Uint8Array, index = 0, hostname?: string) => {
+      const to = intake.bound[index]!;
+      const h = hostname ?? to.hostname;
+      const conn = h.includes(":")
+        ? (v6 ??= Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 }))
+        : v4;
+      await conn.send(bytes, { transport: "udp", hostname: h, port: to.port });
+    };
+    const settle = async (n: number) => {
+      for (let i = 0; i < 200 && counter("edge_agent_collectd_packets_total") < n; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await fn({ intake, hosts, events, counter, send, settle });
+  } finally {
+    await intake.stop();
+    v4.close();
+    (v6 as Deno.DatagramConn | null)?.close();
+  }
+}
+
+Deno.test("createIntake() forwards plaintext at SecurityLevel None and counts packets and values", async () => {
+  await withIntake([{ Host: "127.0.0.1", Port: 0, SecurityLevel: "None" }], async (c) => {
+    await c.send(vl("a"));
+    await c.send(vl("b"));
+    await c.settle(2);
+    assert.deepEqual(c.hosts, ["a", "b"]);
+    assert.equal(c.counter("edge_agent_collectd_packets_total"), 2);
+    assert.equal(c.counter("edge_agent_collectd_values_total"), 6);
+  });
+});
+
+Deno.test("createIntake() at Sign accepts signed and encrypted packets and drops the rest, counted and logged once per source and reason", async () => {
+  await withIntake(
+    [{ Host: "127.0.0.1", Port: 0, SecurityLevel: "Sign", AuthFile: "/auth" }],
+    async (c) => {
+      await c.send(signPacket(vl("signed"), "alice", "secret"));
+      await c.send(encryptPacket(vl("encrypted"), "alice", "secret"));
+      await c.send(vl("plain"));
+      for (let i = 0; i < 5; i++) await c.send(signPacket(vl("forged"), "alice", "wrong"));
+      await c.settle(8);
+      assert.deepEqual(c.hosts, ["signed", "encrypted"]);
+      assert.equal(c.counter("edge_agent_collectd_dropped_total", "bad_signature"), 5);
+      assert.equal(c.counter("edge_agent_collectd_dropped_total", "unsigned"), 1);
+      assert.equal(c.counter("edge_agent_collectd_dropped_values_total"), 18);
+      const warns = c.events.filter((e) => e.msg === "dropped collectd packet");
+      assert.equal(warns.length, 2, JSON.stringify(warns.map((w) => w.fields)));
+      const bad = warns.find((w) => w.fields?.reason === "bad_signature")!;
+      assert.match(String(bad.fields?.from), /^127\.0\.0\.1:\d+$/);
+    },
+  );
+});
+
+Deno.test("createIntake() at Encrypt accepts only encrypted packets; a wrong password is counted", async () => {
+  await withIntake(
+    [{ Host: "127.0.0.1", Port: 0, SecurityLevel: "Encrypt", AuthFile: "/auth" }],
+    async (c) => {
+      await c.send(encryptPacket(vl("encrypted"), "alice", "secret"));
+      await c.send(signPacket(vl("signed"), "alice", "secret"));
+      await c.send(encryptPacket(vl("wrong"), "alice", "nope"));
+      await c.settle(3);
+      assert.deepEqual(c.hosts, ["encrypted"]);
+      assert.equal(c.counter("edge_agent_collectd_dropped_total", "unencrypted"), 1);
+      assert.equal(c.counter("edge_agent_collectd_dropped_total", "bad_encryption"), 1);
+    },
+  );
+});
+
+Deno.test("createIntake() listens on several entries at once: IPv4, IPv6 and a joined multicast group", async () => {
+  await withIntake([
+    { Host: "127.0.0.1", Port: 0, SecurityLevel: "None" },
+    { Host: "::1", Port: 0, SecurityLevel: "None" },
+    // joined on lo: this machine's eth0 does not loop multicast back
+    { Host: "239.192.74.66", Port: 0, SecurityLevel: "None", Interface: "lo" },
+  ], async (c) => {
+    assert.equal(c.intake.bound.length, 3);
+    await c.send(vl("v4"), 0);
+    await c.send(vl("v6"), 1);
+    await c.send(vl("multicast"), 2, "239.192.74.66");
+    await c.settle(3);
+    assert.deepEqual(c.hosts.sort(), ["multicast", "v4", "v6"]);
+  });
+});
+
+Deno.test("createIntake() creates its socket with the requested receive buffer", async () => {
+  await withIntake(
+    [{ Host: "127.0.0.1", Port: 0, SecurityLevel: "None", ReceiveBuffer: 3 * 1024 * 1024 }],
+    async (c) => {
+      const port = c.intake.bound[0]!.port;
+      const out = await new Deno.Command("ss", { args: ["-uamnH", `sport = :${port}`] }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      const rb = Number(/rb(\d+)/.exec(text)?.[1]);
+      assert.ok(rb >= 3 * 1024 * 1024, `ss says: ${text}`);
+      const info = c.events.find((e) => e.msg === "listening for collectd packets")!;
+      assert.equal(info.fields?.receiveBuffer, 3 * 1024 * 1024);
+    },
+  );
+});
+
+Deno.test("createIntake().start() rejects naming the address it cannot bind, leaving nothing bound", async () => {
+  const taken = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  const intake = createIntake([
+    { Host: "127.0.0.1", Port: 0, SecurityLevel: "None" },
+    { Host: "127.0.0.1", Port: port, SecurityLevel: "None" },
+  ], {
+    logger: createLogger({ sink: () => {} }),
+    counters: createCounters(),
+    onPacket() {},
+  });
+  try {
+    await assert.rejects(() => intake.start(), new RegExp(`127\\.0\\.0\\.1:${port}`));
+  } finally {
+    await intake.stop();
+    taken.close();
+  }
+});
