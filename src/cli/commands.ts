@@ -1,6 +1,5 @@
 import type { CliCommand } from "./_command.ts";
 import { checkConfigCommand } from "./check_config.ts";
-import { maintenanceCommand } from "./maintenance.ts";
 import { runCommand } from "./run.ts";
 import { sendCommandCommand } from "./send_command.ts";
 
@@ -8,6 +7,5 @@ import { sendCommandCommand } from "./send_command.ts";
 export const COMMANDS: readonly CliCommand[] = [
   runCommand,
   checkConfigCommand,
-  maintenanceCommand,
   sendCommandCommand,
 ];
