@@ -1,5 +1,6 @@
 import type { CliCommand } from "./_command.ts";
 import { checkConfigCommand } from "./check_config.ts";
+import { maintenanceCommand } from "./maintenance.ts";
 import { runCommand } from "./run.ts";
 import { sendCommandCommand } from "./send_command.ts";
 
@@ -7,5 +8,6 @@ import { sendCommandCommand } from "./send_command.ts";
 export const COMMANDS: readonly CliCommand[] = [
   runCommand,
   checkConfigCommand,
+  maintenanceCommand,
   sendCommandCommand,
 ];
