@@ -27,6 +27,12 @@ export function restartPlan(commands: Record<string, unknown>): RestartPlan | nu
   return null;
 }
 
+/**
+ * Whether collectd metrics arrived at the agent at or after `sinceMs` (epoch ms), from `host`
+ * when given (the config's `Hostname`), else from any host.
+ */
+export type MetricsSeen = (sinceMs: number, host?: string) => Promise<boolean>;
+
 /** A failed step: the documented code and what happened. */
 export interface StepFailure {
   ok: false;
@@ -38,7 +44,7 @@ export interface StepFailure {
 export interface RestarterOptions {
   run(command: string): Promise<RunLike>;
   /** Whether collectd metrics arrived at or after `sinceMs` (epoch ms); absent: not checked. */
-  metricsSeen?: ((sinceMs: number) => Promise<boolean>) | undefined;
+  metricsSeen?: MetricsSeen | undefined;
   clock: Clock;
   pollMs: number;
 }
@@ -55,13 +61,14 @@ export interface Restarter {
     deadline: number,
   ): Promise<{ ok: true } | StepFailure>;
   /**
-   * Waits until `pidFile` names a live process other than `notPid` and collectd metrics arrive
-   * after that, while the process stays alive. Fails with 0x2009.
+   * Waits until `pidFile` names a live process other than `notPid` and collectd metrics (from
+   * `host`, when known) arrive after that, while the process stays alive. Fails with 0x2009.
    */
   confirm(
     pidFile: string,
     notPid: number | null,
     deadline: number,
+    host?: string,
   ): Promise<{ ok: true; pid: number; metricsChecked: boolean } | StepFailure>;
 }
 
@@ -109,7 +116,7 @@ export function createRestarter(options: RestarterOptions): Restarter {
       return await runCommand("start") ?? { ok: true };
     },
 
-    async confirm(pidFile, notPid, deadline) {
+    async confirm(pidFile, notPid, deadline, host) {
       let pid: number | null = null;
       const started = await until(deadline, async () => {
         const p = await readPid(pidFile);
@@ -138,7 +145,7 @@ export function createRestarter(options: RestarterOptions): Restarter {
           died = true;
           return true;
         }
-        return await seen(since);
+        return await (host === undefined ? seen(since) : seen(since, host));
       });
       if (died || !await isAlive(newPid)) {
         return fail(Code.CONFIG_NO_METRICS, `collectd (pid ${newPid}) exited after starting`);
@@ -146,7 +153,8 @@ export function createRestarter(options: RestarterOptions): Restarter {
       if (!arrived) {
         return fail(
           Code.CONFIG_NO_METRICS,
-          `collectd (pid ${newPid}) runs but sent no metrics to the agent`,
+          `collectd (pid ${newPid}) runs but sent no metrics` +
+            (host === undefined ? "" : ` from host "${host}"`) + " to the agent",
         );
       }
       return { ok: true, pid: newPid, metricsChecked: true };

@@ -33,6 +33,9 @@ export const JournalSchema = z.strictObject({
   /** Pid files of the old and the new config (they may differ). */
   oldPidFile: z.string(),
   newPidFile: z.string(),
+  /** `Hostname` of the old and the new config, when set: whose metrics prove collectd is back. */
+  oldHost: z.string().optional(),
+  newHost: z.string().optional(),
   /** sha256 (hex) of the new text, to tell which file is in place after a crash. */
   newSha256: z.string(),
   startedAt: z.number(),

@@ -10,12 +10,13 @@ import {
   writeLike,
 } from "./_replace_files.ts";
 import { ConfigMessageSchema } from "./_replace_message.ts";
-import { locateBinary, locateConfig, pidFileFor } from "./_replace_paths.ts";
+import { locateBinary, locateConfig, pidFileFor, topLevelOption } from "./_replace_paths.ts";
 import {
   type Clock,
   createRestarter,
   errText,
   hex,
+  type MetricsSeen,
   realClock,
   type RestartPlan,
   restartPlan,
@@ -25,7 +26,7 @@ import {
 import { createJournalStore, type Journal } from "./_replace_state.ts";
 
 export type { CheckConfig, CheckOutcome } from "./_replace_collectd.ts";
-export type { Clock, RunLike } from "./_replace_restart.ts";
+export type { Clock, MetricsSeen, RunLike } from "./_replace_restart.ts";
 
 /** `Services.collectd` as config.json gives it. */
 export type CollectdServiceSettings = Config["Services"][string];
@@ -45,8 +46,11 @@ export interface ConfigReplacerOptions {
   run(command: string): Promise<RunLike>;
   /** Checks a config file. Default: `collectd -t -C <path>` (see createCollectdChecker). */
   checkConfig?: CheckConfig;
-  /** Whether collectd metrics arrived at or after `sinceMs` (epoch ms). Absent: not checked. */
-  metricsSeen?: (sinceMs: number) => Promise<boolean>;
+  /**
+   * Whether collectd metrics arrived at or after `sinceMs` (epoch ms), from `host` when given
+   * (see createMetricsProbe). Absent: only the new pid is confirmed.
+   */
+  metricsSeen?: MetricsSeen;
   clock?: Clock;
   /** Overrides `ReplaceTimeout` (ms) for each restart-and-confirm. Default 60 s. */
   timeoutMs?: number;
@@ -66,6 +70,32 @@ export interface ConfigReplacer {
 }
 
 const DEFAULT_TIMEOUT_S = 60;
+
+/** `{ [key]: Hostname }` when the config names its host (its metrics carry that name). */
+function hostOf<K extends "oldHost" | "newHost">(key: K, text: string): { [P in K]?: string } {
+  const host = topLevelOption(text, "Hostname");
+  return (host === null ? {} : { [key]: host }) as { [P in K]?: string };
+}
+
+/**
+ * A {@linkcode MetricsSeen} for the collectd intake: call `saw(host)` for each decoded value list
+ * (no allocation: one Map update per known host).
+ */
+export function createMetricsProbe(now: () => number = Date.now): {
+  saw(host: string): void;
+  seen: MetricsSeen;
+} {
+  const last = new Map<string, number>();
+  let any = -Infinity;
+  return {
+    saw(host) {
+      any = now();
+      last.set(host, any);
+    },
+    seen: (sinceMs, host) =>
+      Promise.resolve((host === undefined ? any : last.get(host) ?? -Infinity) >= sinceMs),
+  };
+}
 
 /** Builds the collectd.conf replacer (lua-collectd-monitor's config-replacer, done outside). */
 export function createConfigReplacer(options: ConfigReplacerOptions): ConfigReplacer {
@@ -180,6 +210,8 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       oldPid: await runningPid(oldPidFile),
       oldPidFile,
       newPidFile: pidFileFor(text, paths.config, service.PIDPath),
+      ...hostOf("oldHost", oldText),
+      ...hostOf("newHost", text),
       newSha256: sha,
       startedAt: clock.now(),
     };
@@ -262,7 +294,7 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       }
       return rollback(j, plan, restarted);
     }
-    const confirmed = await restarter.confirm(j.newPidFile, j.oldPid, deadline);
+    const confirmed = await restarter.confirm(j.newPidFile, j.oldPid, deadline, j.newHost);
     if (!confirmed.ok) {
       return rollback(j, plan, {
         ...confirmed,
@@ -313,7 +345,7 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
     const deadline = clock.now() + timeoutMs();
     const restarted = await restarter.restart(plan, j.newPidFile, deadline);
     const confirmed = restarted.ok
-      ? await restarter.confirm(j.oldPidFile, failedPid, deadline)
+      ? await restarter.confirm(j.oldPidFile, failedPid, deadline, j.oldHost)
       : restarted;
     if (!confirmed.ok) {
       return done(

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   type CollectdServiceSettings,
   createConfigReplacer,
+  createMetricsProbe,
   type RunLike,
 } from "../../src/commands/replace_config.ts";
 import { createCollectdChecker } from "../../src/commands/_replace_collectd.ts";
@@ -149,7 +150,7 @@ function replacerFor(stand: Stand, events: Captured[] = [], stateDir = join(stan
     logger: captureLogger(events),
     counters: createCounters(),
     run: stand.run,
-    metricsSeen: (since) => Promise.resolve(stand.lastPacket() >= since),
+    metricsSeen: (since, host) => Promise.resolve(stand.lastPacket(host) >= since),
     timeoutMs: TIMEOUT_MS,
     pollMs: 100,
   });
@@ -271,7 +272,7 @@ Deno.test("replace_config answers 0x2008 when collectd cannot be restarted on th
         ++restarts === 1
           ? stand.run(command)
           : Promise.resolve({ result: { code: 1, message: "unit is masked" } }),
-      metricsSeen: (since) => Promise.resolve(stand.lastPacket() >= since),
+      metricsSeen: (since, host) => Promise.resolve(stand.lastPacket(host) >= since),
       timeoutMs: 4000,
       pollMs: 100,
     });
@@ -412,4 +413,17 @@ Deno.test("pidFileFor() prefers PIDPath, then the config's top-level PIDFile, th
   );
   assert.equal(pidFileFor(text, "/etc/c.conf", "/x.pid"), "/x.pid");
   assert.equal(pidFileFor("Interval 10\n", "/etc/c.conf", undefined), "/var/run/collectd.pid");
+});
+
+Deno.test("createMetricsProbe() tells metrics since a time apart per host", async () => {
+  let now = 1000;
+  const probe = createMetricsProbe(() => now);
+  assert.equal(await probe.seen(0), false);
+  probe.saw("hostA");
+  now = 2000;
+  probe.saw("hostB");
+  assert.equal(await probe.seen(1500), true);
+  assert.equal(await probe.seen(1500, "hostB"), true);
+  assert.equal(await probe.seen(1500, "hostA"), false);
+  assert.equal(await probe.seen(500, "hostC"), false);
 });
