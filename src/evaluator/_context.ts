@@ -65,14 +65,18 @@ export function contextRuntime() {
         if (condition) {
           if (h.n === 0) h.t = time;
           h.n++;
-          h.cn = 0;
           if (!h.a && h.n >= samples && time - h.t >= seconds) h.a = 1;
         } else {
+          h.n = 0;
+        }
+        // Clearing: by default when the condition is false; with `clear`, only when that holds
+        // (a hysteresis band: fire under 50 MB, clear only above 60 MB).
+        const clearing = options.clear === undefined ? !condition : options.clear === true;
+        if (clearing) {
           if (h.cn === 0) h.ct = time;
           h.cn++;
-          h.n = 0;
           if (h.a && h.cn >= clearSamples && time - h.ct >= clearSeconds) h.a = 0;
-        }
+        } else h.cn = 0;
         return h.a === 1;
       },
       consecutive(condition: boolean, options: any = {}) {

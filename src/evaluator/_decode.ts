@@ -1,6 +1,4 @@
-import { decodePacket, type PacketVisitor } from "../collectd/decode.ts";
-import { RateTracker } from "../collectd/rates.ts";
-import { parseTypesDb } from "../collectd/types_db.ts";
+import { decodePacket, type PacketVisitor, parseTypesDb, RateTracker } from "../collectd/mod.ts";
 import type { Metric, Notification } from "../model/mod.ts";
 
 /**

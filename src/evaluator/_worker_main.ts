@@ -152,7 +152,7 @@ export function workerMain(runtime: ContextRuntime) {
   let factories = new Map<string, (require: unknown, module: unknown, exports: unknown) => void>();
   const moduleJs = new Map<string, string>();
   let instances = new Map<string, Instance>();
-  let states: Record<string, any> = {};
+  const states: Record<string, any> = {};
   let handlers: Handler[] = [];
   let metricHandlers: Handler[] = [];
   let notificationHandlers: Handler[] = [];
