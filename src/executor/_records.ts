@@ -45,6 +45,11 @@ export function finished(
       new TextEncoder().encode(outcome.output).length
     } kept]`;
   }
+  if (outcome.stopped && !outcome.timedOut) {
+    message +=
+      "\n[edge-agent: stopped: the agent is shutting down; the process group got SIGTERM, " +
+      "then SIGKILL]";
+  }
   if (outcome.timedOut) {
     message += `\n[edge-agent: timed out after ${
       timeoutMs / 1000
@@ -55,7 +60,7 @@ export function finished(
       task_id: taskId,
       timestamp: new Date(time).toISOString(),
       message,
-      code: outcome.timedOut ? Code.TIMEOUT : outcome.code,
+      code: outcome.timedOut ? Code.TIMEOUT : outcome.stopped ? Code.SHUTTING_DOWN : outcome.code,
     },
     trigger: req.trigger,
     service: req.service,

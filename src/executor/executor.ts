@@ -69,6 +69,9 @@ export interface ExecutorOptions {
   maxParallel?: number;
   /** Called after an escalation was logged and reported (e.g. to publish an MQTT event). */
   onEscalation?: (e: Escalation) => void;
+  /** On stop, running commands get this long to finish before they are killed (SIGTERM, then
+   * SIGKILL 5 s later; their result has code 0x1016). Default 10 000 ms. */
+  stopGraceMs?: number;
   /** Effects of executable resolution and the permission check (tests). */
   check?: CheckServicesOptions;
 }
@@ -110,6 +113,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
   const maxParallel = options.maxParallel ?? 4;
   const counters = options.counters;
   const writeState = stateWriter(options.stateDir);
+  const shutdown = new AbortController();
 
   const busy = new Set<string>();
   let running = 0;
@@ -187,6 +191,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
         argv: cmd.argv,
         env: cmd.env,
         timeoutMs: cmd.timeoutMs,
+        signal: shutdown.signal,
       });
       return finished(req, id, time, cmd.argv, outcome, cmd.timeoutMs);
     } finally {
@@ -201,32 +206,29 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     await reportAll(rec, options.reporters, log);
   }
 
-  async function run(req: RunRequest): Promise<RunRecord> {
+  function run(req: RunRequest): Promise<RunRecord> {
     const id = req.task_id ?? (req.trigger.kind === "remote" ? req.trigger.task_id : taskId());
     const now = clock.now();
-    let rec: RunRecord;
     const svc = commands.get(req.service);
     const cmd = svc?.get(req.command);
+    let why: string | null = null;
+    let rec: RunRecord | null = null;
     if (stopping) {
       rec = refused(req, id, now, Code.SHUTTING_DOWN, "the agent is shutting down");
     } else if (!svc) {
       rec = refused(req, id, now, Code.NO_SERVICE, `no such service: "${req.service}"`);
     } else if (!cmd) {
-      rec = refused(
-        req,
-        id,
-        now,
-        Code.NO_COMMAND,
-        `no such command: "${req.command}" of service "${req.service}"`,
-      );
-    } else {
-      const why = busyReason(cmd);
-      rec = why
-        ? refused(req, id, now, Code.BUSY, `busy: ${why}`)
-        : await track(execute(cmd, req, id));
+      const what = `no such command: "${req.command}" of service "${req.service}"`;
+      rec = refused(req, id, now, Code.NO_COMMAND, what);
+    } else if ((why = busyReason(cmd)) !== null) {
+      rec = refused(req, id, now, Code.BUSY, `busy: ${why}`);
     }
-    await track(publish(rec));
-    return rec;
+    // one tracked promise from spawn to the last reporter, so stop() waits for all of it
+    return track((async () => {
+      const done = rec ?? await execute(cmd!, req, id);
+      await publish(done);
+      return done;
+    })());
   }
 
   function suppress(reason: string, key: string, handler: string) {
@@ -465,7 +467,12 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
       stopping = true;
       for (const t of timers.values()) clock.clearTimeout(t);
       timers.clear();
+      const grace = clock.setTimeout(() => {
+        if (running) log.warn("stopping: killing the recovery commands still running", { running });
+        shutdown.abort();
+      }, options.stopGraceMs ?? 10_000);
       while (inflight.size) await Promise.allSettled([...inflight]);
+      clock.clearTimeout(grace);
       await save();
     },
   };

@@ -3,6 +3,8 @@ export interface RunSpec {
   argv: string[];
   env: Record<string, string>;
   timeoutMs: number;
+  /** Aborting it ends the run like a timeout (SIGTERM, then SIGKILL), marked `stopped`. */
+  signal?: AbortSignal;
 }
 
 /** How a run ended. `output` holds stdout and stderr together, interleaved as they arrived. */
@@ -16,6 +18,8 @@ export type RunOutcome =
     outputBytes: number;
     truncated: boolean;
     timedOut: boolean;
+    /** Ended early because `spec.signal` was aborted (agent shutdown). */
+    stopped: boolean;
     durationMs: number;
   }
   | { kind: "spawn_failed"; reason: "not_found" | "not_permitted" | "other"; error: string };
@@ -96,18 +100,32 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
         }
       };
       const { promise: killed, resolve: killDone } = Promise.withResolvers<void>();
-      const timer = setTimeout(() => {
-        timedOut = true;
+      let stopped = false;
+      let ending = false;
+      const end = () => {
+        if (ending) return;
+        ending = true;
         signalGroup("SIGTERM");
         killTimer = setTimeout(() => {
           signalGroup("SIGKILL");
           killDone();
         }, graceMs);
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        end();
       }, spec.timeoutMs);
+      const onAbort = () => {
+        stopped = true;
+        end();
+      };
+      if (spec.signal?.aborted) onAbort();
+      else spec.signal?.addEventListener("abort", onAbort, { once: true });
       const status = await child.status;
       const durationMs = now() - started;
       clearTimeout(timer);
-      if (timedOut) await Promise.race([killed, groupGone(child.pid)]); // stragglers get SIGKILL
+      spec.signal?.removeEventListener("abort", onAbort);
+      if (ending) await Promise.race([killed, groupGone(child.pid)]); // stragglers get SIGKILL
       clearTimeout(killTimer);
       let drainTimer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([pumped, new Promise((r) => drainTimer = setTimeout(r, drainMs))]);
@@ -120,6 +138,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
         outputBytes: output.seen,
         truncated: output.seen > maxBytes,
         timedOut,
+        stopped,
         durationMs,
       };
     },

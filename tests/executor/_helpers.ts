@@ -47,6 +47,7 @@ export function fakeRunner(code = 0): Runner & { calls: RunSpec[] } {
         outputBytes: 3,
         truncated: false,
         timedOut: false,
+        stopped: false,
         durationMs: 1,
       };
       return Promise.resolve(o);

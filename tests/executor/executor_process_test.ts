@@ -113,3 +113,25 @@ Deno.test("checkServices() resolves bare names through PATH and reports a missin
     /Services\.s\.commands\.gone: \/nonexistent\/x does not exist/,
   );
 });
+
+Deno.test("stop() lets running commands finish for a grace period, then kills them with 0x1016", async () => {
+  const reporter = memoryReporter();
+  const executor = createExecutor({ db: { commands: { slow: "/bin/sleep 30" } } }, {
+    logger: memoryLogger().logger,
+    counters: createCounters(),
+    stateDir: Deno.makeTempDirSync(),
+    reporters: [reporter],
+    stopGraceMs: 200,
+  });
+  await executor.start();
+  const running = executor.run({ service: "db", command: "slow", trigger: cli });
+  await new Promise((r) => setTimeout(r, 100));
+  const started = performance.now();
+  await executor.stop();
+  const took = performance.now() - started;
+  const rec = await running;
+  assert.equal(rec.result.code, 0x1016);
+  assert.match(rec.result.message, /agent is shutting down/);
+  assert.ok(took >= 150 && took < 3000, `stop took ${took} ms`);
+  assert.equal(reporter.records.length, 1, "the killed run is still reported");
+});
