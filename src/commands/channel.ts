@@ -266,7 +266,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
       stopping = true;
       if (!connection) return;
       await Promise.all([...inFlight]);
-      await outbox?.drain(2000);
+      if (connection.connected) await outbox?.drain(2000);
       const conn = connection;
       await conn.stop(
         statusTopic
