@@ -449,7 +449,12 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     async start() {
       const state = await loadState(options.stateDir, (why) => log.error(why));
       const now = clock.now();
-      for (const [key, times] of Object.entries(state.history)) history.set(key, times);
+      const known = new Set(
+        [...commands.values()].flatMap((m) => [...m.values()].map((c) => sc(c.service, c.command))),
+      );
+      for (const [key, times] of Object.entries(state.history)) {
+        if (known.has(key)) history.set(key, times); // removed commands are forgotten
+      }
       for (const entry of state.loops) {
         const cmd = lookup(entry.service, entry.command);
         if (!cmd) continue;
