@@ -3,6 +3,8 @@ import { checkConfigCommand } from "./check_config.ts";
 import { maintenanceCommand } from "./maintenance.ts";
 import { runCommand } from "./run.ts";
 import { sendCommandCommand } from "./send_command.ts";
+import { ruleHostCommand, testRuleCommand } from "./test_rule.ts";
+import { sendConfigCommand } from "./send_config.ts";
 
 /** Every `agent` subcommand, in the order `--help` lists them. Add new ones here. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -10,4 +12,7 @@ export const COMMANDS: readonly CliCommand[] = [
   checkConfigCommand,
   maintenanceCommand,
   sendCommandCommand,
+  sendConfigCommand,
+  testRuleCommand,
+  ruleHostCommand,
 ];

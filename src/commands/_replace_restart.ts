@@ -17,6 +17,12 @@ export const realClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** The replacement a collectd command runs for (to label the run, e.g. in the audit log). */
+export interface ReplaceTask {
+  task_id: number | string;
+  sender?: string;
+}
+
 /** How collectd is restarted: its `restart` command, or `stop` then `start`. */
 export type RestartPlan = "restart" | "stop-start";
 
@@ -42,7 +48,7 @@ export interface StepFailure {
 
 /** What restarting and confirming need. */
 export interface RestarterOptions {
-  run(command: string): Promise<RunLike>;
+  run(command: string, task: ReplaceTask): Promise<RunLike>;
   /** Whether collectd metrics arrived at or after `sinceMs` (epoch ms); absent: not checked. */
   metricsSeen?: MetricsSeen | undefined;
   clock: Clock;
@@ -56,6 +62,7 @@ export interface Restarter {
    * stopped and must be gone before `start` runs. Fails with 0x2003.
    */
   restart(
+    task: ReplaceTask,
     plan: RestartPlan,
     pidFile: string,
     deadline: number,
@@ -75,10 +82,10 @@ export interface Restarter {
 export function createRestarter(options: RestarterOptions): Restarter {
   const { clock, pollMs } = options;
 
-  async function runCommand(command: string): Promise<StepFailure | null> {
+  async function runCommand(command: string, task: ReplaceTask): Promise<StepFailure | null> {
     let record: RunLike;
     try {
-      record = await options.run(command);
+      record = await options.run(command, task);
     } catch (e) {
       return fail(Code.CONFIG_RESTART_FAILED, `cannot run collectd/${command}: ${errText(e)}`);
     }
@@ -100,11 +107,11 @@ export function createRestarter(options: RestarterOptions): Restarter {
   }
 
   return {
-    async restart(plan, pidFile, deadline) {
-      if (plan === "restart") return await runCommand("restart") ?? { ok: true };
+    async restart(task, plan, pidFile, deadline) {
+      if (plan === "restart") return await runCommand("restart", task) ?? { ok: true };
       const pid = await runningPid(pidFile);
       if (pid !== null) {
-        const stopFailed = await runCommand("stop");
+        const stopFailed = await runCommand("stop", task);
         if (stopFailed) return stopFailed;
         if (!await until(deadline, async () => !await isAlive(pid))) {
           return fail(
@@ -113,7 +120,7 @@ export function createRestarter(options: RestarterOptions): Restarter {
           );
         }
       }
-      return await runCommand("start") ?? { ok: true };
+      return await runCommand("start", task) ?? { ok: true };
     },
 
     async confirm(pidFile, notPid, deadline, host) {

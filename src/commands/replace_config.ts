@@ -18,6 +18,7 @@ import {
   hex,
   type MetricsSeen,
   realClock,
+  type ReplaceTask,
   type RestartPlan,
   restartPlan,
   type RunLike,
@@ -26,7 +27,7 @@ import {
 import { createJournalStore, type Journal } from "./_replace_state.ts";
 
 export type { CheckConfig, CheckOutcome } from "./_replace_collectd.ts";
-export type { Clock, MetricsSeen, RunLike } from "./_replace_restart.ts";
+export type { Clock, MetricsSeen, ReplaceTask, RunLike } from "./_replace_restart.ts";
 
 /** `Services.collectd` as config.json gives it. */
 export type CollectdServiceSettings = Config["Services"][string];
@@ -42,8 +43,12 @@ export interface ConfigReplacerOptions {
   stateDir: string;
   logger: Logger;
   counters: Counters;
-  /** Runs collectd's configured `restart`/`start`/`stop` command (through the executor). */
-  run(command: string): Promise<RunLike>;
+  /**
+   * Runs collectd's configured `restart`/`start`/`stop` command through the executor. `task` is
+   * the replacement it serves; do NOT give the executor a remote trigger with this task_id, or
+   * the MQTT reporter publishes the restart's record as the task's result.
+   */
+  run(command: string, task: ReplaceTask): Promise<RunLike>;
   /** Checks a config file. Default: `collectd -t -C <path>` (see createCollectdChecker). */
   checkConfig?: CheckConfig;
   /**
@@ -70,6 +75,9 @@ export interface ConfigReplacer {
 }
 
 const DEFAULT_TIMEOUT_S = 60;
+
+const task = (j: Journal): ReplaceTask =>
+  j.sender === undefined ? { task_id: j.task_id } : { task_id: j.task_id, sender: j.sender };
 
 /** `{ [key]: Hostname }` when the config names its host (its metrics carry that name). */
 function hostOf<K extends "oldHost" | "newHost">(key: K, text: string): { [P in K]?: string } {
@@ -269,6 +277,7 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
     const limit = timeoutMs();
     const deadline = clock.now() + limit;
     const restarted = resumed ? { ok: true as const } : await restarter.restart(
+      task(j),
       plan,
       j.oldPidFile,
       deadline,
@@ -343,7 +352,7 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       );
     }
     const deadline = clock.now() + timeoutMs();
-    const restarted = await restarter.restart(plan, j.newPidFile, deadline);
+    const restarted = await restarter.restart(task(j), plan, j.newPidFile, deadline);
     const confirmed = restarted.ok
       ? await restarter.confirm(j.oldPidFile, failedPid, deadline, j.oldHost)
       : restarted;
@@ -390,7 +399,7 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
     const now = await runningPid(j.newPidFile);
     if (now === null || now === j.oldPid) {
       const deadline = clock.now() + timeoutMs();
-      const restarted = await restarter.restart(plan, j.oldPidFile, deadline);
+      const restarted = await restarter.restart(task(j), plan, j.oldPidFile, deadline);
       if (!restarted.ok) return rollback(j, plan, restarted);
     }
     return afterSwap(j, plan, j.config, true);

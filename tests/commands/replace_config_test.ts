@@ -9,7 +9,20 @@ import {
 import { createCollectdChecker } from "../../src/commands/_replace_collectd.ts";
 import { pidFileFor, topLevelOption } from "../../src/commands/_replace_paths.ts";
 import { JOURNAL_FILE } from "../../src/commands/_replace_state.ts";
-import { Code, createCounters, type Logger, type LogLevel } from "../../src/model/mod.ts";
+import {
+  Code,
+  createCounters,
+  ExitCode,
+  type Logger,
+  type LogLevel,
+  type RunRecord,
+} from "../../src/model/mod.ts";
+import { main } from "../../src/cli/mod.ts";
+import { createMqttChannel } from "../../src/commands/mod.ts";
+import { createExecutor } from "../../src/executor/mod.ts";
+import { until } from "../mqtt/_helpers.ts";
+import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
+import { channelConfig } from "./_channel.ts";
 
 const DATA = new URL("../testdata/commands/replace_config/", import.meta.url).pathname;
 const CTL = join(DATA, "collectdctl.sh");
@@ -426,4 +439,100 @@ Deno.test("createMetricsProbe() tells metrics since a time apart per host", asyn
   assert.equal(await probe.seen(1500, "hostB"), true);
   assert.equal(await probe.seen(1500, "hostA"), false);
   assert.equal(await probe.seen(500, "hostC"), false);
+});
+
+Deno.test("agent send-config replaces collectd.conf through mosquitto, the channel and the executor, and exits 0/4 by the result", async () => {
+  const stand = await openStand("hostA");
+  const broker = await startMosquitto();
+  const stateDir = join(stand.dir, "agent-state");
+  const log = join(stand.dir, "collectd.log");
+  const ctl = (command: string) => ({
+    Argv: ["/bin/sh", CTL, command, stand.conf, stand.pidFile, log],
+  });
+  const config = channelConfig(broker.address, stateDir, {
+    Services: {
+      collectd: {
+        commands: { restart: ctl("restart"), start: ctl("start"), stop: ctl("stop") },
+        ConfigPath: stand.conf,
+        PIDPath: stand.pidFile,
+        ReplaceTimeout: TIMEOUT_MS / 1000,
+      },
+    },
+  });
+  const logger = captureLogger([]);
+  const counters = createCounters();
+  const late: { report?: (r: RunRecord) => Promise<void> } = {};
+  const executor = createExecutor(config.Services, {
+    logger,
+    counters,
+    stateDir,
+    reporters: [{ name: "mqtt", report: (r) => late.report!(r) }],
+  });
+  await executor.start();
+  // The wiring asked of src/agent.ts: collectd commands run by the executor, labelled "cli"
+  // so the MQTT reporter does not publish them as the config task's result.
+  const replacer = createConfigReplacer({
+    service: () => config.Services.collectd,
+    stateDir,
+    logger,
+    counters,
+    run: (command, task) =>
+      executor.run({
+        service: "collectd",
+        command,
+        trigger: { kind: "cli" },
+        task_id: `${task.task_id}/collectd-${command}`,
+      }),
+    metricsSeen: (since, host) => Promise.resolve(stand.lastPacket(host) >= since),
+    pollMs: 100,
+  });
+  const channel = createMqttChannel(config, {
+    logger,
+    counters,
+    stateDir,
+    execute: (req) => executor.run(req),
+    onConfigMessage: (m, sender) => replacer.handle(m, sender),
+    status: () => ({ version: "test" }),
+  });
+  late.report = (r) => channel.reporter.report(r);
+  await channel.start();
+  const flags = [
+    "--host",
+    broker.address,
+    "--user",
+    USER,
+    "--password",
+    PASSWORD,
+    "--topic",
+    "cmd/edge1",
+    "--result-topic",
+    "result/edge1",
+    "--qos",
+    "1",
+    "--timeout",
+    "40",
+  ];
+  try {
+    await until(() => channel.connected, "the agent to connect");
+    const good = join(stand.dir, "good.conf");
+    await Deno.writeTextFile(good, stand.render({ host: "hostB" }));
+    const out: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void out.push(t) };
+    const code = await main(["send-config", good, ...flags], io);
+    assert.equal(code, ExitCode.OK, out.join(""));
+    assert.match(out.join(""), /Received a result: .*"code":0/);
+    assert.ok(!out.join("").includes(SECRET), "the config text is not printed");
+    assert.match(await Deno.readTextFile(stand.conf), /Hostname "hostB"/);
+
+    const broken = join(stand.dir, "broken.conf");
+    await Deno.writeTextFile(broken, 'Hostname "hostC"\nfoobar\n');
+    out.length = 0;
+    assert.equal(await main(["send-config", broken, ...flags], io), ExitCode.REMOTE_FAILED);
+    assert.match(out.join(""), /"code":8194/);
+  } finally {
+    await channel.stop();
+    await executor.stop();
+    await broker.stop();
+    await stand.close();
+  }
 });
