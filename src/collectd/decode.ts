@@ -242,28 +242,24 @@ export function decodePacket(
         vals[i] = hi < SAFE_HI ? hi * TWO_32 + view.getUint32(at + 4) : view.getBigUint64(at);
       }
     }
-    const pi = str[PLUGIN_INSTANCE]!, ti = str[TYPE_INSTANCE]!;
     const rates: (number | null)[] = new Array(n).fill(null);
-    if (hasRate && options.rates !== undefined) {
-      const key = host + "/" + plugin + (pi === "" ? "" : "-" + pi) + "/" + type +
-        (ti === "" ? "" : "-" + ti);
-      options.rates.update(key, time, vals, dstypes, rates);
-    }
-    stats.metrics++;
-    stats.values += n;
-    visitor.metric({
+    const m: Metric = {
       host,
       plugin,
-      plugin_instance: pi,
+      plugin_instance: str[PLUGIN_INSTANCE]!,
       type,
-      type_instance: ti,
+      type_instance: str[TYPE_INSTANCE]!,
       time,
       interval,
       values: vals,
       dstypes: dstypes as DsType[],
       dsnames: dsnames as string[],
       rates,
-    });
+    };
+    if (hasRate && options.rates !== undefined) options.rates.update(m);
+    stats.metrics++;
+    stats.values += n;
+    visitor.metric(m);
     return true;
   }
 }

@@ -1,4 +1,4 @@
-import type { DsType, MetricValue } from "../model/mod.ts";
+import type { Metric, MetricValue } from "../model/mod.ts";
 
 const TWO_32 = 4294967296;
 const TWO_64 = 18446744073709551616n;
@@ -25,7 +25,10 @@ export interface RateTrackerOptions {
  * values give `null`.
  */
 export class RateTracker {
-  #series = new Map<string, Series>();
+  // host → plugin → plugin_instance → type → type_instance → series: lookups with the decoder's
+  // cached strings (hash computed once), no key string built per value list.
+  #root = new Map<string, Level>();
+  #size = 0;
   #expireAfter: number;
   #maxSeries: number;
   #lastSweep = 0;
@@ -37,22 +40,16 @@ export class RateTracker {
 
   /** Number of series tracked. */
   get size(): number {
-    return this.#series.size;
+    return this.#size;
   }
 
   /**
-   * Fills `rates` (same length as `values`) for the sample of series `key` taken at `time`
-   * (seconds), and remembers the sample.
+   * Fills `m.rates` (one slot per value) from the previous sample of the same series, and
+   * remembers this one.
    */
-  update(
-    key: string,
-    time: number,
-    values: readonly MetricValue[],
-    dstypes: readonly DsType[],
-    rates: (number | null)[],
-  ): void {
+  update(m: Metric): void {
+    const { values, dstypes, rates, time } = m;
     const n = values.length;
-    let s = this.#series.get(key);
     let hasRate = false;
     for (let i = 0; i < n; i++) {
       const t = dstypes[i];
@@ -60,11 +57,13 @@ export class RateTracker {
       if (t === "counter" || t === "derive") hasRate = true;
     }
     if (!hasRate) return;
+    const leaf = this.#leaf(m);
+    const s = leaf.get(m.type_instance);
     if (s === undefined || s.values.length !== n) {
-      if (this.#series.size >= this.#maxSeries) this.#trim();
-      s = { time, values: values.slice() };
-      this.#series.set(key, s);
-      this.#sweep(time);
+      if (this.#size >= this.#maxSeries) this.#trim();
+      if (s === undefined) this.#size++;
+      leaf.set(m.type_instance, { time, values: values.slice() });
+      if (time - this.#lastSweep >= this.#expireAfter) this.#sweep(time);
       return;
     }
     const dt = time - s.time;
@@ -79,23 +78,42 @@ export class RateTracker {
     }
   }
 
-  #sweep(now: number): void {
-    if (now - this.#lastSweep < this.#expireAfter) return;
-    this.#lastSweep = now;
-    for (const [k, s] of this.#series) {
-      if (now - s.time > this.#expireAfter) this.#series.delete(k);
-    }
+  #leaf(m: Metric): Map<string, Series> {
+    let a = this.#root.get(m.host);
+    if (a === undefined) this.#root.set(m.host, a = new Map());
+    let b = a.get(m.plugin) as Level | undefined;
+    if (b === undefined) a.set(m.plugin, b = new Map());
+    let c = b.get(m.plugin_instance) as Level | undefined;
+    if (c === undefined) b.set(m.plugin_instance, c = new Map());
+    let d = c.get(m.type) as Map<string, Series> | undefined;
+    if (d === undefined) c.set(m.type, d = new Map());
+    return d;
   }
 
+  /** Forgets series older than expireAfter (walks everything; runs at most once per period). */
+  #sweep(now: number): void {
+    this.#lastSweep = now;
+    const walk = (level: Map<string, unknown>, depth: number) => {
+      for (const [k, v] of level) {
+        if (depth === 4) {
+          if (now - (v as Series).time > this.#expireAfter) level.delete(k), this.#size--;
+        } else {
+          walk(v as Map<string, unknown>, depth + 1);
+          if ((v as Map<string, unknown>).size === 0) level.delete(k);
+        }
+      }
+    };
+    walk(this.#root, 0);
+  }
+
+  /** Over maxSeries: forget everything (simple and bounded; rates restart after one sample). */
   #trim(): void {
-    let drop = this.#series.size >> 1;
-    for (const k of this.#series.keys()) {
-      if (drop-- <= 0) break;
-      this.#series.delete(k);
-    }
+    this.#root.clear();
+    this.#size = 0;
   }
 }
 
+type Level = Map<string, Map<string, unknown>>;
 function counterDiff(prev: MetricValue, cur: MetricValue): number {
   if (typeof prev === "number" && typeof cur === "number") {
     if (cur >= prev) return cur - prev;

@@ -1,11 +1,28 @@
 import assert from "node:assert/strict";
 import { RateTracker } from "../../src/collectd/mod.ts";
-import type { DsType, MetricValue } from "../../src/model/mod.ts";
+import type { DsType, Metric, MetricValue } from "../../src/model/mod.ts";
+
+function metric(time: number, values: MetricValue[], dstypes: DsType[], host = "h"): Metric {
+  const rates: (number | null)[] = new Array(values.length);
+  return {
+    host,
+    plugin: "p",
+    plugin_instance: "",
+    type: "t",
+    type_instance: "",
+    time,
+    interval: 1,
+    values,
+    dstypes,
+    dsnames: [],
+    rates,
+  };
+}
 
 function rate(t: RateTracker, time: number, values: MetricValue[], dstypes: DsType[]) {
-  const rates: (number | null)[] = new Array(values.length);
-  t.update("h/p/t", time, values, dstypes, rates);
-  return rates;
+  const m = metric(time, values, dstypes);
+  t.update(m);
+  return m.rates;
 }
 
 Deno.test("RateTracker gives null for a series' first sample and per-second rates after", () => {
@@ -41,9 +58,12 @@ Deno.test("RateTracker gives null for a sample not newer than the last one", () 
 
 Deno.test("RateTracker keeps separate state per series and bounds the number of series", () => {
   const t = new RateTracker({ maxSeries: 10 });
-  const r: (number | null)[] = [null];
-  for (let i = 0; i < 25; i++) t.update(`s${i}`, 0, [i], ["counter"], r);
+  for (let i = 0; i < 25; i++) t.update(metric(0, [i], ["counter"], `s${i}`));
   assert.ok(t.size <= 10);
-  t.update("s24", 1, [30], ["counter"], r);
-  assert.deepEqual(r, [6]);
+  const m = metric(1, [30], ["counter"], "s24");
+  t.update(m);
+  assert.deepEqual(m.rates, [6]);
+  const other = metric(1, [30], ["counter"], "s0");
+  t.update(other);
+  assert.deepEqual(other.rates, [null]);
 });
