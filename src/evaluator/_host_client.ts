@@ -18,8 +18,8 @@ export const HOST_SUBCOMMAND = "__rule-host";
 /**
  * The agent's own program with the hidden `__rule-host` subcommand. Compiled binary: the binary
  * itself (V8 flags through DENO_V8_FLAGS). `deno run`: Deno.execPath() running the same entry
- * module with no permission flags, the sandbox's V8 flags and the deno.json found beside (or
- * above) the entry, so bare imports resolve as in the agent.
+ * module with only --allow-env (see below), the sandbox's V8 flags and the deno.json found
+ * beside (or above) the entry, so bare imports resolve as in the agent.
  */
 export function defaultHostCommand(entry: string = Deno.mainModule): HostCommand {
   const env = { DENO_V8_FLAGS: HOST_V8_FLAGS };
@@ -31,6 +31,9 @@ export function defaultHostCommand(entry: string = Deno.mainModule): HostCommand
       "--quiet",
       "--no-prompt",
       "--unstable-worker-options",
+      // npm dependencies of the agent's module graph read the environment while loading
+      // (readable-stream); the host revokes env, like everything else, before any rule exists.
+      "--allow-env",
       `--v8-flags=${HOST_V8_FLAGS}`,
       ...configArgs(entry),
       entry,

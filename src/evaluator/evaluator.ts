@@ -52,6 +52,8 @@ export interface EvaluatorOptions {
   maxBatchPackets?: number;
   /** Packets held while the host is busy or restarting; beyond, packets are dropped. Default 50000. */
   maxPendingPackets?: number;
+  /** Log each new rule-file problem (test-rule prints them itself). Default true. */
+  logProblems?: boolean;
   /** Wait this long after the first packet before sending a batch (0: next tick). Default 0. */
   batchDelayMs?: number;
 }
@@ -328,7 +330,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     }
     const before = new Set(problems.map(problemKey));
     for (const p of next) {
-      if (!before.has(problemKey(p))) {
+      if (options.logProblems !== false && !before.has(problemKey(p))) {
         log.error(`rule file ${p.path}:${p.line}:${p.column}: ${p.message}`, { file: p.path });
       }
     }
@@ -473,7 +475,11 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       if (options.watch ?? true) {
         watcher = watchDir(dir, () => void enqueueLoad(), { logger: log });
       }
-      log.info("rules loaded", { dir, handlers: handlers.length, problems: problems.length });
+      log[options.logProblems === false ? "debug" : "info"]("rules loaded", {
+        dir,
+        handlers: handlers.length,
+        problems: problems.length,
+      });
     },
     async stop() {
       if (stopped) return;

@@ -12,3 +12,6 @@ export type { HostCommand } from "./_host_client.ts";
 export { formatProblem } from "./_sources.ts";
 export type { RuleProblem } from "./_sources.ts";
 export type { RuleLog } from "./_protocol.ts";
+export { parseItem, parseMetric, parseNotification } from "./items.ts";
+export { openRecorder, readRecording } from "./record.ts";
+export type { Recorder, RecorderOptions } from "./record.ts";
