@@ -297,11 +297,12 @@ function positionalNames(n: number): readonly string[] {
   return p;
 }
 
-// String parts repeat across packets (same hosts, plugins, types): keep the last bytes and
-// string per field and reuse the string when the bytes are equal.
-const cacheBytes = Array.from({ length: 6 }, () => new Uint8Array(MAX_MESSAGE));
-const cacheLen = [-1, -1, -1, -1, -1, -1];
-const cacheStr = ["", "", "", "", "", ""];
+// String parts repeat across packets (same hosts, plugins, types): a small direct-mapped cache
+// per field (hash of the bytes → bytes + string) returns the same string object for the same
+// bytes, without allocating; the rate tracker's map lookups then reuse its cached hash.
+const CACHE_SLOTS = 512;
+const cacheBytes: (Uint8Array | undefined)[][] = Array.from({ length: 6 }, () => []);
+const cacheStr: string[][] = Array.from({ length: 6 }, () => []);
 const utf8 = new TextDecoder("utf-8");
 
 /**
@@ -319,26 +320,25 @@ function readString(
   if (size <= 0 || size > max || bytes[off + len - 1] !== 0) return null;
   const start = off + HEADER_SIZE;
   let stop = start;
-  while (bytes[stop] !== 0) stop++;
+  let h = 0x811c9dc5;
+  let high = 0;
+  for (let b = bytes[stop]!; b !== 0; b = bytes[++stop]!) {
+    h = Math.imul(h ^ b, 0x01000193);
+    high |= b;
+  }
   const n = stop - start;
-  const cb = cacheBytes[field]!;
-  if (cacheLen[field] === n) {
+  const slot = (h ^ (h >>> 15) ^ n) & (CACHE_SLOTS - 1);
+  const cb = cacheBytes[field]![slot];
+  if (cb !== undefined && cb.length === n) {
     let i = 0;
     while (i < n && cb[i] === bytes[start + i]) i++;
-    if (i === n) return cacheStr[field]!;
+    if (i === n) return cacheStr[field]![slot]!;
   }
-  let ascii = true;
-  for (let i = start; i < stop; i++) {
-    if (bytes[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  const s = ascii
-    ? String.fromCharCode.apply(null, bytes.subarray(start, stop) as unknown as number[])
-    : utf8.decode(bytes.subarray(start, stop));
-  cb.set(bytes.subarray(start, stop));
-  cacheLen[field] = n;
-  cacheStr[field] = s;
+  const view = bytes.subarray(start, stop);
+  const s = high < 0x80
+    ? String.fromCharCode.apply(null, view as unknown as number[])
+    : utf8.decode(view);
+  cacheBytes[field]![slot] = view.slice();
+  cacheStr[field]![slot] = s;
   return s;
 }
