@@ -1,0 +1,263 @@
+import { rateLimited } from "../log/mod.ts";
+import type { Counters, Logger } from "../model/mod.ts";
+import type { Clock } from "./clock.ts";
+import { refusal } from "./_guard.ts";
+import type { Maintenance } from "./maintenance.ts";
+import type { CompiledCommand } from "./services.ts";
+import type { ExecutorState, LoopEntry } from "./_state.ts";
+
+/** What the rule path needs from the executor around it. */
+export interface RulePathDeps {
+  clock: Clock;
+  log: Logger;
+  counters: Counters;
+  lookup(service: string, command: string): CompiledCommand | undefined;
+  /** Why `cmd` cannot start now (service busy, global cap), or null. */
+  busyReason(cmd: CompiledCommand): string | null;
+  maintenanceNow(): Maintenance | null;
+  /** Runs `cmd` for a rule handler and reports the record; must start synchronously. */
+  runForRule(cmd: CompiledCommand, handler: string): Promise<void>;
+  /** Reports that the loop gave up (record to every reporter, onEscalation). */
+  escalated(entry: LoopEntry, message: string): void;
+  /** Keeps a promise in the executor's in-flight set (stop and idle wait for it). */
+  track<T>(p: Promise<T>): Promise<T>;
+  /** Persists the state (serialised, atomic). */
+  write(state: ExecutorState): Promise<void>;
+}
+
+const ESCALATED_KEEP_MS = 7 * 86_400_000;
+
+/**
+ * Rule-triggered runs: maintenance, busy, cooldown and max runs per window (restart-storm
+ * protection), and the closed loop (verify → retry with exponential backoff → escalate). Its
+ * state (run times, loop entries) is persisted through `deps.write` on every change.
+ */
+export function createRulePath(deps: RulePathDeps) {
+  const { clock, log, counters } = deps;
+  const history = new Map<string, number[]>();
+  const loops = new Map<string, LoopEntry>();
+  const timers = new Map<string, unknown>();
+  let stopped = false;
+
+  const sc = (service: string, command: string) => `${service}/${command}`;
+  const loopId = (e: { handler: string; key: string; service: string; command: string }) =>
+    `${e.handler}\u0000${e.key}\u0000${e.service}/${e.command}`;
+  const hist = (key: string) => {
+    let h = history.get(key);
+    if (!h) history.set(key, h = []);
+    return h;
+  };
+  const snapshot = (): ExecutorState => ({
+    version: 1,
+    history: Object.fromEntries(history),
+    loops: [...loops.values()],
+  });
+  const save = () =>
+    deps.track(
+      deps.write(snapshot()).catch((e) =>
+        log.error("cannot save executor state", { error: (e as Error).message })
+      ),
+    );
+
+  const suppressedWarn = rateLimited((key, more) => {
+    const [reason, where, handler] = key.split("\u0000") as [string, string, string];
+    const fields = { service_command: where, handler, reason, suppressed_since_last: more };
+    if (reason === "max_runs") {
+      log.error(
+        `REPAIR IS NOT WORKING: ${where} reached its maximum rule-triggered runs per window; ` +
+          "further triggers are suppressed",
+        fields,
+      );
+    } else log.warn(`rule-triggered run of ${where} suppressed (${reason})`, fields);
+  }, { intervalMs: 60_000, now: () => clock.now() });
+
+  function suppress(reason: string, where: string, handler: string) {
+    counters.counter("edge_agent_executor_suppressed_total", "Rule-triggered runs suppressed", {
+      reason,
+    }).inc();
+    if (reason !== "verifying") suppressedWarn(`${reason}\u0000${where}\u0000${handler}`);
+  }
+
+  function schedule(entry: LoopEntry) {
+    const id = loopId(entry);
+    clock.clearTimeout(timers.get(id));
+    timers.set(
+      id,
+      clock.setTimeout(() => {
+        timers.delete(id);
+        onDeadline(id);
+      }, Math.max(0, entry.at - clock.now())),
+    );
+  }
+
+  function forget(id: string) {
+    clock.clearTimeout(timers.get(id));
+    timers.delete(id);
+    loops.delete(id);
+  }
+
+  /** One run of a closed-loop entry (first run or retry); then watch for `cleared`. */
+  function loopRun(entry: LoopEntry, cmd: CompiledCommand) {
+    const id = loopId(entry);
+    const now = clock.now();
+    hist(sc(cmd.service, cmd.command)).push(now);
+    entry.phase = "watching";
+    entry.at = now + cmd.timeoutMs + cmd.verifyMs; // bound, should the agent stop mid-run
+    save();
+    deps.track((async () => {
+      await deps.runForRule(cmd, entry.handler);
+      if (loops.get(id) !== entry || stopped) return; // cleared meanwhile, or stopping
+      if (cmd.verifyMs === 0) forget(id);
+      else {
+        entry.at = clock.now() + cmd.verifyMs;
+        schedule(entry);
+      }
+      save();
+    })());
+  }
+
+  function onDeadline(id: string) {
+    const entry = loops.get(id);
+    if (!entry || stopped) return;
+    const cmd = deps.lookup(entry.service, entry.command);
+    if (!cmd) {
+      forget(id);
+      save();
+      return;
+    }
+    const where = sc(cmd.service, cmd.command);
+    const now = clock.now();
+    if (entry.phase === "watching") {
+      if (entry.attempt > cmd.retries) return escalate(entry, id);
+      entry.phase = "waiting";
+      entry.at = now + cmd.backoffMs * 2 ** (entry.attempt - 1);
+      log.warn(
+        `repair not confirmed: ${entry.handler} still active for ${entry.key} ${
+          cmd.verifyMs / 1000
+        } s after running ${where}; retry ${entry.attempt}/${cmd.retries} in ${
+          (entry.at - now) / 1000
+        } s`,
+      );
+      schedule(entry);
+      save();
+      return;
+    }
+    if (entry.phase !== "waiting") return;
+    const m = deps.maintenanceNow();
+    if (m) {
+      suppress("maintenance", where, entry.handler);
+      entry.at = m.until;
+      schedule(entry);
+      return void save();
+    }
+    if (deps.busyReason(cmd)) {
+      entry.at = now + 5000;
+      return schedule(entry);
+    }
+    if (refusal(hist(where), cmd, now)?.reason === "max_runs") {
+      suppress("max_runs", where, entry.handler);
+      return escalate(entry, id);
+    }
+    entry.attempt++;
+    counters.counter("edge_agent_executor_retries_total", "Closed-loop retries").inc();
+    loopRun(entry, cmd);
+  }
+
+  function escalate(entry: LoopEntry, id: string) {
+    clock.clearTimeout(timers.get(id));
+    timers.delete(id);
+    entry.phase = "escalated";
+    entry.at = clock.now();
+    save();
+    counters.counter("edge_agent_executor_escalations_total", "Repairs given up on").inc();
+    const message = `repair did not work: ${entry.handler} still active for ${entry.key} after ` +
+      `${entry.attempt} run(s) of ${entry.service}/${entry.command} since ${
+        new Date(entry.since).toISOString()
+      }; giving up: no more runs until the condition clears`;
+    log.error(message, { handler: entry.handler, key: entry.key });
+    deps.escalated(entry, message);
+  }
+
+  return {
+    /** A handler fired for series `key` asking for service/command. */
+    fired(handler: string, key: string, service: string, command: string) {
+      if (stopped) return;
+      const where = sc(service, command);
+      const id = loopId({ handler, key, service, command });
+      const entry = loops.get(id);
+      if (entry) {
+        return suppress(entry.phase === "escalated" ? "escalated" : "verifying", where, handler);
+      }
+      const cmd = deps.lookup(service, command);
+      if (!cmd) return suppress("unknown_command", where, handler);
+      if (deps.maintenanceNow()) return suppress("maintenance", where, handler);
+      if (deps.busyReason(cmd)) return suppress("busy", where, handler);
+      const now = clock.now();
+      const r = refusal(hist(where), cmd, now);
+      if (r) return suppress(r.reason, where, handler);
+      const fresh: LoopEntry = {
+        handler,
+        key,
+        service,
+        command,
+        attempt: 1,
+        phase: "watching",
+        at: now,
+        since: now,
+      };
+      loops.set(id, fresh);
+      loopRun(fresh, cmd);
+    },
+
+    /** The handler reports its condition gone for `key`: repairs confirmed, loops re-armed. */
+    cleared(handler: string, key: string) {
+      if (stopped) return;
+      let changed = false;
+      for (const [id, entry] of loops) {
+        if (entry.handler !== handler || entry.key !== key) continue;
+        const fields = { handler, key, service_command: sc(entry.service, entry.command) };
+        if (entry.phase === "escalated") {
+          log.info("condition cleared after escalation; closed loop re-armed", fields);
+        } else {
+          counters.counter("edge_agent_executor_repairs_verified_total", "Repairs confirmed")
+            .inc();
+          log.info(
+            `repair verified: the condition cleared ${
+              (clock.now() - entry.since) / 1000
+            } s after the first run`,
+            { ...fields, runs: entry.attempt },
+          );
+        }
+        forget(id);
+        changed = true;
+      }
+      if (changed) save();
+    },
+
+    /** Takes over persisted state: commands no longer configured are forgotten. */
+    restore(state: ExecutorState) {
+      const now = clock.now();
+      for (const [where, times] of Object.entries(state.history)) {
+        const slash = where.indexOf("/");
+        if (deps.lookup(where.slice(0, slash), where.slice(slash + 1))) history.set(where, times);
+      }
+      for (const entry of state.loops) {
+        if (!deps.lookup(entry.service, entry.command)) continue;
+        if (entry.phase === "escalated" && now - entry.at > ESCALATED_KEEP_MS) continue;
+        loops.set(loopId(entry), entry);
+        if (entry.phase !== "escalated") schedule(entry);
+      }
+      if (loops.size) log.info("closed-loop state restored", { entries: loops.size });
+      return save();
+    },
+
+    /** No more runs or timers; the state is saved once more. */
+    stop() {
+      stopped = true;
+      for (const t of timers.values()) clock.clearTimeout(t);
+      timers.clear();
+    },
+
+    save,
+  };
+}
