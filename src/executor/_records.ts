@@ -11,7 +11,7 @@ export function refused(
   argv: string[] = [],
 ): RunRecord {
   return {
-    result: { task_id: taskId, timestamp: new Date(time).toISOString(), message, code },
+    result: { task_id: taskId, timestamp: luaTimestamp(time), message, code },
     trigger: req.trigger,
     service: req.service,
     command: req.command,
@@ -58,7 +58,7 @@ export function finished(
   return {
     result: {
       task_id: taskId,
-      timestamp: new Date(time).toISOString(),
+      timestamp: luaTimestamp(time),
       message,
       code: outcome.timedOut ? Code.TIMEOUT : outcome.stopped ? Code.SHUTTING_DOWN : outcome.code,
     },
@@ -71,4 +71,9 @@ export function finished(
     truncated: outcome.truncated,
     timedOut: outcome.timedOut,
   };
+}
+
+/** `2020-11-26T00:41:19Z`: lua-collectd-monitor's result timestamp (UTC, whole seconds). */
+export function luaTimestamp(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.\d+Z$/, "Z");
 }
