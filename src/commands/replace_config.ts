@@ -1,6 +1,12 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/mod.ts";
-import { Code, type CommandResult, type Counters, type Logger } from "../model/mod.ts";
+import {
+  Code,
+  type CommandResult,
+  type Counters,
+  type Logger,
+  type RunRecord,
+} from "../model/mod.ts";
 import { type CheckConfig, createCollectdChecker, runningPid } from "./_replace_collectd.ts";
 import {
   likenessOf,
@@ -28,6 +34,27 @@ import { createJournalStore, type Journal } from "./_replace_state.ts";
 
 export type { CheckConfig, CheckOutcome } from "./_replace_collectd.ts";
 export type { Clock, MetricsSeen, ReplaceTask, RunLike } from "./_replace_restart.ts";
+export { createMetricsProbe } from "./_replace_probe.ts";
+
+/**
+ * The record to hand the reporters (MQTT, audit) for a result that has no executor run of its
+ * own, e.g. the one {@linkcode ConfigReplacer.resumePending} returns after an agent restart.
+ */
+export function resultRecord(result: CommandResult, sender?: string): RunRecord {
+  return {
+    result,
+    trigger: sender === undefined
+      ? { kind: "remote", task_id: result.task_id }
+      : { kind: "remote", task_id: result.task_id, sender },
+    service: "collectd",
+    command: "replace-config",
+    argv: [],
+    durationMs: 0,
+    outputBytes: 0,
+    truncated: false,
+    timedOut: false,
+  };
+}
 
 /** `Services.collectd` as config.json gives it. */
 export type CollectdServiceSettings = Config["Services"][string];
@@ -83,26 +110,6 @@ const task = (j: Journal): ReplaceTask =>
 function hostOf<K extends "oldHost" | "newHost">(key: K, text: string): { [P in K]?: string } {
   const host = topLevelOption(text, "Hostname");
   return (host === null ? {} : { [key]: host }) as { [P in K]?: string };
-}
-
-/**
- * A {@linkcode MetricsSeen} for the collectd intake: call `saw(host)` for each decoded value list
- * (no allocation: one Map update per known host).
- */
-export function createMetricsProbe(now: () => number = Date.now): {
-  saw(host: string): void;
-  seen: MetricsSeen;
-} {
-  const last = new Map<string, number>();
-  let any = -Infinity;
-  return {
-    saw(host) {
-      any = now();
-      last.set(host, any);
-    },
-    seen: (sinceMs, host) =>
-      Promise.resolve((host === undefined ? any : last.get(host) ?? -Infinity) >= sinceMs),
-  };
 }
 
 /** Builds the collectd.conf replacer (lua-collectd-monitor's config-replacer, done outside). */

@@ -4,6 +4,7 @@ import {
   type CollectdServiceSettings,
   createConfigReplacer,
   createMetricsProbe,
+  type MetricsSeen,
   type RunLike,
 } from "../../src/commands/replace_config.ts";
 import { createCollectdChecker } from "../../src/commands/_replace_collectd.ts";
@@ -15,9 +16,11 @@ import {
   ExitCode,
   type Logger,
   type LogLevel,
+  type Metric,
   type RunRecord,
 } from "../../src/model/mod.ts";
 import { main } from "../../src/cli/mod.ts";
+import { decodePacket } from "../../src/collectd/mod.ts";
 import { createMqttChannel } from "../../src/commands/mod.ts";
 import { createExecutor } from "../../src/executor/mod.ts";
 import { until } from "../mqtt/_helpers.ts";
@@ -41,8 +44,12 @@ interface Stand {
   port: number;
   render(o: { host: string; interval?: number; server?: string }): string;
   run(command: string): Promise<RunLike>;
-  /** Newest packet time (ms) whose bytes contain `host`, or 0. */
+  /** Newest time (ms) a value list (from `host`) arrived, or 0. */
   lastPacket(host?: string): number;
+  /** What the agent's intake would be given: createMetricsProbe fed by decodePacket. */
+  metricsSeen: MetricsSeen;
+  /** The interval (s) of the newest value list from `host`. */
+  interval(host: string): number | undefined;
   waitPacket(host: string, after: number, timeoutMs?: number): Promise<boolean>;
   pid(): Promise<number | null>;
   close(): Promise<void>;
@@ -52,13 +59,20 @@ async function openStand(host = "hostA"): Promise<Stand> {
   const dir = await Deno.makeTempDir({ prefix: "replace_config_" });
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (socket.addr as Deno.NetAddr).port;
-  const packets: { at: number; text: string }[] = [];
+  const last = new Map<string, number>();
+  const intervals = new Map<string, number>();
+  const probe = createMetricsProbe();
+  const visitor = {
+    metric(m: Metric) {
+      probe.saw(m.host);
+      last.set(m.host, Date.now());
+      intervals.set(m.host, m.interval);
+    },
+    notification() {},
+  };
   const receiving = (async () => {
-    const latin1 = new TextDecoder("latin1");
     try {
-      for await (const [bytes] of socket) {
-        packets.push({ at: Date.now(), text: latin1.decode(bytes) });
-      }
+      for await (const [bytes] of socket) decodePacket(bytes, visitor);
     } catch { /* closed */ }
   })();
   const conf = join(dir, "collectd.conf");
@@ -76,12 +90,8 @@ async function openStand(host = "hostA"): Promise<Stand> {
     const message = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     return { result: { code: out.code, message } };
   };
-  const lastPacket = (h?: string) => {
-    for (let i = packets.length - 1; i >= 0; i--) {
-      if (h === undefined || packets[i]!.text.includes(h)) return packets[i]!.at;
-    }
-    return 0;
-  };
+  const lastPacket = (h?: string) =>
+    h === undefined ? Math.max(0, ...last.values()) : last.get(h) ?? 0;
   const stand: Stand = {
     dir,
     conf,
@@ -90,6 +100,8 @@ async function openStand(host = "hostA"): Promise<Stand> {
     render,
     run,
     lastPacket,
+    metricsSeen: probe.seen,
+    interval: (h) => intervals.get(h),
     async waitPacket(h, after, timeoutMs = TIMEOUT_MS) {
       const end = Date.now() + timeoutMs;
       while (Date.now() < end) {
@@ -163,7 +175,7 @@ function replacerFor(stand: Stand, events: Captured[] = [], stateDir = join(stan
     logger: captureLogger(events),
     counters: createCounters(),
     run: stand.run,
-    metricsSeen: (since, host) => Promise.resolve(stand.lastPacket(host) >= since),
+    metricsSeen: stand.metricsSeen,
     timeoutMs: TIMEOUT_MS,
     pollMs: 100,
   });
@@ -215,6 +227,7 @@ Deno.test("replace_config applies a good config: new pid, new host name in the m
     assert.ok(alive(newPid));
     assert.ok(!alive(oldPid));
     assert.ok(await stand.waitPacket("hostB", Date.now()), "metrics from hostB keep arriving");
+    assert.equal(stand.interval("hostB"), 2, "with the new Interval");
     await assert.rejects(Deno.stat(`${stand.conf}.new`), Deno.errors.NotFound);
     await assert.rejects(Deno.stat(join(stand.dir, "state", JOURNAL_FILE)), Deno.errors.NotFound);
     const leaked = events.filter((e) =>
@@ -285,7 +298,7 @@ Deno.test("replace_config answers 0x2008 when collectd cannot be restarted on th
         ++restarts === 1
           ? stand.run(command)
           : Promise.resolve({ result: { code: 1, message: "unit is masked" } }),
-      metricsSeen: (since, host) => Promise.resolve(stand.lastPacket(host) >= since),
+      metricsSeen: stand.metricsSeen,
       timeoutMs: 4000,
       pollMs: 100,
     });
@@ -483,7 +496,7 @@ Deno.test("agent send-config replaces collectd.conf through mosquitto, the chann
         trigger: { kind: "cli" },
         task_id: `${task.task_id}/collectd-${command}`,
       }),
-    metricsSeen: (since, host) => Promise.resolve(stand.lastPacket(host) >= since),
+    metricsSeen: stand.metricsSeen,
     pollMs: 100,
   });
   const channel = createMqttChannel(config, {
