@@ -190,11 +190,12 @@ export function createRulePath(deps: RulePathDeps) {
       }
       const cmd = deps.lookup(service, command);
       if (!cmd) return suppress("unknown_command", where, handler);
-      if (deps.maintenanceNow()) return suppress("maintenance", where, handler);
-      if (deps.busyReason(cmd)) return suppress("busy", where, handler);
       const now = clock.now();
       const r = refusal(hist(where), cmd, now);
       if (r) return suppress(r.reason, where, handler);
+      if (deps.busyReason(cmd)) return suppress("busy", where, handler);
+      // last: the only check that touches the file system (one small read)
+      if (deps.maintenanceNow()) return suppress("maintenance", where, handler);
       const fresh: LoopEntry = {
         handler,
         key,
