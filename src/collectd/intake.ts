@@ -27,6 +27,11 @@ export interface IntakeOptions {
   readTextFile?: (path: string) => Promise<string>;
   /** Milliseconds between two log lines per source address and reason. Default 10 000. */
   logIntervalMs?: number;
+  /**
+   * Milliseconds between checks of the AuthFiles' modification time; a changed file is re-read
+   * (like collectd, which re-reads it when it changes). Default 5 000.
+   */
+  authCheckMs?: number;
 }
 
 /** The intake stage: UDP sockets of every Listen entry → security → `onPacket`. */
@@ -64,6 +69,9 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
     "values in dropped collectd datagrams (where countable)",
   );
   const conns: Deno.DatagramConn[] = [];
+  const users: (AuthUsers | null)[] = [];
+  const mtimes: (number | null)[] = [];
+  let authTimer: ReturnType<typeof setInterval> | undefined;
   const bound: Deno.NetAddr[] = [];
   let stopped = false;
   let from: Deno.NetAddr = { transport: "udp", hostname: "", port: 0 };
@@ -89,7 +97,7 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
     },
   };
 
-  async function loop(conn: Deno.DatagramConn, users: AuthUsers | null, e: typeof listen[number]) {
+  async function loop(conn: Deno.DatagramConn, index: number, e: typeof listen[number]) {
     const buffer = new Uint8Array(65536);
     const scratch: Uint8Array[] = [];
     const name = `${e.Host}:${e.Port}`;
@@ -107,10 +115,36 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
       from = got[1] as Deno.NetAddr;
       entry = name;
       try {
-        unwrapPacket(got[0], e.SecurityLevel, users, sink, scratch);
+        unwrapPacket(got[0], e.SecurityLevel, users[index]!, sink, scratch);
       } catch (err) {
         // onPacket threw: the consumer's bug, not the packet's; keep receiving
         log.error("collectd packet handler failed", { listen: name, error: err });
+      }
+    }
+  }
+
+  function mtime(path: string): number | null {
+    try {
+      return Deno.statSync(path).mtime?.getTime() ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  async function reloadAuthFiles() {
+    for (const [i, e] of listen.entries()) {
+      if (e.AuthFile === undefined) continue;
+      const m = mtime(e.AuthFile);
+      if (m === mtimes[i]) continue;
+      mtimes[i] = m;
+      try {
+        users[i] = await loadAuthFile(e.AuthFile, options.readTextFile);
+        log.info("AuthFile re-read", { path: e.AuthFile, users: users[i]!.size });
+      } catch (err) {
+        log.error("AuthFile changed but cannot be read; keeping the previous users", {
+          path: e.AuthFile,
+          error: err,
+        });
       }
     }
   }
@@ -119,9 +153,9 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
     bound,
     async start() {
       const read = options.readTextFile;
-      const users: (AuthUsers | null)[] = [];
       for (const e of listen) {
         users.push(e.AuthFile === undefined ? null : await loadAuthFile(e.AuthFile, read));
+        mtimes.push(e.AuthFile === undefined ? null : mtime(e.AuthFile));
       }
       for (const [i, e] of listen.entries()) {
         let s;
@@ -149,11 +183,15 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
           ...(s.receiveBuffer !== null ? { receiveBuffer: s.receiveBuffer } : {}),
           ...(users[i] ? { users: users[i]!.size } : {}),
         });
-        loop(s.conn, users[i]!, e);
+        loop(s.conn, i, e);
       }
+      const timer = setInterval(reloadAuthFiles, options.authCheckMs ?? 5000);
+      Deno.unrefTimer(timer);
+      authTimer = timer;
     },
     stop() {
       stopped = true;
+      clearInterval(authTimer);
       for (const conn of conns.splice(0)) {
         try {
           conn.close();

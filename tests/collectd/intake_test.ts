@@ -186,3 +186,38 @@ Deno.test("createIntake().start() rejects naming the address it cannot bind, lea
     taken.close();
   }
 });
+
+Deno.test("createIntake() re-reads an AuthFile that changed", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/auth`;
+  await Deno.writeTextFile(path, "alice: old\n");
+  const hosts: string[] = [];
+  const intake = createIntake([{
+    Host: "127.0.0.1",
+    Port: 0,
+    SecurityLevel: "Sign",
+    AuthFile: path,
+  }], {
+    logger: createLogger({ sink: () => {} }),
+    counters: createCounters(),
+    onPacket: (plain) =>
+      decodePacket(plain, { metric: (m) => hosts.push(m.host), notification() {} }),
+    authCheckMs: 20,
+  });
+  const tx = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    await intake.start();
+    const to = { transport: "udp" as const, hostname: "127.0.0.1", port: intake.bound[0]!.port };
+    await Deno.writeTextFile(path, "alice: new\n");
+    await Deno.utime(path, new Date(), new Date(Date.now() + 5000));
+    for (let i = 0; i < 100 && hosts.length === 0; i++) {
+      await tx.send(signPacket(vl("after-change"), "alice", "new"), to);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(hosts[0], "after-change");
+  } finally {
+    await intake.stop();
+    tx.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
