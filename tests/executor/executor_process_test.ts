@@ -139,3 +139,41 @@ Deno.test("stop() lets running commands finish for a grace period, then kills th
   assert.ok(took >= 150 && took < 3000, `stop took ${took} ms`);
   assert.equal(reporter.records.length, 1, "the killed run is still reported");
 });
+
+Deno.test("an executable removed after load gives SPAWN_FAILED (0x1014) naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  const exe = `${dir}/repair`;
+  await Deno.copyFile("/bin/true", exe);
+  await Deno.chmod(exe, 0o755);
+  const { executor } = executorFor({ s: { commands: { fix: exe } } });
+  await executor.start();
+  try {
+    await Deno.remove(exe);
+    const rec = await executor.run({ service: "s", command: "fix", trigger: cli });
+    assert.equal(rec.result.code, 0x1014);
+    assert.match(rec.result.message, new RegExp(`Cannot run ${exe}`));
+  } finally {
+    await executor.stop();
+  }
+});
+
+Deno.test("a daemon started by a command does not hold up the result, and is left running", async () => {
+  const { executor } = executorFor({
+    svc: { commands: { start: { Argv: ["/bin/sh", "-c", "/bin/sleep 7.4321 & echo started"] } } },
+  });
+  await executor.start();
+  try {
+    const started = performance.now();
+    const rec = await executor.run({ service: "svc", command: "start", trigger: cli });
+    const took = performance.now() - started;
+    assert.deepEqual([rec.result.code, rec.result.message], [0, "started\n"]);
+    assert.ok(took < 3000, `took ${took} ms`);
+    const ps = new TextDecoder().decode(
+      (await new Deno.Command("/usr/bin/pgrep", { args: ["-f", "sleep 7.4321"] }).output()).stdout,
+    ).trim();
+    assert.notEqual(ps, "", "the daemon is still running");
+    for (const pid of ps.split("\n")) Deno.kill(Number(pid), "SIGKILL");
+  } finally {
+    await executor.stop();
+  }
+});
