@@ -1,76 +1,272 @@
-import { createListener } from "./collectd/listener.ts";
+import { createIntake, decodePacket, type Intake, loadTypesDb } from "./collectd/mod.ts";
+import {
+  createConfigReplacer,
+  createMetricsProbe,
+  resultRecord,
+} from "./commands/replace_config.ts";
+import { createMqttChannel, type MqttChannel } from "./commands/mod.ts";
 import { type Config, hasBroker } from "./config/mod.ts";
-import type { Logger, Stage } from "./model/mod.ts";
+import { createEvaluator, type Evaluator } from "./evaluator/mod.ts";
+import { createExecutor, type Executor } from "./executor/mod.ts";
+import {
+  type Action,
+  type Counters,
+  createCounters,
+  type Logger,
+  type Reporter,
+  type RuleEvent,
+  type Stage,
+} from "./model/mod.ts";
+import { createAuditReporter, createCollectdReporter, createLogReporter } from "./reporters/mod.ts";
+import { VERSION } from "./version.ts";
 
 /** Effects and sinks the agent is given (passed in so tests can observe them). */
 export interface AgentOptions {
   logger: Logger;
+  /** The registry every stage counts into. Default: a new one. */
+  counters?: Counters;
+  /** The agent's host name ({host} in topics, notifications). Default: HostName or the OS's. */
+  hostName?: string;
 }
 
 /** The running agent: every stage wired in flow order. */
 export interface Agent extends Stage {
   /** The config in force. */
   readonly config: Config;
-  /** Applies a new, already validated config; on failure the old one keeps running. */
+  readonly counters: Counters;
+  /**
+   * Applies a new, already validated config. Same config: the rules are reloaded. Otherwise
+   * the stages are rebuilt; if the new set cannot start, the old config is started again and
+   * the error is thrown.
+   */
   reload(config: Config): Promise<void>;
   /** UDP addresses actually bound (after start). */
   readonly listening: Deno.NetAddr[];
+  /** A compact summary (MQTT status, health): rules loaded, broker, uptime. */
+  status(): Record<string, unknown>;
+}
+
+/** The stages built from one config, in flow order. */
+interface Stages {
+  intake: Intake;
+  evaluator: Evaluator;
+  executor: Executor;
+  channel: MqttChannel | null;
+  reporters: Reporter[];
 }
 
 /**
  * Wires the stages in flow order:
- * collectd packets → decode → rule evaluation → actions → executor → results → reporters;
- * MQTT command → executor → result.
+ * collectd packets → intake (security) → evaluator (decode + rules, sandboxed) → rule events →
+ * executor → run records → reporters (audit first, log, collectd notification, MQTT);
+ * MQTT command → router → executor → record → reporters; MQTT config message → replacer.
  */
 export function createAgent(initial: Config, options: AgentOptions): Agent {
   const log = options.logger;
+  const counters = options.counters ?? createCounters();
+  const startedAt = Date.now();
   let config = initial;
-  let packets = 0;
-  let listener = makeListener(config);
+  let stages: Stages | null = null;
 
-  function makeListener(c: Config) {
-    return createListener(c.Listen, {
+  async function build(c: Config): Promise<Stages> {
+    const hostName = options.hostName ?? c.HostName ?? Deno.hostname();
+    const typesDb = await loadTypesDb(c.TypesDB).catch((e) => {
+      log.warn("no types.db: values keep positional names", { error: (e as Error).message });
+      return null;
+    });
+    const reporters: Reporter[] = [
+      createAuditReporter(c.StateDir, { logger: log.child("audit") }),
+      createLogReporter(log.child("executor")),
+    ];
+    if (c.NotifyServers.length > 0) {
+      reporters.push(
+        createCollectdReporter(c.NotifyServers, { hostname: hostName, logger: log.child("notify") }),
+      );
+    }
+    // The replacer's "collectd is sending again" probe decodes packets only while it waits.
+    const probe = createMetricsProbe();
+    let probing = 0;
+    const probeVisitor = { metric: (m: { host: string }) => probe.saw(m.host), notification() {} };
+    const replacer = createConfigReplacer({
+      service: () => config.Services.collectd,
+      stateDir: c.StateDir,
+      logger: log.child("replace-config"),
+      counters,
+      run: (command) =>
+        executor.run({ service: "collectd", command, trigger: { kind: "cli" } }),
+      metricsSeen: probe.seen,
+    });
+    const withProbe = async <T>(f: () => Promise<T>): Promise<T> => {
+      probing++;
+      try {
+        return await f();
+      } finally {
+        probing--;
+      }
+    };
+
+    const channel = hasBroker(c)
+      ? createMqttChannel(c, {
+        logger: log.child("mqtt"),
+        counters,
+        stateDir: c.StateDir,
+        hostName,
+        execute: (req) => executor.run(req),
+        onConfigMessage: (msg, sender) => withProbe(() => replacer.handle(msg, sender)),
+        status: () => agent.status(),
+      })
+      : null;
+    if (channel) reporters.push(channel.reporter);
+
+    const executor = createExecutor(c.Services, {
+      logger: log.child("executor"),
+      counters,
+      stateDir: c.StateDir,
+      reporters,
+      maxParallel: c.MaxParallelCommands,
+    });
+
+    const evaluator = createEvaluator({
+      rulesDir: c.RulesDir,
+      typesDbText: typesDb?.text ?? "",
+      services: c.Services,
+      logger: log.child("rules"),
+      counters,
+      onEvent: (e) => route(e, hostName, executor, channel),
+    });
+
+    const intake = createIntake(c.Listen, {
       logger: log.child("listener"),
-      onPacket: () => {
-        packets++;
+      counters,
+      onPacket: (plain) => {
+        evaluator.submit(plain);
+        if (probing > 0) decodePacket(plain, probeVisitor);
       },
     });
+
+    const stagesNow: Stages = { intake, evaluator, executor, channel, reporters };
+    // A replacement an earlier process left half-done is finished (and reported) at start.
+    queueMicrotask(() => {
+      void withProbe(() => replacer.resumePending()).then((result) => {
+        if (result) return Promise.all(reporters.map((r) => r.report(resultRecord(result))));
+      }).catch((e) => log.error("cannot finish the pending collectd.conf replacement", { error: e }));
+    });
+    return stagesNow;
   }
 
-  return {
+  /** Local actions go to the executor; actions for another host go out over MQTT. */
+  function route(e: RuleEvent, self: string, executor: Executor, channel: MqttChannel | null) {
+    if (e.kind !== "fired" || e.actions.every((a) => a.host === undefined || a.host === self)) {
+      executor.onRuleEvent(e);
+      return;
+    }
+    const local: Action[] = [];
+    for (const a of e.actions) {
+      if (a.host === undefined || a.host === self) {
+        local.push(a);
+      } else if (!channel) {
+        log.error(`Cannot send "${a.service}/${a.command}" to host ${a.host}: no MQTT broker configured`, {
+          handler: e.handler,
+        });
+      } else {
+        const action = { service: a.service, command: a.command };
+        void channel.sendCommand(a.host, action, { kind: "rule", handler: e.handler }).then((r) =>
+          log[r.code === 0 ? "info" : "error"]("remote repair result", {
+            handler: e.handler,
+            host: a.host,
+            service: a.service,
+            command: a.command,
+            code: r.code,
+            message: r.message,
+          })
+        );
+      }
+    }
+    if (local.length > 0) executor.onRuleEvent({ ...e, actions: local });
+  }
+
+  async function startStages(s: Stages) {
+    // Downstream first, so nothing flows into a stage that is not ready; intake last.
+    await s.executor.start();
+    await s.evaluator.start();
+    if (s.channel) await s.channel.start();
+    await s.intake.start();
+  }
+
+  async function stopStages(s: Stages) {
+    await s.intake.stop();
+    await s.evaluator.stop();
+    await s.executor.stop(); // lets running commands finish (bounded), reports their records
+    if (s.channel) await s.channel.stop(); // results stay spooled if not yet acknowledged
+    for (const r of s.reporters) await r.close?.();
+  }
+
+  async function startWith(c: Config) {
+    await Deno.mkdir(c.StateDir, { recursive: true, mode: 0o700 });
+    const s = await build(c);
+    try {
+      await startStages(s);
+    } catch (e) {
+      await stopStages(s).catch(() => {});
+      throw e;
+    }
+    stages = s;
+  }
+
+  const agent: Agent = {
     get config() {
       return config;
     },
+    counters,
     get listening() {
-      return listener.bound;
+      return stages?.intake.bound ?? [];
+    },
+    status() {
+      return {
+        version: VERSION,
+        uptime_s: Math.round((Date.now() - startedAt) / 1000),
+        rules_loaded: stages?.evaluator.handlers.length ?? 0,
+        broker: stages?.channel?.broker ?? null,
+      };
     },
     async start() {
-      await Deno.mkdir(config.StateDir, { recursive: true, mode: 0o700 });
-      await listener.start();
+      await startWith(config);
       log.info(
         hasBroker(config) ? "started" : "started in local-only mode (no MQTT broker configured)",
-        { rules: config.RulesDir, state: config.StateDir },
+        {
+          rules: config.RulesDir,
+          handlers: stages?.evaluator.handlers.length ?? 0,
+          state: config.StateDir,
+        },
       );
     },
     async stop() {
-      await listener.stop();
-      log.info("stopped", { packets });
+      const s = stages;
+      stages = null;
+      if (s) await stopStages(s);
+      log.info("stopped");
     },
     async reload(next: Config) {
-      if (JSON.stringify(next.Listen) !== JSON.stringify(config.Listen)) {
-        const replacement = makeListener(next);
-        await listener.stop();
-        try {
-          await replacement.start();
-        } catch (e) {
-          listener = makeListener(config);
-          await listener.start();
-          throw e;
-        }
-        listener = replacement;
+      if (stages && JSON.stringify(next) === JSON.stringify(config)) {
+        await stages.evaluator.reload();
+        log.info("rules reloaded", { handlers: stages.evaluator.handlers.length });
+        return;
+      }
+      const old = stages;
+      stages = null;
+      if (old) await stopStages(old);
+      try {
+        await startWith(next);
+      } catch (e) {
+        log.error("the new config could not start; restarting the previous one", {
+          error: (e as Error).message,
+        });
+        await startWith(config);
+        throw e;
       }
       config = next;
       log.info("config reloaded", { source: next.source ?? "built-in default" });
     },
   };
+  return agent;
 }
