@@ -11,7 +11,11 @@ export const ListenSchema = z.strictObject({
   AuthFile: z.string().min(1).optional(),
   /** Interface for multicast membership (name), optional. */
   Interface: z.string().min(1).optional(),
-  /** Socket receive buffer in bytes (SO_RCVBUF); larger absorbs bursts. */
+  /**
+   * Socket receive buffer in bytes (SO_RCVBUF); larger absorbs bursts. Default 4 MiB
+   * (DEFAULT_RECEIVE_BUFFER in src/collectd/intake.ts), applied by raising
+   * net.core.rmem_default around the bind (Deno has no SO_RCVBUF option; needs root).
+   */
   ReceiveBuffer: z.number().int().min(0).optional(),
 }).refine((l) => l.SecurityLevel === "None" || l.AuthFile !== undefined, {
   message: "SecurityLevel Sign/Encrypt needs an AuthFile (collectd's `user: password` file)",
