@@ -106,7 +106,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
   const commands = compileServices(services, options.check);
   const log = options.logger;
   const clock = options.clock ?? systemClock;
-  const runner = options.runner ?? createProcessRunner();
+  const runner = options.runner ?? createProcessRunner({ onWarning: (m) => log.warn(m) });
   const maxParallel = options.maxParallel ?? 4;
   const counters = options.counters;
   const shutdown = new AbortController();

@@ -1,3 +1,5 @@
+import { type GroupSignaller, groupSignaller } from "./_signal.ts";
+
 /** What to run: an absolute argv, its whole environment, and its limits. */
 export interface RunSpec {
   argv: string[];
@@ -40,19 +42,22 @@ export interface ProcessRunnerOptions {
    * hold the pipe open). Default 500. */
   drainMs?: number;
   now?: () => number;
+  /** Told once when a timeout can only kill the command's own process (see `_signal.ts`). */
+  onWarning?: (message: string) => void;
 }
 
 /**
  * Runs each command with Deno.Command, without a shell, in a new session and process group
  * (`detached`), stdin from /dev/null, cwd `/`, only the given environment. On timeout the whole
- * group gets SIGTERM, then SIGKILL after the grace period (signalling a group needs unrestricted
- * --allow-run; with a restricted list only the command's own process is signalled).
+ * group gets SIGTERM, then SIGKILL after the grace period (with a restricted --allow-run list,
+ * through /usr/bin/kill when the list holds it; see `_signal.ts`).
  */
 export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner {
   const maxBytes = options.maxOutputBytes ?? 64 * 1024;
   const graceMs = options.graceMs ?? 5000;
   const drainMs = options.drainMs ?? 500;
   const now = options.now ?? performance.now.bind(performance);
+  const group = groupSignaller(options.onWarning);
   return {
     async run(spec, onSpawn) {
       let child: Deno.ChildProcess;
@@ -90,15 +95,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
       }));
       let timedOut = false;
       let killTimer: ReturnType<typeof setTimeout> | undefined;
-      const signalGroup = (signal: Deno.Signal) => {
-        try {
-          Deno.kill(-child.pid, signal);
-        } catch {
-          try {
-            child.kill(signal);
-          } catch { /* already gone */ }
-        }
-      };
+      const signalGroup = (signal: Deno.Signal) => void group.signal(child.pid, signal, child);
       const { promise: killed, resolve: killDone } = Promise.withResolvers<void>();
       let stopped = false;
       let ending = false;
@@ -125,7 +122,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
       const durationMs = now() - started;
       clearTimeout(timer);
       spec.signal?.removeEventListener("abort", onAbort);
-      if (ending) await Promise.race([killed, groupGone(child.pid)]); // stragglers get SIGKILL
+      if (ending) await Promise.race([killed, groupGone(group, child.pid)]); // stragglers get SIGKILL
       clearTimeout(killTimer);
       let drainTimer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([pumped, new Promise((r) => drainTimer = setTimeout(r, drainMs))]);
@@ -145,19 +142,9 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
   };
 }
 
-/**
- * Resolves once process group `pgid` has no member left (probed with the harmless SIGCONT every
- * 50 ms), or at once when the group cannot be signalled (restricted --allow-run).
- */
-async function groupGone(pgid: number): Promise<void> {
-  for (;;) {
-    try {
-      Deno.kill(-pgid, "SIGCONT");
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Resolves once process group `pgid` has no member left, or when that cannot be told. */
+async function groupGone(group: GroupSignaller, pgid: number): Promise<void> {
+  while (await group.alive(pgid)) await new Promise((r) => setTimeout(r, group.pollMs));
 }
 
 /** Keeps the first `max` bytes of what it is given and counts the rest. */

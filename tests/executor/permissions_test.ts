@@ -31,3 +31,55 @@ Deno.test("under --allow-run=/bin/echo, a command using another executable is a 
   assert.equal(got.direct.reason, "not_permitted");
   assert.deepEqual([got.result.code, got.result.message], [0, "Hello World!\n"]);
 });
+
+/** Pids of live processes whose command line contains `marker`. */
+function alive(marker: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ");
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      if (cmd.includes(marker) && stat[stat.lastIndexOf(")") + 2] !== "Z") pids.push(+e.name);
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+async function timeoutUnder(allowRun: string, marker: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--config",
+      `${root}deno.json`,
+      "--no-prompt",
+      `--allow-run=${allowRun}`,
+      "--allow-read",
+      `${root}tests/testdata/executor/permissions/timeout_probe.ts`,
+      marker,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+Deno.test("under a restricted --allow-run that holds /usr/bin/kill, a timeout still kills the whole group", async () => {
+  const marker = "sleep 41.7391";
+  const got = await timeoutUnder("/bin/sh,/usr/bin/kill", "41.7391");
+  assert.equal(got.outcome.timedOut, true);
+  assert.deepEqual(got.warnings, []);
+  assert.deepEqual(alive(marker), [], "the SIGTERM-ignoring grandchild was killed");
+});
+
+Deno.test("under a restricted --allow-run without a kill helper, a timeout kills the command and warns", async () => {
+  const marker = "sleep 42.7391";
+  const got = await timeoutUnder("/bin/sh", "42.7391");
+  const survivors = alive(marker);
+  for (const pid of survivors) Deno.kill(pid, "SIGKILL");
+  assert.equal(got.outcome.timedOut, true);
+  assert.equal(got.outcome.code, 128 + 9, "the command's own process got SIGKILL");
+  assert.match(got.warnings.join("\n"), /neither \/usr\/bin\/kill nor \/bin\/kill/);
+  assert.equal(survivors.length, 1, "documented limitation: its grandchild survived");
+});
