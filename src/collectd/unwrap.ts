@@ -64,7 +64,6 @@ export function unwrapPacket(
   flags = 0,
   depth = 0,
 ): void {
-  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
   const end = packet.length;
   const accept = level === "None" || (flags & ENCRYPTED) !== 0 ||
     (level === "Sign" && (flags & SIGNED) !== 0);
@@ -74,8 +73,8 @@ export function unwrapPacket(
   let skipped = 0;
   let reason: IntakeDropReason | null = null;
   while (end - off > HEADER_SIZE) {
-    const type = view.getUint16(off);
-    const len = view.getUint16(off + 2);
+    const type = u16(packet, off);
+    const len = u16(packet, off + 2);
     if (len > end - off) {
       reason = "truncated";
       break;
@@ -109,7 +108,7 @@ export function unwrapPacket(
     }
     if (level === "Encrypt" && (flags & ENCRYPTED) === 0) {
       skipped++;
-      if (type === Part.VALUES && len >= 6) skippedValues += view.getUint16(off + 4);
+      if (type === Part.VALUES && len >= 6) skippedValues += u16(packet, off + 4);
       off += len;
       continue;
     }
@@ -130,42 +129,42 @@ export function unwrapPacket(
         skippedValues += countValues(packet, off + len);
         break;
       }
-      flush(off);
+      if (accept && off > 0) sink.segment(packet.subarray(0, off), values);
       unwrapPacket(packet.subarray(r), level, users, sink, scratch, flags | SIGNED, depth + 1);
       return;
     }
     if (!accept) { // level Sign, outside any signature
       skipped++;
-      if (type === Part.VALUES && len >= 6) skippedValues += view.getUint16(off + 4);
+      if (type === Part.VALUES && len >= 6) skippedValues += u16(packet, off + 4);
       off += len;
       continue;
     }
-    const bad = checkPart(packet, view, off, type, len);
+    const bad = checkPart(packet, off, type, len);
     if (bad !== null) {
       reason = bad;
       break;
     }
-    if (type === Part.VALUES) values += view.getUint16(off + 4);
+    if (type === Part.VALUES) values += u16(packet, off + 4);
     off += len;
   }
   if (reason === null && off < end) reason = "truncated";
-  flush(off);
+  if (accept && off > 0) sink.segment(packet.subarray(0, off), values);
   if (skipped > 0) sink.drop(level === "Encrypt" ? "unencrypted" : "unsigned", skippedValues);
   if (reason !== null) sink.drop(reason, skippedValues);
+}
 
-  function flush(stop: number) {
-    if (accept && stop > 0) sink.segment(packet.subarray(0, stop), values);
-  }
+/** Big-endian uint16 at `at` (no DataView: the walk allocates nothing per datagram). */
+function u16(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
 }
 
 /** Values in the values parts from `off` on (for counting what a refused signature held). */
 function countValues(packet: Uint8Array, off: number): number {
-  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
   let n = 0;
   while (packet.length - off > HEADER_SIZE) {
-    const len = view.getUint16(off + 2);
+    const len = u16(packet, off + 2);
     if (len < HEADER_SIZE || len > packet.length - off) break;
-    if (view.getUint16(off) === Part.VALUES && len >= 6) n += view.getUint16(off + 4);
+    if (u16(packet, off) === Part.VALUES && len >= 6) n += u16(packet, off + 4);
     off += len;
   }
   return n;
@@ -174,7 +173,6 @@ function countValues(packet: Uint8Array, off: number): number {
 /** collectd's checks of a plain part (`parse_part_*`), or null when it is well-formed. */
 function checkPart(
   packet: Uint8Array,
-  view: DataView,
   off: number,
   type: number,
   len: number,
@@ -198,7 +196,7 @@ function checkPart(
       return len === NUMBER_PART_SIZE ? null : "bad_number";
     case Part.VALUES: {
       if (packet.length - off < 15) return "bad_values";
-      const n = view.getUint16(off + 4);
+      const n = u16(packet, off + 4);
       if (len !== 6 + 9 * n) return "bad_values";
       for (let i = 0; i < n; i++) if (packet[off + 6 + i]! > DsCode.ABSOLUTE) return "bad_values";
       return null;
