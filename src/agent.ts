@@ -6,7 +6,7 @@ import {
 } from "./commands/replace_config.ts";
 import { createMqttChannel, type MqttChannel } from "./commands/mod.ts";
 import { type Config, hasBroker } from "./config/mod.ts";
-import { createEvaluator, type Evaluator } from "./evaluator/mod.ts";
+import { createEvaluator, type Evaluator, type HostCommand } from "./evaluator/mod.ts";
 import { createExecutor, type Executor } from "./executor/mod.ts";
 import {
   type Action,
@@ -27,6 +27,12 @@ export interface AgentOptions {
   counters?: Counters;
   /** The agent's host name ({host} in topics, notifications). Default: HostName or the OS's. */
   hostName?: string;
+  /**
+   * How to start the sandboxed rule host. Default: the running entry (`Deno.mainModule`: main.ts,
+   * the bundle or the binary) with its hidden subcommand; tests, whose main module is the test
+   * file, pass `defaultHostCommand(<main.ts URL>)`.
+   */
+  ruleHost?: HostCommand;
 }
 
 /** The running agent: every stage wired in flow order. */
@@ -80,7 +86,10 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
     ];
     if (c.NotifyServers.length > 0) {
       reporters.push(
-        createCollectdReporter(c.NotifyServers, { hostname: hostName, logger: log.child("notify") }),
+        createCollectdReporter(c.NotifyServers, {
+          hostname: hostName,
+          logger: log.child("notify"),
+        }),
       );
     }
     // The replacer's "collectd is sending again" probe decodes packets only while it waits.
@@ -92,8 +101,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       stateDir: c.StateDir,
       logger: log.child("replace-config"),
       counters,
-      run: (command) =>
-        executor.run({ service: "collectd", command, trigger: { kind: "cli" } }),
+      run: (command) => executor.run({ service: "collectd", command, trigger: { kind: "cli" } }),
       metricsSeen: probe.seen,
     });
     const withProbe = async <T>(f: () => Promise<T>): Promise<T> => {
@@ -133,6 +141,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       logger: log.child("rules"),
       counters,
       onEvent: (e) => route(e, hostName, executor, channel),
+      ...(options.ruleHost ? { hostCommand: options.ruleHost } : {}),
     });
 
     const intake = createIntake(c.Listen, {
@@ -149,7 +158,9 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
     queueMicrotask(() => {
       void withProbe(() => replacer.resumePending()).then((result) => {
         if (result) return Promise.all(reporters.map((r) => r.report(resultRecord(result))));
-      }).catch((e) => log.error("cannot finish the pending collectd.conf replacement", { error: e }));
+      }).catch((e) =>
+        log.error("cannot finish the pending collectd.conf replacement", { error: e })
+      );
     });
     return stagesNow;
   }
@@ -165,9 +176,12 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       if (a.host === undefined || a.host === self) {
         local.push(a);
       } else if (!channel) {
-        log.error(`Cannot send "${a.service}/${a.command}" to host ${a.host}: no MQTT broker configured`, {
-          handler: e.handler,
-        });
+        log.error(
+          `Cannot send "${a.service}/${a.command}" to host ${a.host}: no MQTT broker configured`,
+          {
+            handler: e.handler,
+          },
+        );
       } else {
         const action = { service: a.service, command: a.command };
         void channel.sendCommand(a.host, action, { kind: "rule", handler: e.handler }).then((r) =>
