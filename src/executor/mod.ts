@@ -17,6 +17,7 @@ export type {
   ServicesConfig,
 } from "./services.ts";
 export { createProcessRunner } from "./runner.ts";
+export { KILL_HELPERS } from "./_signal.ts";
 export type { ProcessRunnerOptions, Runner, RunOutcome, RunSpec } from "./runner.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export {

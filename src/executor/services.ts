@@ -69,8 +69,11 @@ export interface ServiceProblem {
 
 /** Effects of {@linkcode checkServices}, passed in for tests. */
 export interface CheckServicesOptions {
-  /** Whether `path` is an executable regular file. Default: a stat of the file. */
-  isExecutable?: (path: string) => boolean;
+  /**
+   * Whether `path` is an executable regular file; null when it cannot be told (no read
+   * permission on it: the agent may run under a restricted --allow-read). Default: a stat.
+   */
+  isExecutable?: (path: string) => boolean | null;
   /** Whether this process may run `path`. Default: `Deno.permissions.querySync`. */
   mayRun?: (path: string) => boolean;
 }
@@ -104,7 +107,7 @@ export function checkServices(
         }
         argv = split.argv;
       } else argv = [...o.Argv];
-      const exe = resolveExecutable(argv[0]!, isExecutable);
+      const exe = resolveExecutable(argv[0]!, isExecutable, mayRun);
       if (!exe.ok) {
         problems.push({ path, message: exe.message });
         continue;
@@ -153,12 +156,19 @@ export function compileServices(
   return out;
 }
 
+/**
+ * An absolute path is taken when it is an executable file (or cannot be checked for lack of read
+ * permission: then the spawn reports a missing file); a bare name is the first PATH candidate that
+ * is an executable file (or, unreadable, one this process may run: under least-privilege flags
+ * derived from this same resolution, that is the one granted).
+ */
 function resolveExecutable(
   name: string,
-  isExecutable: (path: string) => boolean,
+  isExecutable: (path: string) => boolean | null,
+  mayRun: (path: string) => boolean,
 ): { ok: true; path: string } | { ok: false; message: string } {
   if (isAbsolute(name)) {
-    return isExecutable(name)
+    return isExecutable(name) !== false
       ? { ok: true, path: name }
       : { ok: false, message: `${name} does not exist or is not an executable file` };
   }
@@ -167,17 +177,18 @@ function resolveExecutable(
   }
   for (const dir of CLEAN_ENV.PATH!.split(":")) {
     const candidate = join(dir, name);
-    if (isExecutable(candidate)) return { ok: true, path: candidate };
+    const found = isExecutable(candidate);
+    if (found || (found === null && mayRun(candidate))) return { ok: true, path: candidate };
   }
   return { ok: false, message: `"${name}" was not found in PATH (${CLEAN_ENV.PATH})` };
 }
 
-function statExecutable(path: string): boolean {
+function statExecutable(path: string): boolean | null {
   try {
     const st = Deno.statSync(path);
     return st.isFile && st.mode !== null && (st.mode & 0o111) !== 0;
-  } catch {
-    return false;
+  } catch (e) {
+    return e instanceof Deno.errors.NotCapable ? null : false;
   }
 }
 

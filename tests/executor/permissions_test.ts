@@ -83,3 +83,22 @@ Deno.test("under a restricted --allow-run without a kill helper, a timeout kills
   assert.match(got.warnings.join("\n"), /neither \/usr\/bin\/kill nor \/bin\/kill/);
   assert.equal(survivors.length, 1, "documented limitation: its grandchild survived");
 });
+
+Deno.test("without read permission on the executables, commands still resolve to the permitted paths", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--config",
+      `${root}deno.json`,
+      "--no-prompt",
+      "--allow-run=/bin/echo",
+      `${root}tests/testdata/executor/permissions/resolve_probe.ts`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const got = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.deepEqual(got.problems, ["Services.hello.commands.nap"]);
+  assert.deepEqual(got.argv, { exec: ["/bin/echo", "hi"], bare: ["/bin/echo", "hi"] });
+});
