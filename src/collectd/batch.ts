@@ -1,4 +1,5 @@
 import {
+  createDecodeStats,
   type DecodeOptions,
   decodePacket,
   type DecodeStats,
