@@ -151,6 +151,11 @@ function cut(s: string, max: number): string {
   return cutChars(s, n);
 }
 
+/**
+ * One unconnected UDP socket per address family, bound to an ephemeral port on the wildcard
+ * address (`0.0.0.0:0`, `[::]:0` for IPv6 literals: the net permissions a restricted
+ * `--allow-net` must grant besides each server's `host:port`). Host names are resolved by Deno.
+ */
 function udpSender() {
   const sockets = new Map<"v4" | "v6", Deno.DatagramConn>();
   const socket = (v6: boolean) => {
@@ -164,10 +169,10 @@ function udpSender() {
   };
   return {
     async send(bytes: Uint8Array, s: NotifyServer) {
-      const addr = await resolve(s.Host);
-      await socket(addr.includes(":")).send(bytes, {
+      const host = s.Host.replace(/^\[|\]$/g, "");
+      await socket(host.includes(":")).send(bytes, {
         transport: "udp",
-        hostname: addr,
+        hostname: host,
         port: s.Port,
       });
     },
@@ -176,15 +181,4 @@ function udpSender() {
       sockets.clear();
     },
   };
-}
-
-async function resolve(host: string): Promise<string> {
-  const h = host.replace(/^\[|\]$/g, "");
-  if (/^[\d.]+$/.test(h) || h.includes(":")) return h;
-  if (h === "localhost") return "127.0.0.1";
-  const [v4] = await Deno.resolveDns(h, "A").catch(() => [] as string[]);
-  if (v4) return v4;
-  const [v6] = await Deno.resolveDns(h, "AAAA");
-  if (!v6) throw new Error(`cannot resolve ${h}`);
-  return v6;
 }

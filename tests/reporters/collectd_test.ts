@@ -206,3 +206,18 @@ Deno.test("a real collectd (network plugin, server mode) logs the result notific
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a notification server can be named by host name", async () => {
+  const r = receiver();
+  const reporter = createCollectdReporter([server(r.port, { Host: "localhost" })], {
+    hostname: "edge1",
+  });
+  try {
+    await reporter.report(sampleRecords()[0]!);
+    await waitFor(() => r.got.length === 1, 3000);
+    assert.equal(r.got[0]!.host, "edge1");
+  } finally {
+    await reporter.close?.();
+    await r.close();
+  }
+});
