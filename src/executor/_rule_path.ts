@@ -68,6 +68,8 @@ export function createRulePath(deps: RulePathDeps) {
           "further triggers are suppressed",
         fields,
       );
+    } else if (reason === "maintenance") {
+      log.info(`rule-triggered run of ${where} suppressed (maintenance in force)`, fields);
     } else log.warn(`rule-triggered run of ${where} suppressed (${reason})`, fields);
   }, { intervalMs: 60_000, now: () => clock.now() });
 

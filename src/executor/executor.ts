@@ -265,6 +265,13 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     },
     async start() {
       await rules.restore(await loadState(options.stateDir, (why) => log.error(why)));
+      const m = maintenanceNow();
+      if (m) {
+        log.info("maintenance in force: rule-triggered runs are suppressed", {
+          until: new Date(m.until).toISOString(),
+          ...(m.reason !== undefined ? { reason: m.reason } : {}),
+        });
+      }
     },
     async stop() {
       if (stopping) return;
