@@ -112,8 +112,9 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
     }
     if (!commandTopic || !topicMatches(commandTopic, message.topic) || !router) return;
     if (stopping) {
-      log.warn("command received while stopping; not run", { topic: message.topic });
-      return;
+      // Not acknowledged: with a persistent session the broker redelivers it after the restart.
+      log.warn("command received while stopping; left to the broker", { topic: message.topic });
+      return new Promise<void>(() => {});
     }
     const outcome = await router.route(message.payload, { topic: message.topic });
     if (outcome.kind === "ignored") return;

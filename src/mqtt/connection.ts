@@ -66,6 +66,28 @@ export function createBrokerConnection(
   let stopped = false;
   let client: mqtt.MqttClient | null = null;
   const waiters = new Set<() => void>();
+  /**
+   * The highest QoS the broker granted a subscription. A broker that downgrades QoS 2
+   * subscriptions (RabbitMQ's MQTT plugin before 3.13) also refuses QoS 2 publishes (it drops
+   * the connection), so publishes are capped to it.
+   */
+  let qosCap: QoS = 2;
+  const noteGranted = (topic: string, asked: QoS, granted: number | undefined) => {
+    if (granted === undefined || granted > 2) {
+      if (granted !== undefined) log.error("the broker refused a subscription", { topic, granted });
+      return;
+    }
+    if (granted < asked && granted < qosCap) {
+      qosCap = granted as QoS;
+      log.warn(
+        `the broker granted QoS ${granted} for QoS ${asked}; publishing with QoS ${granted}`,
+        {
+          topic,
+          broker: current,
+        },
+      );
+    }
+  };
   const reconnects = options.counters?.counter(
     "edge_agent_mqtt_connections_total",
     "Successful connections to an MQTT broker",
@@ -131,8 +153,9 @@ export function createBrokerConnection(
         session_present: connack.sessionPresent,
       });
       for (const [topic, qos] of subscriptions) {
-        c.subscribe(topic, { qos }, (err) => {
+        c.subscribe(topic, { qos }, (err, granted) => {
           if (err) log.error("subscribe failed", { topic, error: err.message });
+          else noteGranted(topic, qos, granted?.[0]?.qos);
         });
       }
       for (const w of waiters) w();
@@ -140,7 +163,7 @@ export function createBrokerConnection(
       options.onConnect?.(current ?? "");
     });
     c.on("close", () => {
-      if (connectedNow) log.warn("disconnected from broker", { broker: current });
+      if (connectedNow && !stopped) log.warn("disconnected from broker", { broker: current });
       connectedNow = false;
     });
     c.on("error", (e) => {
@@ -179,14 +202,19 @@ export function createBrokerConnection(
       const c = client;
       if (!c || !connectedNow) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        c.subscribe(topic, { qos }, (err) => err ? reject(err) : resolve());
+        c.subscribe(topic, { qos }, (err, granted) => {
+          if (err) return reject(err);
+          noteGranted(topic, qos, granted?.[0]?.qos);
+          resolve();
+        });
       });
     },
     publish(topic, payload, { qos, retain = false }) {
       const c = client;
       if (!c) return Promise.reject(new Error("MQTT connection not started"));
       return new Promise((resolve, reject) => {
-        c.publish(topic, payload, { qos, retain }, (err) => err ? reject(err) : resolve());
+        const q = Math.min(qos, qosCap) as QoS;
+        c.publish(topic, payload, { qos: q, retain }, (err) => err ? reject(err) : resolve());
       });
     },
     get connected() {

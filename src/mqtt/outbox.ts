@@ -5,6 +5,11 @@ import type { Spool, SpoolEntry } from "./spool.ts";
 /** Options of {@linkcode createOutbox}. */
 export interface OutboxOptions {
   logger: Logger;
+  /**
+   * Most publishes handed to the connection and not yet acknowledged; the rest wait in order.
+   * mosquitto 2.0.11 stalls with more than ~20 QoS 2 messages in flight. Default 10.
+   */
+  window?: number;
 }
 
 /**
@@ -17,7 +22,7 @@ export interface Outbox {
   send(topic: string, payload: string, options: { qos: QoS; retain?: boolean }): Promise<void>;
   /** Publishes what earlier runs left in the spool (call once, at start). */
   replay(): void;
-  /** Resolves when every message sent so far was acknowledged (or `timeoutMs` passed). */
+  /** Resolves true once every message sent so far was acknowledged, false after `timeoutMs`. */
   drain(timeoutMs: number): Promise<boolean>;
 }
 
@@ -28,41 +33,57 @@ export function createOutbox(
   options: OutboxOptions,
 ): Outbox {
   const log = options.logger;
-  const inFlight = new Set<Promise<void>>();
+  const window = options.window ?? 10;
+  const waiting: SpoolEntry[] = [];
+  let active = 0;
+  let idle: (() => void)[] = [];
+
+  function pump() {
+    while (active < window && waiting.length > 0) publish(waiting.shift()!);
+    if (active === 0 && waiting.length === 0) {
+      for (const w of idle) w();
+      idle = [];
+    }
+  }
 
   function publish(entry: SpoolEntry) {
-    const p = connection.publish(entry.topic, entry.payload, {
-      qos: entry.qos,
-      retain: entry.retain,
-    }).then(
-      () => spool.remove(entry.id),
-      (e) =>
-        log.warn("publish not acknowledged; the result stays in the spool until the next start", {
-          topic: entry.topic,
-          error: (e as Error).message,
-        }),
-    ).catch((e) => log.error("cannot remove a spool entry", { error: (e as Error).message }))
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
+    active++;
+    connection.publish(entry.topic, entry.payload, { qos: entry.qos, retain: entry.retain })
+      .then(
+        () => spool.remove(entry.id),
+        (e) =>
+          log.warn("publish not acknowledged; the result stays in the spool until the next start", {
+            topic: entry.topic,
+            error: (e as Error).message,
+          }),
+      )
+      .catch((e) => log.error("cannot remove a spool entry", { error: (e as Error).message }))
+      .finally(() => {
+        active--;
+        pump();
+      });
   }
 
   return {
     async send(topic, payload, { qos, retain = false }) {
-      const entry = await spool.add({ topic, payload, qos, retain });
-      publish(entry);
+      waiting.push(await spool.add({ topic, payload, qos, retain }));
+      pump();
     },
     replay() {
       const entries = spool.pending();
       if (entries.length > 0) {
         log.info("publishing results left in the spool", { count: entries.length });
       }
-      for (const entry of entries) publish(entry);
+      waiting.push(...entries);
+      pump();
     },
     async drain(timeoutMs) {
+      if (active === 0 && waiting.length === 0) return true;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<false>((r) => timer = setTimeout(() => r(false), timeoutMs));
-      const all = Promise.all([...inFlight]).then(() => true);
-      const ok = await Promise.race([all, timeout]);
+      const ok = await Promise.race([
+        new Promise<true>((r) => idle.push(() => r(true))),
+        new Promise<false>((r) => timer = setTimeout(() => r(false), timeoutMs)),
+      ]);
       clearTimeout(timer);
       return ok;
     },

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type mqtt from "mqtt";
 import { withSignature } from "../../src/commands/mod.ts";
 import { Code } from "../../src/model/mod.ts";
+import { sampleRecords } from "../reporters/contract.ts";
 import { collect, nowStamp, testClient, until } from "../mqtt/_helpers.ts";
 import { startMosquitto } from "../mqtt/_mosquitto.ts";
 import { channelConfig, startTestAgent } from "./_channel.ts";
@@ -203,6 +204,51 @@ Deno.test("the retained status topic says online with the status fields, and off
     await retained.waitFor(1);
     assert.equal(retained.messages[0]!.status, "offline");
     await after.endAsync();
+  } finally {
+    await agent.stop();
+    await broker.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("QoS 2 results produced while the only broker is down wait in the spool and are all delivered when it is back", async () => {
+  const broker = await startMosquitto();
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-channel-" });
+  const agent = await startTestAgent(
+    channelConfig(broker.address, dir, { QoS: 2, ReconnectInterval: 1 }),
+  );
+  try {
+    await until(() => agent.channel.connected, "the agent to connect");
+    await broker.kill();
+    await until(() => !agent.channel.connected, "the agent to notice the outage");
+    const record = sampleRecords()[1]!;
+    for (let i = 0; i < 100; i++) {
+      await agent.channel.reporter.report({
+        ...record,
+        result: { ...record.result, task_id: 1000 + i },
+        trigger: { kind: "remote", task_id: 1000 + i },
+      });
+    }
+    assert.equal(Deno.readDirSync(`${dir}/mqtt-spool`).toArray().length, 100);
+    const back = await startMosquitto({ port: broker.port });
+    const client = await testClient(back.port);
+    try {
+      const results = await collect(client, "result/edge1");
+      await results.waitFor(100, 15_000);
+      assert.deepEqual(
+        results.messages.map((m) => m.task_id),
+        Array.from({ length: 100 }, (_, i) => 1000 + i),
+        "in order, each once",
+      );
+      await until(
+        () => Deno.readDirSync(`${dir}/mqtt-spool`).toArray().length === 0,
+        "the spool to empty",
+      );
+    } finally {
+      await client.endAsync();
+      await agent.stop();
+      await back.stop();
+    }
   } finally {
     await agent.stop();
     await broker.stop();
