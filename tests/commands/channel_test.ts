@@ -255,3 +255,11 @@ Deno.test("QoS 2 results produced while the only broker is down wait in the spoo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("with ProtocolVersion 5 the round trip works the same", async () => {
+  await withAgent({ ProtocolVersion: 5 }, async ({ results, send }) => {
+    await send({ task_id: 55, timestamp: nowStamp(), service: "hello", command: "exec" });
+    await results.waitFor(1);
+    assert.deepEqual([results.messages[0]!.task_id, results.messages[0]!.code], [55, 0]);
+  });
+});
