@@ -26,3 +26,10 @@ export type { CommandMessage, ConfigMessage, ParsedMessage, TaskId } from "./mes
 export { canonicalMessage, checkSignature, signMessage, withSignature } from "./signature.ts";
 export { createResultWaiter, newTaskId, ResultMessageSchema } from "./request.ts";
 export type { ResultWaiter } from "./request.ts";
+export {
+  REMOTE_OPTIONS,
+  RemoteUsageError,
+  remoteTargetFromArgs,
+  sendAndAwaitResult,
+} from "./remote_client.ts";
+export type { RemoteTarget, SendOutcome } from "./remote_client.ts";
