@@ -276,11 +276,27 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
           error: (e as Error).message,
         });
         await startWith(config);
-        throw e;
+        if (!lacksPermission(e)) throw e;
+        throw new Error(
+          `${(e as Error).message}. The agent runs with the least permissions its config at ` +
+            "start needed (scripts/agent, the binary's flags); a config that needs more " +
+            "(a new address, executable or path) takes effect after a restart of the agent",
+          { cause: e },
+        );
       }
       config = next;
       log.info("config reloaded", { source: next.source ?? "built-in default" });
     },
   };
   return agent;
+}
+
+/** Whether `e` (or its cause) is Deno's "not allowed by the permission flags" error. */
+function lacksPermission(e: unknown): boolean {
+  for (let x = e; x instanceof Error; x = x.cause) {
+    if (x instanceof Deno.errors.NotCapable || x instanceof Deno.errors.PermissionDenied) {
+      return true;
+    }
+  }
+  return false;
 }

@@ -1,15 +1,43 @@
-import { type Config, defaultConfig, loadConfig, type LoadedConfig } from "../config/mod.ts";
+import {
+  type Config,
+  ConfigError,
+  defaultConfig,
+  loadConfig,
+  type LoadedConfig,
+} from "../config/mod.ts";
+import { checkServices } from "../executor/mod.ts";
 import { createLogger, stdoutSink, syslogSink } from "../log/mod.ts";
 import type { Logger } from "../model/mod.ts";
 
 /** The `--config` option every config-reading command shares. */
 export const CONFIG_OPTION = { config: { type: "string", short: "c" } } as const;
 
-/** Loads `--config FILE`, or the built-in default when absent. Throws ConfigError. */
-export function loadFromArgs(values: Record<string, unknown>): Promise<LoadedConfig> {
+/**
+ * Loads `--config FILE`, or the built-in default when absent, and checks what the schema alone
+ * cannot: every recovery command's executable exists and this process may run it. Throws
+ * ConfigError.
+ */
+export async function loadFromArgs(values: Record<string, unknown>): Promise<LoadedConfig> {
   const path = values.config;
-  if (typeof path === "string") return loadConfig(path);
-  return Promise.resolve({ config: defaultConfig(), warnings: [] });
+  const loaded = typeof path === "string"
+    ? await loadConfig(path)
+    : { config: defaultConfig(), warnings: [] };
+  checkRunnable(loaded.config);
+  return loaded;
+}
+
+/** Loads a config file for a reload, with the same checks as at start. */
+export async function reloadConfig(path: string): Promise<LoadedConfig> {
+  const loaded = await loadConfig(path);
+  checkRunnable(loaded.config);
+  return loaded;
+}
+
+function checkRunnable(config: Config): void {
+  const { problems } = checkServices(config.Services);
+  if (problems.length > 0) {
+    throw new ConfigError(config.source ?? "(built-in default)", problems);
+  }
 }
 
 /** The logger a config asks for (LogDevice, LogLevel, LogFormat). */

@@ -1,4 +1,6 @@
 import { ConfigError, hasBroker, redacted } from "../config/mod.ts";
+import { createEvaluator, formatProblem } from "../evaluator/mod.ts";
+import { createLogger } from "../log/mod.ts";
 import { ExitCode } from "../model/mod.ts";
 import type { CliCommand } from "./_command.ts";
 import { CONFIG_OPTION, loadFromArgs } from "./_config.ts";
@@ -26,6 +28,27 @@ export const checkConfigCommand: CliCommand = {
       io.stdout(JSON.stringify(redacted(c), null, 2) + "\n");
       return ExitCode.OK;
     }
+    // Load every rule file in the sandbox exactly as the agent would, and list each problem.
+    const evaluator = createEvaluator({
+      rulesDir: c.RulesDir,
+      typesDbText: "",
+      services: c.Services,
+      logger: createLogger({ level: "fatal", sink: () => {} }),
+      onEvent: () => {},
+      watch: false,
+      logProblems: false,
+    });
+    let handlers: readonly string[] = [];
+    let problems: string[] = [];
+    try {
+      await evaluator.start();
+      handlers = evaluator.handlers;
+      problems = evaluator.problems.map(formatProblem);
+    } catch (e) {
+      problems = [`${c.RulesDir}: ${(e as Error).message}`];
+    } finally {
+      await evaluator.stop();
+    }
     const commands = Object.entries(c.Services).map(([s, v]) =>
       `${s}(${Object.keys(v.commands).join(",")})`
     );
@@ -35,10 +58,15 @@ export const checkConfigCommand: CliCommand = {
         `mode: ${hasBroker(c) ? `MQTT ${[c.Host].flat().join(", ")}` : "local-only (no broker)"}`,
         `listen: ${c.Listen.map((l) => `${l.Host}:${l.Port} (${l.SecurityLevel})`).join(", ")}`,
         `services: ${commands.length ? commands.join(" ") : "none"}`,
-        `rules: ${c.RulesDir}`,
+        `rules: ${c.RulesDir}: ${handlers.length} handler(s)` +
+        (handlers.length ? ` (${handlers.join(", ")})` : ""),
         `state: ${c.StateDir}`,
       ].join("\n") + "\n",
     );
+    if (problems.length > 0) {
+      io.stderr(`Rule file problems:\n${problems.map((p) => `  - ${p}`).join("\n")}\n`);
+      return ExitCode.CONFIG;
+    }
     return ExitCode.OK;
   },
 };

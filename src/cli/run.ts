@@ -1,9 +1,9 @@
 import { createAgent } from "../agent.ts";
-import { ConfigError, loadConfig } from "../config/mod.ts";
+import { ConfigError } from "../config/mod.ts";
 import { ExitCode } from "../model/mod.ts";
 import { VERSION } from "../version.ts";
 import type { CliCommand } from "./_command.ts";
-import { CONFIG_OPTION, loadFromArgs, loggerFor } from "./_config.ts";
+import { CONFIG_OPTION, loadFromArgs, loggerFor, reloadConfig } from "./_config.ts";
 
 /** How long SIGTERM/SIGINT waits for running work before exiting anyway. */
 const STOP_BOUND_MS = 30_000;
@@ -62,7 +62,7 @@ export const runCommand: CliCommand = {
       const source = agent.config.source;
       log.info("SIGHUP: reloading config and rules", { config: source ?? "built-in default" });
       try {
-        const next = source ? await loadConfig(source) : { config: agent.config, warnings: [] };
+        const next = source ? await reloadConfig(source) : { config: agent.config, warnings: [] };
         for (const w of next.warnings) log.warn(w);
         await agent.reload(next.config);
       } catch (e) {

@@ -56,8 +56,23 @@ Deno.test("SIGHUP with a broken config is rejected and the old config keeps runn
   }
 });
 
-Deno.test("SIGHUP with a valid new config applies it (new listen address)", async () => {
+Deno.test("SIGHUP with a valid new config applies it", async () => {
   const { dir, path, config } = await tempConfig();
+  const agent = startAgent(["--config", path]);
+  try {
+    await agent.waitFor(/started in local-only mode/);
+    await Deno.writeTextFile(path, JSON.stringify({ ...config, LogLevel: "debug" }));
+    agent.kill("SIGHUP");
+    await agent.waitFor(/config reloaded/);
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGHUP with a config that needs more permissions keeps the old one and says restart", async () => {
+  const { dir, path, config, port } = await tempConfig();
   const agent = startAgent(["--config", path]);
   try {
     await agent.waitFor(/started in local-only mode/);
@@ -67,8 +82,13 @@ Deno.test("SIGHUP with a valid new config applies it (new listen address)", asyn
       JSON.stringify({ ...config, Listen: [{ Host: "127.0.0.1", Port: port2 }] }),
     );
     agent.kill("SIGHUP");
-    await agent.waitFor(new RegExp(`listening for collectd packets addr=127\\.0\\.0\\.1:${port2}`));
-    await agent.waitFor(/config reloaded/);
+    const line = await agent.waitFor(/reload rejected/);
+    assert.match(line, /takes effect after a restart of the agent/);
+    // the old listener is back
+    const relistened = agent.lines.filter((l) =>
+      new RegExp(`listening for collectd packets addr=127\\.0\\.0\\.1:${port}`).test(l)
+    );
+    assert.equal(relistened.length, 2, agent.lines.join("\n"));
   } finally {
     agent.kill("SIGKILL");
     await agent.status;
