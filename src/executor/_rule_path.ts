@@ -73,11 +73,11 @@ export function createRulePath(deps: RulePathDeps) {
     } else log.warn(`rule-triggered run of ${where} suppressed (${reason})`, fields);
   }, { intervalMs: 60_000, now: () => clock.now() });
 
-  function suppress(reason: string, where: string, handler: string) {
+  function suppress(reason: string, where: string, handler: string, quiet = false) {
     counters.counter("edge_agent_executor_suppressed_total", "Rule-triggered runs suppressed", {
       reason,
     }).inc();
-    if (reason !== "verifying") suppressedWarn(`${reason}\u0000${where}\u0000${handler}`);
+    if (!quiet) suppressedWarn(`${reason}\u0000${where}\u0000${handler}`);
   }
 
   function schedule(entry: LoopEntry) {
@@ -144,35 +144,56 @@ export function createRulePath(deps: RulePathDeps) {
       save();
       return;
     }
-    if (entry.phase !== "waiting") return;
-    const m = deps.maintenanceNow();
-    if (m) {
-      suppress("maintenance", where, entry.handler);
-      entry.at = m.until;
+    if (entry.phase === "waiting") tryRun(entry, id, cmd);
+  }
+
+  /**
+   * Runs a waiting entry now unless something holds it back: the storm guard (cooldown: wait
+   * for its end; max runs: give up), the service being busy, maintenance (re-checked every
+   * minute, so `maintenance off` is noticed). A held-back trigger is not lost: it runs when the
+   * hold ends if the handler has not cleared meanwhile (the rule engine reports `fired` once per
+   * activation, not again while the condition lasts).
+   */
+  function tryRun(entry: LoopEntry, id: string, cmd: CompiledCommand) {
+    const where = sc(cmd.service, cmd.command);
+    const now = clock.now();
+    const hold = (reason: string, until: number) => {
+      suppress(reason, where, entry.handler);
+      entry.at = until;
       schedule(entry);
-      return void save();
+      save();
+    };
+    const r = refusal(hist(where), cmd, now);
+    if (r?.reason === "max_runs") {
+      suppress("max_runs", where, entry.handler, true);
+      return escalate(
+        entry,
+        id,
+        `REPAIR IS NOT WORKING: ${where} already ran ${cmd.maxRuns} times in ${
+          cmd.windowMs / 1000
+        } s (MaxRuns/Window)`,
+      );
     }
-    if (deps.busyReason(cmd)) {
-      entry.at = now + 5000;
-      return schedule(entry);
-    }
-    if (refusal(hist(where), cmd, now)?.reason === "max_runs") {
-      suppress("max_runs", where, entry.handler);
-      return escalate(entry, id);
+    if (r) return hold(r.reason, r.untilMs);
+    if (deps.busyReason(cmd)) return hold("busy", now + 5000);
+    const m = deps.maintenanceNow(); // last: the only check that reads a file
+    if (m) return hold("maintenance", Math.min(m.until, now + 60_000));
+    if (entry.attempt > 0) {
+      counters.counter("edge_agent_executor_retries_total", "Closed-loop retries").inc();
     }
     entry.attempt++;
-    counters.counter("edge_agent_executor_retries_total", "Closed-loop retries").inc();
     loopRun(entry, cmd);
   }
 
-  function escalate(entry: LoopEntry, id: string) {
+  function escalate(entry: LoopEntry, id: string, why?: string) {
     clock.clearTimeout(timers.get(id));
     timers.delete(id);
     entry.phase = "escalated";
     entry.at = clock.now();
     save();
     counters.counter("edge_agent_executor_escalations_total", "Repairs given up on").inc();
-    const message = `repair did not work: ${entry.handler} still active for ${entry.key} after ` +
+    const message = (why ? `${why}; ` : "") +
+      `repair did not work: ${entry.handler} still active for ${entry.key} after ` +
       `${entry.attempt} run(s) of ${entry.service}/${entry.command} since ${
         new Date(entry.since).toISOString()
       }; giving up: no more runs until the condition clears`;
@@ -188,28 +209,28 @@ export function createRulePath(deps: RulePathDeps) {
       const id = loopId({ handler, key, service, command });
       const entry = loops.get(id);
       if (entry) {
-        return suppress(entry.phase === "escalated" ? "escalated" : "verifying", where, handler);
+        const reason = entry.phase === "escalated"
+          ? "escalated"
+          : entry.attempt === 0
+          ? "pending"
+          : "verifying";
+        return suppress(reason, where, handler, reason !== "escalated");
       }
       const cmd = deps.lookup(service, command);
       if (!cmd) return suppress("unknown_command", where, handler);
       const now = clock.now();
-      const r = refusal(hist(where), cmd, now);
-      if (r) return suppress(r.reason, where, handler);
-      if (deps.busyReason(cmd)) return suppress("busy", where, handler);
-      // last: the only check that touches the file system (one small read)
-      if (deps.maintenanceNow()) return suppress("maintenance", where, handler);
       const fresh: LoopEntry = {
         handler,
         key,
         service,
         command,
-        attempt: 1,
-        phase: "watching",
+        attempt: 0,
+        phase: "waiting",
         at: now,
         since: now,
       };
       loops.set(id, fresh);
-      loopRun(fresh, cmd);
+      tryRun(fresh, id, cmd);
     },
 
     /** The handler reports its condition gone for `key`: repairs confirmed, loops re-armed. */
@@ -221,6 +242,8 @@ export function createRulePath(deps: RulePathDeps) {
         const fields = { handler, key, service_command: sc(entry.service, entry.command) };
         if (entry.phase === "escalated") {
           log.info("condition cleared after escalation; closed loop re-armed", fields);
+        } else if (entry.attempt === 0) {
+          log.info("condition cleared before its held-back repair ran", fields);
         } else {
           counters.counter("edge_agent_executor_repairs_verified_total", "Repairs confirmed")
             .inc();

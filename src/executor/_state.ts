@@ -13,10 +13,10 @@ const LoopSchema = z.strictObject({
   key: z.string(),
   service: z.string(),
   command: z.string(),
-  /** Runs made so far for this condition (1 = the first run). */
-  attempt: z.number().int().min(1),
-  /** watching: waiting for `cleared` until `at`; waiting: next retry at `at`; escalated: gave up
-   * at `at`, no more runs until the handler clears. */
+  /** Runs made so far for this condition (0: the trigger is still held back). */
+  attempt: z.number().int().min(0),
+  /** watching: waiting for `cleared` until `at`; waiting: next run (first or retry) at `at`;
+   * escalated: gave up at `at`, no more runs until the handler clears. */
   phase: z.enum(["watching", "waiting", "escalated"]),
   at: z.number(),
   /** When the first run for this condition happened. */

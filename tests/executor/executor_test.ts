@@ -69,20 +69,54 @@ function setup(
   };
 }
 
-Deno.test("a rule firing every second runs the command once per cooldown, then stops at MaxRuns", async () => {
+Deno.test("a rule firing and clearing every second runs its command once per cooldown", async () => {
+  const t = setup({ Argv: ["/bin/true"], Cooldown: 60, MaxRuns: 10, Window: 3600, Verify: 30 });
+  await t.executor.start();
+  for (let i = 0; i < 300; i++) { // the rule engine reports each activation once: fired, cleared
+    t.executor.onRuleEvent(i % 2 === 0 ? fired(t.clock.now()) : cleared(t.clock.now()));
+    await t.settle();
+    await t.clock.advance(1000, t.settle);
+  }
+  assert.equal(t.runner.calls.length, 5, "runs at t=0, 60, 120, 180 and 240 s only");
+  assert.equal(t.count("edge_agent_executor_suppressed_total", { reason: "cooldown" }), 145);
+  assert.equal(t.count("edge_agent_executor_repairs_verified_total"), 5);
+  await t.executor.stop();
+});
+
+Deno.test("a trigger held back by the cooldown runs when it ends if the condition still holds", async () => {
+  const t = setup({ Argv: ["/bin/true"], Cooldown: 60, Verify: 30 });
+  await t.executor.start();
+  t.executor.onRuleEvent(fired(t.clock.now()));
+  await t.clock.advance(5000, t.settle);
+  t.executor.onRuleEvent(cleared(t.clock.now())); // the first repair worked
+  await t.clock.advance(5000, t.settle);
+  t.executor.onRuleEvent(fired(t.clock.now())); // t=10: it breaks again, within the cooldown
+  await t.clock.advance(49_000, t.settle);
+  assert.equal(t.runner.calls.length, 1, "held back until t=60");
+  await t.clock.advance(2000, t.settle);
+  assert.equal(t.runner.calls.length, 2, "run at t=60, no new fired event needed");
+  await t.executor.stop();
+});
+
+Deno.test("a rule firing every second stops at MaxRuns with a loud escalation, until it clears", async () => {
   const t = setup({ Argv: ["/bin/true"], Cooldown: 60, MaxRuns: 3, Window: 600, Verify: 0 });
   await t.executor.start();
   await t.fireEverySecond(300);
   assert.equal(t.runner.calls.length, 3, "runs at t=0, 60 s and 120 s only");
-  assert.equal(t.count("edge_agent_executor_suppressed_total", { reason: "cooldown" }), 118);
-  assert.equal(t.count("edge_agent_executor_suppressed_total", { reason: "max_runs" }), 179);
+  assert.equal(t.count("edge_agent_executor_suppressed_total", { reason: "cooldown" }), 2);
+  assert.equal(t.count("edge_agent_executor_suppressed_total", { reason: "max_runs" }), 1);
+  assert.equal(t.count("edge_agent_executor_suppressed_total", { reason: "escalated" }), 179);
   const loud = t.events.filter((e) => e.level === "error" && /REPAIR IS NOT WORKING/.test(e.msg));
-  assert.ok(loud.length >= 1 && loud.length <= 3, `loud errors: ${loud.length}`);
-  assert.equal(t.reporter.records.length, 3);
+  assert.equal(loud.length, 1);
+  assert.equal(t.escalations.length, 1);
+  assert.deepEqual(t.reporter.records.map((r) => r.result.code), [0, 0, 0, 0x1017]);
   assert.deepEqual(t.reporter.records[0]!.trigger, { kind: "rule", handler: HANDLER });
   await t.clock.advance(600_000, t.settle);
   await t.fireEverySecond(1);
-  assert.equal(t.runner.calls.length, 4, "the window slid: runs are allowed again");
+  assert.equal(t.runner.calls.length, 3, "still given up: the condition never cleared");
+  t.executor.onRuleEvent(cleared(t.clock.now()));
+  await t.fireEverySecond(1);
+  assert.equal(t.runner.calls.length, 4, "a clear re-arms it (the window has slid)");
   await t.executor.stop();
 });
 
@@ -160,14 +194,15 @@ Deno.test("closed-loop and storm counters survive an agent restart", async () =>
   await b.executor.stop();
 });
 
-Deno.test("maintenance suppresses rule-triggered runs but not remote commands, until it expires", async () => {
+Deno.test("maintenance holds rule-triggered runs back but not remote commands, until it ends", async () => {
   const t = setup({ Argv: ["/bin/true"], Cooldown: 0, Verify: 0 });
   await t.executor.start();
   t.executor.maintenance.on(3_600_000, { reason: "planned work", by: "test" });
   assert.equal(t.executor.maintenance.status()?.reason, "planned work");
   await t.fireEverySecond(10);
   assert.equal(t.runner.calls.length, 0);
-  assert.equal(t.count("edge_agent_executor_suppressed_total", { reason: "maintenance" }), 10);
+  assert.equal(t.count("edge_agent_executor_suppressed_total", { reason: "maintenance" }), 1);
+  assert.equal(t.count("edge_agent_executor_suppressed_total", { reason: "pending" }), 9);
   const rec = await t.executor.run({
     service: "nginx",
     command: "restart",
@@ -175,10 +210,11 @@ Deno.test("maintenance suppresses rule-triggered runs but not remote commands, u
   });
   assert.equal(rec.result.code, 0);
   assert.equal(rec.result.task_id, 7);
-  await t.clock.advance(3_600_000, t.settle);
-  assert.equal(t.executor.maintenance.status(), null);
-  await t.fireEverySecond(1);
-  assert.equal(t.runner.calls.length, 2, "the rule runs again after the expiry");
+  await t.clock.advance(20 * 60_000, t.settle);
+  assert.equal(t.runner.calls.length, 1, "still held during maintenance (re-checked each minute)");
+  t.executor.maintenance.off();
+  await t.clock.advance(60_000, t.settle);
+  assert.equal(t.runner.calls.length, 2, "the held-back trigger ran within a minute of `off`");
   await t.executor.stop();
 });
 
