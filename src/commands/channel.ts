@@ -136,9 +136,41 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
           message: `the command could not be run: ${(e as Error).message}`,
           code: Code.SPAWN_FAILED,
         }),
-    ).catch((e) => log.error("cannot publish a result", { error: (e as Error).message }))
+    ).then(() => seen?.markDone(outcome.taskId))
+      .catch((e) => log.error("cannot publish a result", { error: (e as Error).message }))
       .finally(() => inFlight.delete(done));
     inFlight.add(done);
+  }
+
+  /**
+   * Commands accepted by an earlier process that died before their result was spooled get an
+   * INTERRUPTED (0x1009) result: never a second run, never silence.
+   */
+  async function answerInterrupted(spooledPayloads: string[]) {
+    const spooled = new Set<string>();
+    for (const p of spooledPayloads) {
+      try {
+        spooled.add(JSON.stringify(JSON.parse(p).task_id));
+      } catch {
+        // not a result
+      }
+    }
+    for (const taskId of seen!.unfinished()) {
+      if (!spooled.has(JSON.stringify(taskId))) {
+        log.warn("the agent died while handling this command; answering it as interrupted", {
+          task_id: taskId,
+          code: Code.INTERRUPTED,
+        });
+        await publishResult({
+          task_id: taskId,
+          timestamp: resultTimestamp(now()),
+          message: "interrupted: the agent stopped (crash or kill) while handling this command; " +
+            "it may or may not have run, and it is not run again",
+          code: Code.INTERRUPTED,
+        });
+      }
+      await seen!.markDone(taskId);
+    }
   }
 
   function statusPayload(online: boolean) {
@@ -205,6 +237,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
       if (commandTopic) await conn.subscribe(commandTopic, qos);
       conn.start();
       outbox.replay();
+      await answerInterrupted(spool.pending().map((e) => e.payload));
       log.info("MQTT channel started", {
         brokers: settings.endpoints.map((e) => `${e.host}:${e.port}`).join(","),
         command_topic: commandTopic,

@@ -18,6 +18,8 @@ export const Code = {
   WRONG_HOST: 0x1007,
   /** Central mode / send-command: the other agent sent no result in time. */
   NO_RESULT: 0x1008,
+  /** The agent died (crash, SIGKILL) while handling this command: it may or may not have run. */
+  INTERRUPTED: 0x1009,
   // edge-agent: executor
   TIMEOUT: 0x1010,
   BUSY: 0x1011,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Code } from "../../src/model/mod.ts";
 import { collect, nowStamp, testClient, until } from "../mqtt/_helpers.ts";
 import { startMosquitto } from "../mqtt/_mosquitto.ts";
 import { startDropProxy } from "../mqtt/_proxy.ts";
@@ -112,6 +113,73 @@ Deno.test("an agent SIGKILLed after running a command but before the broker ackn
     await agent.child.stdout.cancel().catch(() => {});
     await client.endAsync(true);
     await proxy.close();
+    await broker.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an agent SIGKILLed while a command runs answers it after restart with 0x1009 and does not run it again", async () => {
+  const broker = await startMosquitto();
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-crash-" });
+  const marker = join(dir, "runs");
+  const config = channelConfig(broker.address, dir, {
+    CleanSession: false,
+    Services: {
+      slow: {
+        commands: { run: { Argv: ["/bin/sh", "-c", `echo run >> ${marker}; sleep 3; echo done`] } },
+      },
+    },
+  });
+  const configPath = join(dir, "config.json");
+  await Deno.writeTextFile(
+    configPath,
+    JSON.stringify({
+      ...JSON.parse(JSON.stringify(config)),
+      source: undefined,
+      RulesDir: undefined,
+    }),
+  );
+  const client = await testClient(broker.port);
+  let agent = spawnAgent(configPath);
+  try {
+    const results = await collect(client, "result/edge1");
+    assert.ok(await agent.connected, "the agent child connected");
+    const command = JSON.stringify({
+      task_id: 88,
+      timestamp: nowStamp(),
+      service: "slow",
+      command: "run",
+    });
+    await client.publishAsync("cmd/edge1", command, { qos: 1 });
+    await until(() => {
+      try {
+        return Deno.statSync(marker).size > 0;
+      } catch {
+        return false;
+      }
+    }, "the command to start");
+    agent.child.kill("SIGKILL");
+    await agent.child.status;
+
+    agent = spawnAgent(configPath);
+    assert.ok(await agent.connected, "the restarted agent connected");
+    await results.waitFor(1);
+    await client.publishAsync("cmd/edge1", command, { qos: 1 });
+    await results.waitFor(2);
+    assert.deepEqual(results.messages.map((m) => [m.task_id, m.code]), [
+      [88, Code.INTERRUPTED],
+      [88, Code.DUPLICATE_TASK],
+    ]);
+    assert.equal(await Deno.readTextFile(marker), "run\n", "the command ran once");
+  } finally {
+    try {
+      agent.child.kill("SIGKILL");
+    } catch {
+      // exited
+    }
+    await agent.child.status;
+    await agent.child.stdout.cancel().catch(() => {});
+    await client.endAsync(true);
     await broker.stop();
     await Deno.remove(dir, { recursive: true });
   }

@@ -41,3 +41,26 @@ Deno.test("openSeenStore() forgets task ids older than the retention and compact
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openSeenStore() lists the ids accepted by an earlier process whose result was never handed on", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "seen.log");
+  try {
+    const a = await openSeenStore(path, { retentionMs: 60_000, maxEntries: 100 });
+    await a.markSeen(1);
+    await a.markSeen("two");
+    await a.markDone(1);
+    assert.deepEqual(a.unfinished(), [], "only earlier processes' ids");
+    a.close();
+    const b = await openSeenStore(path, { retentionMs: 60_000, maxEntries: 100 });
+    assert.deepEqual(b.unfinished(), ["two"]);
+    await b.markDone("two");
+    b.close();
+    const c = await openSeenStore(path, { retentionMs: 60_000, maxEntries: 100 });
+    assert.deepEqual(c.unfinished(), []);
+    assert.equal(await c.markSeen("two"), false, "still a duplicate");
+    c.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
