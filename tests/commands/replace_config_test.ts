@@ -20,7 +20,7 @@ import {
   type RunRecord,
 } from "../../src/model/mod.ts";
 import { main } from "../../src/cli/mod.ts";
-import { decodePacket } from "../../src/collectd/mod.ts";
+import { decodePacket } from "../../src/collectd/decode.ts";
 import { createMqttChannel } from "../../src/commands/mod.ts";
 import { createExecutor } from "../../src/executor/mod.ts";
 import { until } from "../mqtt/_helpers.ts";
@@ -29,6 +29,7 @@ import { channelConfig } from "./_channel.ts";
 
 const DATA = new URL("../testdata/commands/replace_config/", import.meta.url).pathname;
 const CTL = join(DATA, "collectdctl.sh");
+const CTL_DAEMON = join(DATA, "collectdctl-daemon.sh");
 const TEMPLATE = await Deno.readTextFile(join(DATA, "collectd.conf.in"));
 const SECRET = "s3cret-" + crypto.randomUUID();
 /** Long enough for a restarted collectd (Interval 1) to send its first packet. */
@@ -38,6 +39,7 @@ const TIMEOUT_MS = 8000;
 // A real collectd under a test "service manager", and a UDP listener standing in for the agent.
 
 interface Stand {
+  daemon: boolean;
   dir: string;
   conf: string;
   pidFile: string;
@@ -55,7 +57,12 @@ interface Stand {
   close(): Promise<void>;
 }
 
-async function openStand(host = "hostA"): Promise<Stand> {
+/**
+ * A collectd for one test. Default: `collectd -f` managed by collectdctl.sh, which writes the pid
+ * file (PIDPath). `daemon`: plain `collectd -C` (it forks and writes its config's PIDFile itself,
+ * and the start command exits 0 even when the daemon dies), managed by collectdctl-daemon.sh.
+ */
+async function openStand(host = "hostA", mode: { daemon?: boolean } = {}): Promise<Stand> {
   const dir = await Deno.makeTempDir({ prefix: "replace_config_" });
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (socket.addr as Deno.NetAddr).port;
@@ -76,7 +83,7 @@ async function openStand(host = "hostA"): Promise<Stand> {
     } catch { /* closed */ }
   })();
   const conf = join(dir, "collectd.conf");
-  const pidFile = join(dir, "collectd.pid");
+  const pidFile = join(dir, mode.daemon ? "collectd-daemon.pid" : "collectd.pid");
   const log = join(dir, "collectd.log");
   const render = (o: { host: string; interval?: number; server?: string }) =>
     TEMPLATE.replaceAll("{{SECRET}}", SECRET).replaceAll("{{HOST}}", o.host)
@@ -84,7 +91,7 @@ async function openStand(host = "hostA"): Promise<Stand> {
       .replaceAll("{{SERVER}}", o.server ?? "127.0.0.1").replaceAll("{{PORT}}", String(port));
   const run = async (command: string): Promise<RunLike> => {
     const out = await new Deno.Command("/bin/sh", {
-      args: [CTL, command, conf, pidFile, log],
+      args: mode.daemon ? [CTL_DAEMON, command, conf, log] : [CTL, command, conf, pidFile, log],
       stdin: "null",
     }).output();
     const message = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
@@ -93,6 +100,7 @@ async function openStand(host = "hostA"): Promise<Stand> {
   const lastPacket = (h?: string) =>
     h === undefined ? Math.max(0, ...last.values()) : last.get(h) ?? 0;
   const stand: Stand = {
+    daemon: mode.daemon === true,
     dir,
     conf,
     pidFile,
@@ -164,7 +172,8 @@ function service(stand: Stand): CollectdServiceSettings {
       stop: `/bin/sh ${CTL} stop`,
     },
     ConfigPath: stand.conf,
-    PIDPath: stand.pidFile,
+    // A daemon's pid file is found from each config's PIDFile, as with no PIDPath in production.
+    ...(stand.daemon ? {} : { PIDPath: stand.pidFile }),
   };
 }
 
@@ -277,6 +286,32 @@ Deno.test("replace_config rolls back with 0x2007 when collectd starts on the new
     const pid = await stand.pid();
     assert.notEqual(pid, oldPid);
     assert.ok(alive(pid), "collectd runs again");
+    assert.ok(await stand.waitPacket("hostA", Date.now()), "metrics from hostA arrive again");
+  } finally {
+    await stand.close();
+  }
+});
+
+Deno.test("replace_config rolls back with 0x2007 when the collectd daemon dies at start-up on a config that passed the check", async () => {
+  const stand = await openStand("hostA", { daemon: true });
+  try {
+    const oldText = await Deno.readTextFile(stand.conf);
+    const oldPid = await stand.pid();
+    assert.ok(alive(oldPid), "the daemon wrote its PIDFile");
+    // collectd -T accepts it; the daemon cannot create its pid file and exits.
+    const dying = stand.render({ host: "hostB" }).replace(
+      /^PIDFile .*$/m,
+      `PIDFile "${join(stand.dir, "no-such-dir", "collectd.pid")}"`,
+    );
+
+    const result = await replacerFor(stand).handle(message(dying, 15));
+
+    assert.equal(result.code, Code.CONFIG_RECOVERED, result.message);
+    assert.match(result.message, /0x2009: collectd did not come back: no new live pid/);
+    assert.equal(await Deno.readTextFile(stand.conf), oldText);
+    const pid = await stand.pid();
+    assert.notEqual(pid, oldPid);
+    assert.ok(alive(pid), "the daemon runs again on the old config");
     assert.ok(await stand.waitPacket("hostA", Date.now()), "metrics from hostA arrive again");
   } finally {
     await stand.close();
