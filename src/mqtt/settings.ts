@@ -84,7 +84,9 @@ export async function brokerSettings(
   let tls: TlsMaterial | undefined;
   if (config.Secure) {
     tls = {};
-    const ca = await read("CAFile", config.CAFile);
+    const ca = config.CAFile !== undefined
+      ? await read("CAFile", config.CAFile)
+      : await systemCaBundle(readTextFile);
     const cert = await read("CertFile", config.CertFile);
     const key = await read("KeyFile", config.KeyFile);
     if (ca !== undefined) tls.ca = ca;
@@ -108,4 +110,23 @@ export async function brokerSettings(
   if (config.Password !== undefined) settings.password = config.Password;
   if (tls) settings.tls = tls;
   return settings;
+}
+
+/** Where distributions keep the system's CA bundle (Debian/Ubuntu, RHEL/Fedora, openSUSE). */
+export const SYSTEM_CA_BUNDLES = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+];
+
+/** The system CA bundle's PEM, or undefined (then Deno's built-in roots apply). */
+async function systemCaBundle(readTextFile: ReadTextFile): Promise<string | undefined> {
+  for (const path of SYSTEM_CA_BUNDLES) {
+    try {
+      return await readTextFile(path);
+    } catch {
+      // next
+    }
+  }
+  return undefined;
 }

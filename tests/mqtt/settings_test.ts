@@ -69,3 +69,19 @@ Deno.test("the MQTT config keys are strict: a misspelled TLS key is an error", (
     /CommandSenders\[0\]\.Secret/,
   );
 });
+
+Deno.test("brokerSettings() with Secure and no CAFile uses the system CA bundle", async () => {
+  const config = parseConfig(JSON.stringify({ Host: "b", Secure: true }), "/x/config.json").config;
+  const read: string[] = [];
+  const s = await brokerSettings(config, "h", (p) => {
+    read.push(p);
+    return p === "/etc/pki/tls/certs/ca-bundle.crt"
+      ? Promise.resolve("SYSTEM PEM")
+      : Promise.reject(new Error("no"));
+  });
+  assert.equal(s.tls?.ca, "SYSTEM PEM");
+  assert.deepEqual(read, [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+  ]);
+});
