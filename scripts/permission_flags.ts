@@ -15,6 +15,12 @@ import { parseArgs } from "node:util";
 import { type Config, defaultConfig, loadConfig } from "../src/config/mod.ts";
 import { DEFAULT_TYPES_DB_PATHS } from "../src/collectd/types_db.ts";
 import { checkServices } from "../src/executor/services.ts";
+import { KILL_HELPERS } from "../src/executor/mod.ts";
+import {
+  BINARY_CANDIDATES,
+  CONFIG_CANDIDATES,
+  DEFAULT_PID_FILE,
+} from "../src/commands/_replace_paths.ts";
 import { parseEndpoint } from "../src/mqtt/settings.ts";
 
 /** One granted resource and why. */
@@ -38,6 +44,12 @@ export const PACKAGED_TYPES_DB = "/usr/share/edge-agent/types.db";
 
 /** Name of the agent's own end of the sd_notify datagram socket, inside StateDir. */
 export const NOTIFY_BIND_NAME = "notify.sock";
+
+/** The telemetry settings, read loosely so this file does not depend on that schema's shape. */
+interface TelemetryKeys {
+  Listen?: string;
+  CollectdServers?: { Host: string; Port: number }[];
+}
 
 /** Options of {@linkcode derivePermissions}. */
 export interface DeriveOptions {
@@ -95,6 +107,31 @@ export function derivePermissions(config: Config, options: DeriveOptions = {}): 
       add("run", command.argv[0]!, `recovery command ${service}/${name}`);
     }
   }
+  if (checked.services.size > 0) {
+    for (const kill of KILL_HELPERS) {
+      add("run", kill, "signal a timed-out command's whole process group (executor)");
+    }
+  }
+  const collectd = config.Services.collectd;
+  if (collectd) {
+    // collectd.conf replacement (send-config): the file, its .new and .orig beside it, the
+    // collectd binary that checks a new file, the pid file, and /proc/<pid>/stat.
+    const why = "collectd.conf replacement (Services.collectd)";
+    for (const conf of collectd.ConfigPath ? [abs(collectd.ConfigPath)] : CONFIG_CANDIDATES) {
+      for (const f of [conf, `${conf}.new`, `${conf}.orig`]) {
+        add("read", f, why);
+        add("write", f, why);
+      }
+    }
+    for (const bin of collectd.CommandPath ? [abs(collectd.CommandPath)] : BINARY_CANDIDATES) {
+      add("run", bin, `${why}: check a new file with collectd -t/-T`);
+    }
+    const pidFiles = collectd.PIDPath
+      ? [abs(collectd.PIDPath)]
+      : [DEFAULT_PID_FILE, DEFAULT_PID_FILE.replace(/^\/var\/run\//, "/run/")];
+    for (const f of pidFiles) add("read", f, `${why}: collectd's pid file`);
+    add("read", "/proc", `${why}: whether collectd's pid is alive (/proc/<pid>/stat)`);
+  }
   const self = options.self ?? Deno.execPath();
   add("run", self, "the agent's own executable, spawned as the sandboxed rule-host child");
 
@@ -102,6 +139,18 @@ export function derivePermissions(config: Config, options: DeriveOptions = {}): 
   for (const l of config.Listen) add("net", hostPort(l.Host, l.Port), "collectd listener");
   for (const n of config.NotifyServers) {
     add("net", hostPort(n.Host, n.Port), "collectd notification server");
+  }
+  const telemetry = (config as { Telemetry?: TelemetryKeys }).Telemetry;
+  if (telemetry?.Listen) add("net", telemetry.Listen, "Telemetry.Listen: /metrics and /healthz");
+  for (const t of telemetry?.CollectdServers ?? []) {
+    add("net", hostPort(t.Host, t.Port), "Telemetry.CollectdServers");
+  }
+  const udpTargets = [...config.NotifyServers, ...(telemetry?.CollectdServers ?? [])];
+  if (udpTargets.some((t) => !t.Host.includes(":"))) {
+    add("net", "0.0.0.0:0", "the ephemeral UDP port notifications/telemetry are sent from");
+  }
+  if (udpTargets.some((t) => t.Host.includes(":"))) {
+    add("net", "[::]:0", "the ephemeral UDP port notifications/telemetry are sent from (IPv6)");
   }
   if (config.Host !== undefined) {
     for (const h of [config.Host].flat()) {
