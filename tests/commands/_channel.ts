@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { createMqttChannel, type MqttChannel } from "../../src/commands/mod.ts";
 import { type Config, parseConfig } from "../../src/config/mod.ts";
 import { createExecutor, type Executor } from "../../src/executor/mod.ts";
+import type { LogEvent } from "../../src/log/mod.ts";
 import { createCounters, type Logger } from "../../src/model/mod.ts";
 import { captureLogger } from "../mqtt/_helpers.ts";
 import { PASSWORD, USER } from "../mqtt/_mosquitto.ts";
@@ -40,11 +41,13 @@ export interface TestAgent {
   executor: Executor;
   config: Config;
   logger: Logger;
+  /** Every log event so far. */
+  events: LogEvent[];
   stop(): Promise<void>;
 }
 
 export async function startTestAgent(config: Config): Promise<TestAgent> {
-  const { logger } = captureLogger();
+  const { logger, events } = captureLogger();
   const counters = createCounters();
   const late: { channel?: MqttChannel } = {};
   const executor = createExecutor(config.Services, {
@@ -69,6 +72,7 @@ export async function startTestAgent(config: Config): Promise<TestAgent> {
     executor,
     config,
     logger,
+    events,
     async stop() {
       await ch.stop();
       await executor.stop();

@@ -263,3 +263,23 @@ Deno.test("with ProtocolVersion 5 the round trip works the same", async () => {
     assert.deepEqual([results.messages[0]!.task_id, results.messages[0]!.code], [55, 0]);
   });
 });
+
+Deno.test("wrong broker credentials keep the agent disconnected, retrying, with the broker's refusal in the log", async () => {
+  const broker = await startMosquitto();
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-channel-" });
+  const agent = await startTestAgent(channelConfig(broker.address, dir, { Password: "wrong" }));
+  try {
+    await until(
+      () => agent.events.some((e) => /MQTT connection error/.test(e.msg)),
+      "the refusal to be logged",
+    );
+    assert.equal(agent.channel.connected, false);
+    const error = agent.events.find((e) => /MQTT connection error/.test(e.msg))!;
+    assert.match(String(error.fields?.error), /Not authorized|Bad User Name or Password/i);
+    assert.ok(!JSON.stringify(agent.events).includes("wrong"), "the password is never logged");
+  } finally {
+    await agent.stop();
+    await broker.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../../src/cli/mod.ts";
 import { ExitCode } from "../../src/model/mod.ts";
+import { freeTcpPort } from "../_helpers/ports.ts";
 import { until } from "../mqtt/_helpers.ts";
 import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
 import { channelConfig, startTestAgent } from "./_channel.ts";
@@ -112,4 +113,23 @@ Deno.test("agent send-command --config takes broker and fleet topics from a conf
     await broker.stop();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("agent send-command exits 5 when no broker can be reached before --timeout, and 2 on usage errors", async () => {
+  let c = capture();
+  const closed = `127.0.0.1:${freeTcpPort()}`;
+  const code = await main(
+    ["send-command", "hello", "exec", "--host", closed, "--topic", "t", "--timeout", "0.5"],
+    c.io,
+  );
+  assert.equal(code, ExitCode.REMOTE_TIMEOUT);
+  assert.match(c.err(), /no broker reachable/);
+  c = capture();
+  assert.equal(await main(["send-command", "hello"], c.io), ExitCode.USAGE);
+  c = capture();
+  assert.equal(
+    await main(["send-command", "a", "b", "--topic", "t", "--qos", "3"], c.io),
+    ExitCode.USAGE,
+  );
+  assert.match(c.err(), /--qos must be 0, 1 or 2/);
 });
