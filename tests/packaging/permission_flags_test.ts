@@ -31,12 +31,15 @@ Deno.test("derivePermissions() grants --allow-run only to the Services' executab
     "/usr/bin/systemctl",
     "/bin/echo", // bare names resolved through the executor's clean PATH, like the executor
     "/usr/sbin/service",
+    "/usr/bin/kill", // the executor signals a timed-out command's process group through it
+    "/bin/kill",
     "/usr/bin/edge-agent",
   ]);
   assert.match(p.run[0]!.reason, /nginx\/restart/);
   assert.ok(
     permissionFlags(p).includes(
-      "--allow-run=/usr/bin/systemctl,/bin/echo,/usr/sbin/service,/usr/bin/edge-agent",
+      "--allow-run=/usr/bin/systemctl,/bin/echo,/usr/sbin/service,/usr/bin/kill,/bin/kill," +
+        "/usr/bin/edge-agent",
     ),
   );
 });
@@ -55,6 +58,7 @@ Deno.test("derivePermissions() grants --allow-net only to listeners, brokers and
     "127.0.0.1:25826",
     "[::1]:25827",
     "10.0.0.5:25826",
+    "0.0.0.0:0", // the ephemeral port notifications are sent from
     "broker-a:8883", // TLS default port
     "broker-b:1884",
   ]);
@@ -89,6 +93,35 @@ Deno.test("derivePermissions() grants read/write only to config, rules, types.db
   assert.ok(p.net.some((g) => g.value === "unix:/dev/log"));
   // every granted resource is explained
   for (const line of explain(p).split("\n")) assert.match(line, /\(.+\)$/);
+});
+
+Deno.test("without Services only the agent itself may be run", () => {
+  const p = derivePermissions(config({}), { self: "/usr/bin/edge-agent", isExecutable });
+  assert.deepEqual(p.run.map((g) => g.value), ["/usr/bin/edge-agent"]);
+  assert.deepEqual(p.net.map((g) => g.value), ["127.0.0.1:25826"]);
+});
+
+Deno.test("Services.collectd adds what collectd.conf replacement touches, and nothing else", () => {
+  const p = derivePermissions(
+    config({
+      Services: {
+        collectd: {
+          commands: { restart: "/usr/bin/systemctl restart collectd" },
+          ConfigPath: "/etc/collectd/collectd.conf",
+          CommandPath: "/usr/sbin/collectd",
+          PIDPath: "/run/collectd.pid",
+        },
+      },
+    }),
+    { self: "/usr/bin/edge-agent", isExecutable },
+  );
+  const conf = "/etc/collectd/collectd.conf";
+  assert.deepEqual(
+    p.write.map((g) => g.value).filter((v) => v.startsWith("/etc/collectd")),
+    [conf, `${conf}.new`, `${conf}.orig`],
+  );
+  assert.ok(p.run.some((g) => g.value === "/usr/sbin/collectd"));
+  assert.ok(p.read.some((g) => g.value === "/run/collectd.pid"));
 });
 
 Deno.test("derivePermissions() refuses what a flag cannot express, saying why", () => {
