@@ -101,7 +101,15 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       stateDir: c.StateDir,
       logger: log.child("replace-config"),
       counters,
-      run: (command) => executor.run({ service: "collectd", command, trigger: { kind: "cli" } }),
+      // Not a remote trigger with the task's id: the MQTT reporter would publish the restart's
+      // own record as the replacement's result.
+      run: (command, task) =>
+        executor.run({
+          service: "collectd",
+          command,
+          trigger: { kind: "cli" },
+          task_id: `${task.task_id}/collectd-${command}`,
+        }),
       metricsSeen: probe.seen,
     });
     const withProbe = async <T>(f: () => Promise<T>): Promise<T> => {
