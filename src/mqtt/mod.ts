@@ -10,7 +10,7 @@ export type {
   IncomingMessage,
   QoS,
 } from "./connection.ts";
-export { agentHostName, brokerSettings, parseEndpoint } from "./settings.ts";
+export { agentHostName, brokerSettings, parseEndpoint, SYSTEM_CA_BUNDLES } from "./settings.ts";
 export type { BrokerEndpoint, BrokerSettings, ReadTextFile, TlsMaterial } from "./settings.ts";
 export { openSpool } from "./spool.ts";
 export type { Spool, SpoolEntry, SpoolOptions } from "./spool.ts";
