@@ -3,6 +3,7 @@ import { listenKeys } from "./_schema_listen.ts";
 import { mqttKeys } from "./_schema_mqtt.ts";
 import { rulesKeys } from "./_schema_rules.ts";
 import { servicesKeys } from "./_schema_services.ts";
+import { telemetryKeys } from "./_schema_telemetry.ts";
 
 const LOG_LEVEL_ALIASES: Record<string, string> = { warning: "warn", err: "error" };
 const LOG_DEVICE_ALIASES: Record<string, string> = { console: "stdout" };
@@ -28,6 +29,7 @@ export const ConfigSchema = z.strictObject({
   ...servicesKeys,
   ...rulesKeys,
   ...listenKeys,
+  ...telemetryKeys,
   LogDevice: looseEnum(["stdout", "syslog"], LOG_DEVICE_ALIASES).default("stdout"),
   LogLevel: looseEnum(["fatal", "error", "warn", "info", "debug"], LOG_LEVEL_ALIASES)
     .default("info"),

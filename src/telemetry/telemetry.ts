@@ -1,0 +1,93 @@
+import type { Config } from "../config/mod.ts";
+import type { Counters, Logger, Stage } from "../model/mod.ts";
+import { createCollectdReport } from "./collectd_report.ts";
+import {
+  activityCheck,
+  combineChecks,
+  type HealthCheck,
+  type HealthReport,
+  totalOf,
+} from "./health.ts";
+import { registerProcessGauges } from "./process_gauges.ts";
+import { createTelemetryServer } from "./server.ts";
+import { summarize } from "./status.ts";
+
+/** The counter whose movement tells that collectd packets arrive (registered by the intake). */
+export const PACKETS_COUNTER = "edge_agent_collectd_packets_total";
+
+/** Options of {@linkcode createTelemetry}. */
+export interface TelemetryOptions {
+  /** The registry every stage registers in. */
+  counters: Counters;
+  logger: Logger;
+  /** The `host` of the own value lists (the agent's host name). */
+  hostName: string;
+  /**
+   * Extra health checks besides "listener receiving" (built here from `HealthWindow`), e.g.
+   * `{ "rule workers up": () => ({ ok: evaluator.alive, detail: "..." }) }`.
+   */
+  checks?: Record<string, HealthCheck>;
+}
+
+/** The agent's self-monitoring. */
+export interface Telemetry extends Stage {
+  /** Every check now (what `/healthz` answers). */
+  health(): HealthReport;
+  /** A compact summary of every figure (for the MQTT status message); refreshes RSS first. */
+  status(): Record<string, number>;
+  /** Bound address of the HTTP endpoint (after start; undefined when `Telemetry.Listen` is unset). */
+  readonly addr: Deno.NetAddr | undefined;
+}
+
+/**
+ * Builds the telemetry stage from `config.Telemetry`: process gauges in `counters`, the health
+ * checks, the `/metrics` + `/healthz` endpoint when `Listen` is set, and the own-figures report
+ * when `CollectdServers` is not empty. `start` rejects when the endpoint cannot bind.
+ */
+export function createTelemetry(
+  settings: Config["Telemetry"],
+  options: TelemetryOptions,
+): Telemetry {
+  const { counters, logger } = options;
+  const refresh = registerProcessGauges(counters);
+  const health = combineChecks({
+    "listener receiving": activityCheck(() => totalOf(counters, PACKETS_COUNTER), {
+      windowMs: settings.HealthWindow * 1000,
+      what: "collectd packets",
+    }),
+    ...options.checks,
+  });
+  const server = settings.Listen === undefined ? undefined : createTelemetryServer({
+    listen: settings.Listen,
+    counters,
+    health,
+    logger: logger.child("telemetry"),
+    beforeScrape: refresh,
+  });
+  const report = settings.CollectdServers.length === 0 ? undefined : createCollectdReport({
+    servers: settings.CollectdServers,
+    counters,
+    logger: logger.child("telemetry"),
+    hostName: options.hostName,
+    intervalS: settings.CollectdInterval,
+    beforeReport: refresh,
+  });
+  return {
+    health,
+    status() {
+      refresh();
+      return summarize(counters.snapshot());
+    },
+    get addr() {
+      return server?.addr;
+    },
+    async start() {
+      await server?.start();
+      await report?.start();
+    },
+    async stop() {
+      await report?.stop();
+      await server?.stop();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { createCounters } from "../../src/model/mod.ts";
+import { activityCheck, combineChecks, totalOf } from "../../src/telemetry/health.ts";
+
+Deno.test("activityCheck() passes during the start-up window, then fails until the value moves", () => {
+  let t = 0;
+  let v = 0;
+  const check = activityCheck(() => v, {
+    windowMs: 10_000,
+    what: "collectd packets",
+    now: () => t,
+  });
+  assert.deepEqual(check(), { ok: true, detail: "collectd packets: starting" });
+  t = 10_001;
+  const down = check();
+  assert.equal(down.ok, false);
+  assert.equal(down.detail, "no collectd packets for 10.0 s (limit 10 s)");
+  v = 5;
+  t = 12_000;
+  assert.deepEqual(check(), { ok: true, detail: "collectd packets: last seen 0.0 s ago" });
+  t = 21_000;
+  assert.equal(check().ok, true);
+  t = 22_001;
+  assert.equal(check().ok, false);
+});
+
+Deno.test("combineChecks() is healthy only when every check is, and a throwing check fails", () => {
+  const good = () => ({ ok: true, detail: "fine" });
+  assert.equal(combineChecks({ a: good, b: good })().ok, true);
+  const report = combineChecks({
+    a: good,
+    b: () => {
+      throw new Error("evaluator gone");
+    },
+  })();
+  assert.equal(report.ok, false);
+  assert.deepEqual(report.checks.b, { ok: false, detail: "check failed: evaluator gone" });
+  assert.deepEqual(report.checks.a, { ok: true, detail: "fine" });
+});
+
+Deno.test("totalOf() sums every label combination of one name", () => {
+  const c = createCounters();
+  c.counter("p_total", "", { listener: "0" }).inc(2);
+  c.counter("p_total", "", { listener: "1" }).inc(3);
+  c.counter("other_total", "").inc(100);
+  assert.equal(totalOf(c, "p_total"), 5);
+  assert.equal(totalOf(c, "missing"), 0);
+});
