@@ -143,7 +143,22 @@ export async function sendAndAwaitResult(
     const waiting = target.resultTopic
       ? waiter.wait(sent.task_id as number | string, target.timeoutMs, deadline)
       : Promise.resolve(null);
-    await connection.publish(target.commandTopic, JSON.stringify(sent), { qos: target.qos });
+    const published = connection.publish(target.commandTopic, JSON.stringify(sent), {
+      qos: target.qos,
+    });
+    const timedOut = new Promise<"timeout">((resolve) => {
+      if (deadline.aborted) resolve("timeout");
+      deadline.addEventListener("abort", () => resolve("timeout"), { once: true });
+    });
+    let outcome: void | "timeout";
+    try {
+      outcome = await Promise.race([published, timedOut]);
+    } catch (e) {
+      return { sent, result: null, error: `cannot publish the command: ${(e as Error).message}` };
+    }
+    if (outcome === "timeout") {
+      return { sent, result: null, error: "the broker did not acknowledge the command in time" };
+    }
     return { sent, result: await waiting };
   } finally {
     await connection.stop();
