@@ -283,3 +283,16 @@ Deno.test("wrong broker credentials keep the agent disconnected, retrying, with 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a second command for a service that is still running gets the executor's BUSY code", async () => {
+  const services = {
+    slow: { commands: { run: { Argv: ["/bin/sh", "-c", "sleep 0.5; echo done"] } } },
+  };
+  await withAgent({ Services: services }, async ({ results, send }) => {
+    await send({ task_id: 1, timestamp: nowStamp(), service: "slow", command: "run" });
+    await send({ task_id: 2, timestamp: nowStamp(), service: "slow", command: "run" });
+    await results.waitFor(2);
+    const codes = Object.fromEntries(results.messages.map((m) => [m.task_id, m.code]));
+    assert.deepEqual(codes, { 1: 0, 2: Code.BUSY });
+  });
+});
