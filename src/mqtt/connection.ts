@@ -93,6 +93,58 @@ export function createBrokerConnection(
     "Successful connections to an MQTT broker",
   );
 
+  /** Hands one message to onMessage; resolves when it is done (never rejects). */
+  async function deliver(packet: mqtt.IPublishPacket): Promise<void> {
+    const message: IncomingMessage = {
+      topic: packet.topic,
+      payload: typeof packet.payload === "string"
+        ? new TextEncoder().encode(packet.payload)
+        : packet.payload,
+      qos: packet.qos,
+      dup: packet.dup,
+    };
+    try {
+      await options.onMessage?.(message);
+    } catch (e) {
+      log.error("handling an MQTT message failed", {
+        topic: message.topic,
+        error: (e as Error).message,
+        payload: decoder.decode(message.payload).slice(0, 200),
+      });
+    }
+  }
+
+  /**
+   * mqtt.js answers a QoS 2 PUBLISH with PUBREC right after putting it in its incoming store,
+   * and only calls handleMessage at PUBREL; a crash in between would lose the command (the
+   * broker then only repeats PUBREL). This store hands the message on at `put`, so PUBREC
+   * waits for it like PUBACK does for QoS 1. A retransmitted PUBLISH (same packet id, still
+   * stored) is not handed on twice.
+   */
+  const memory = new mqtt.Store();
+  const heldQos2 = new Set<number>();
+  const incomingStore: mqtt.IStore = {
+    put(packet, cb) {
+      const id = packet.messageId;
+      if (packet.cmd === "publish" && id !== undefined && !heldQos2.has(id)) {
+        heldQos2.add(id);
+        void deliver(packet).then(() => memory.put(packet, cb));
+      } else memory.put(packet, cb);
+      return incomingStore;
+    },
+    get(packet, cb) {
+      memory.get(packet, cb);
+      return incomingStore;
+    },
+    del(packet, cb) {
+      if (packet.messageId !== undefined) heldQos2.delete(packet.messageId);
+      memory.del(packet, cb);
+      return incomingStore;
+    },
+    createStream: () => memory.createStream(),
+    close: (cb) => memory.close(cb),
+  };
+
   function build(): mqtt.MqttClient {
     const clientOptions: mqtt.IClientOptions = {
       clientId: settings.clientId,
@@ -103,6 +155,7 @@ export function createBrokerConnection(
       keepalive: settings.keepaliveS,
       resubscribe: false,
       manualConnect: true,
+      incomingStore,
     };
     if (settings.username !== undefined) clientOptions.username = settings.username;
     if (settings.password !== undefined) clientOptions.password = settings.password;
@@ -115,33 +168,9 @@ export function createBrokerConnection(
       return openBrokerStream(endpoint, settings.tls);
     }, clientOptions);
     c.handleMessage = (packet, callback) => {
-      const message: IncomingMessage = {
-        topic: packet.topic,
-        payload: typeof packet.payload === "string"
-          ? new TextEncoder().encode(packet.payload)
-          : packet.payload,
-        qos: packet.qos,
-        dup: packet.dup,
-      };
-      let pending;
-      try {
-        pending = options.onMessage?.(message);
-      } catch (e) {
-        log.error("handling an MQTT message failed", { error: (e as Error).message });
-      }
-      if (pending instanceof Promise) {
-        pending.then(
-          () => callback(),
-          (e) => {
-            log.error("handling an MQTT message failed", {
-              topic: message.topic,
-              error: (e as Error).message,
-              payload: decoder.decode(message.payload).slice(0, 200),
-            });
-            callback();
-          },
-        );
-      } else callback();
+      // QoS 2 messages were handled when stored, before PUBREC (see incomingStore below).
+      if (packet.qos === 2) return callback();
+      void deliver(packet).then(() => callback());
     };
     c.on("connect", (connack) => {
       connectedNow = true;
