@@ -27,14 +27,13 @@ import {
 } from "../model/mod.ts";
 import { createMqttReporter, type MqttReporter } from "../reporters/mqtt.ts";
 import { resultTimestamp } from "./message.ts";
-import { createResultWaiter, newTaskId } from "./request.ts";
+import { type CentralSender, createCentralSender } from "./central.ts";
 import {
   type CommandRouter,
   createCommandRouter,
   type Execute,
   type OnConfigMessage,
 } from "./router.ts";
-import { withSignature } from "./signature.ts";
 
 /** Options of {@linkcode createMqttChannel}. */
 export interface MqttChannelOptions {
@@ -85,14 +84,13 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
   const resultTopic = config.CommandResultTopic &&
     expandTopic(config.CommandResultTopic, hostName);
   const statusTopic = config.StatusTopic && expandTopic(config.StatusTopic, hostName);
-  const waiter = createResultWaiter();
-  const resultFilters = new Set<string>();
   const inFlight = new Set<Promise<unknown>>();
   let connection: BrokerConnection | undefined;
   let outbox: Outbox | undefined;
   let seen: SeenStore | undefined;
   let router: CommandRouter | undefined;
   let mqttReporter: MqttReporter | undefined;
+  let central: CentralSender | undefined;
   let stopping = false;
   let started = false;
 
@@ -107,9 +105,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
       : Promise.resolve();
 
   async function onMessage(message: IncomingMessage) {
-    for (const filter of resultFilters) {
-      if (topicMatches(filter, message.topic) && waiter.offer(message.payload)) return;
-    }
+    if (central?.offer(message.topic, message.payload)) return;
     if (!commandTopic || !topicMatches(commandTopic, message.topic) || !router) return;
     if (stopping) {
       // Not acknowledged: with a persistent session the broker redelivers it after the restart.
@@ -234,6 +230,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
       connection = conn;
       outbox = createOutbox(spool, conn, { logger: log });
       mqttReporter = createMqttReporter(outbox, { topic: resultTopic, qos });
+      central = createCentralSender({ config, qos, connection: conn, outbox, logger: log, now });
       if (commandTopic) await conn.subscribe(commandTopic, qos);
       conn.start();
       outbox.replay();
@@ -245,59 +242,21 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         host: hostName,
       });
     },
-    async sendCommand(host, action, trigger) {
-      const fail = (message: string, code: number): CommandResult => ({
-        task_id: 0,
-        timestamp: resultTimestamp(now()),
-        message,
-        code,
-      });
-      if (!connection || stopping) return fail("MQTT channel not running", Code.SHUTTING_DOWN);
-      if (!config.CommandTopic) return fail("no CommandTopic configured", Code.NO_CONFIG);
-      const taskId = newTaskId();
-      let message: Record<string, unknown> = {
-        task_id: taskId,
-        timestamp: resultTimestamp(now()),
-        service: action.service,
-        command: action.command,
-        host,
-      };
-      if (config.SignAs) message = withSignature(message, config.SignAs);
-      const target = expandTopic(config.CommandTopic, host);
-      if (config.CommandResultTopic) {
-        const filter = expandTopic(config.CommandResultTopic, host);
-        if (!resultFilters.has(filter)) {
-          resultFilters.add(filter);
-          await connection.subscribe(filter, qos);
-        }
+    sendCommand(host, action, trigger) {
+      if (!central || stopping) {
+        return Promise.resolve({
+          task_id: 0,
+          timestamp: resultTimestamp(now()),
+          message: "MQTT channel not running",
+          code: Code.SHUTTING_DOWN,
+        });
       }
-      const timeoutMs = config.RemoteResultTimeout * 1000;
-      const result = config.CommandResultTopic ? waiter.wait(taskId, timeoutMs) : null;
-      log.info("sending a command to another host", {
-        host,
-        task_id: taskId,
-        service: action.service,
-        command: action.command,
-        trigger: trigger.kind === "rule" ? trigger.handler : trigger.kind,
-      });
-      await outbox!.send(target, JSON.stringify(message), { qos });
-      if (!result) {
-        return { ...fail("sent; no CommandResultTopic to wait on", Code.OK), task_id: taskId };
-      }
-      const got = await result;
-      if (!got) {
-        log.warn("no result from the other host", { host, task_id: taskId });
-        return {
-          ...fail(`no result from ${host} within ${config.RemoteResultTimeout} s`, Code.NO_RESULT),
-          task_id: taskId,
-        };
-      }
-      log.info("result from another host", { host, task_id: taskId, code: got.code });
-      return got;
+      return central.sendCommand(host, action, trigger);
     },
     async stop() {
       if (stopping) return;
       stopping = true;
+      central?.stop();
       if (!connection) return;
       await Promise.all([...inFlight]);
       if (connection.connected) await outbox?.drain(2000);

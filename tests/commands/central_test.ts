@@ -50,3 +50,27 @@ Deno.test("central mode: sendCommand() publishes a signed command to another hos
     await Deno.remove(centralDir, { recursive: true });
   }
 });
+
+Deno.test("stopping the channel ends a central-mode wait at once with 0x1016", async () => {
+  const broker = await startMosquitto();
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-central-" });
+  const central = await startTestAgent(
+    channelConfig(broker.address, dir, { HostName: "central", RemoteResultTimeout: 60 }),
+  );
+  try {
+    await until(() => central.channel.connected, "the central agent");
+    const pending = central.channel.sendCommand("ghost", { service: "a", command: "b" }, {
+      kind: "cli",
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    await central.stop();
+    const r = await pending;
+    assert.equal(r.code, Code.SHUTTING_DOWN);
+    assert.ok(performance.now() - started < 5000);
+  } finally {
+    await central.stop();
+    await broker.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
