@@ -60,7 +60,6 @@ export function createBrokerConnection(
   const log = options.logger;
   const rotation = new EndpointRotation(settings.endpoints, settings.reconnectMs);
   const subscriptions = new Map<string, QoS>();
-  const decoder = new TextDecoder();
   let current: string | null = null;
   let connectedNow = false;
   let stopped = false;
@@ -109,7 +108,6 @@ export function createBrokerConnection(
       log.error("handling an MQTT message failed", {
         topic: message.topic,
         error: (e as Error).message,
-        payload: decoder.decode(message.payload).slice(0, 200),
       });
     }
   }
