@@ -114,7 +114,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
           log.error("ignored an MQTT message without a readable task_id", {
             topic: info.topic,
             reason: parsed.reason,
-            payload: new TextDecoder().decode(payload.subarray(0, 200)),
+            bytes: payload.length,
           });
           return { kind: "ignored", reason: parsed.reason };
         }
