@@ -5,14 +5,16 @@
  *
  * ```sh
  * scripts/deno run --allow-read --allow-env scripts/permission_flags.ts --config FILE \
- *   [--self PATH] [--notify-socket PATH] [--format args|explain|json]
+ *   [--as INSTALLED_PATH] [--self PATH] [--notify-socket PATH] [--format args|explain|json]
  * ```
  * `args` (default) prints one flag per line; `explain` prints each flag with its reasons.
+ * `--as` derives for FILE's text as it will be installed (e.g. /etc/edge-agent/config.json), so
+ * its relative paths resolve there (packages).
  * @module
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type Config, defaultConfig, loadConfig } from "../src/config/mod.ts";
+import { type Config, defaultConfig, loadConfig, parseConfig } from "../src/config/mod.ts";
 import { DEFAULT_TYPES_DB_PATHS } from "../src/collectd/types_db.ts";
 import { checkServices } from "../src/executor/services.ts";
 import { KILL_HELPERS } from "../src/executor/mod.ts";
@@ -238,10 +240,15 @@ if (import.meta.main) {
       self: { type: "string" },
       "notify-socket": { type: "string" },
       format: { type: "string", default: "args" },
+      as: { type: "string" },
     },
   });
   try {
-    const config = values.config ? (await loadConfig(values.config)).config : defaultConfig();
+    const config = !values.config
+      ? defaultConfig()
+      : values.as
+      ? parseConfig(await Deno.readTextFile(values.config), values.as).config
+      : (await loadConfig(values.config)).config;
     const p = derivePermissions(config, {
       ...(values.self ? { self: resolve(values.self) } : {}),
       notifySocket: values["notify-socket"] || null,
