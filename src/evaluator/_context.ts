@@ -13,6 +13,8 @@
  * recording's clock.
  */
 export function contextRuntime() {
+  const IDS = Array.from({ length: 16 }, (_, i) => "#" + i);
+
   /** One handler's context object; `bind` points it at the current sample before each call. */
   function createContext(handlerName: string) {
     let hs: any = null; // the handler state being used
@@ -20,19 +22,21 @@ export function contextRuntime() {
     let key = "";
     let time = 0;
     let call = 0;
-    let dirty = false;
+    /** What changed since the last takeDelta(): the handler state, and series keys. */
+    let stateTouched = false;
+    const touched = new Set<string>();
 
     const series = () => {
       if (seriesState === null) {
+        touched.add(key);
         seriesState = hs.series[key];
         if (seriesState === undefined) seriesState = hs.series[key] = { data: {}, h: {} };
       }
       return seriesState;
     };
     const helper = (id: string | undefined, init: () => any) => {
-      const name = id ?? "#" + call++;
+      const name = id ?? (call < IDS.length ? IDS[call++]! : "#" + call++);
       const s = series();
-      dirty = true;
       let h = s.h[name];
       if (h === undefined) h = s.h[name] = init();
       return h;
@@ -49,11 +53,10 @@ export function contextRuntime() {
         return time;
       },
       get state() {
-        dirty = true;
+        stateTouched = true;
         return hs.state;
       },
       get series() {
-        dirty = true;
         return series().data;
       },
       sustained(condition: boolean, options: any = {}) {
@@ -111,11 +114,26 @@ export function contextRuntime() {
         seriesState = null;
         call = 0;
       },
-      /** Whether the last call touched the state (then its copy must go to the agent). */
-      takeDirty() {
-        const d = dirty;
-        dirty = false;
-        return d;
+      /** Whether anything was touched since the last takeDelta(). */
+      get dirty() {
+        return stateTouched || touched.size !== 0;
+      },
+      /**
+       * What changed in `state` since the last call, for the agent's copy: `s` the handler
+       * state, `k` touched series (null: gone). Null when nothing changed.
+       */
+      takeDelta(state: any) {
+        if (!stateTouched && touched.size === 0) return null;
+        const delta: any = {};
+        if (stateTouched) delta.s = state.state;
+        if (touched.size !== 0) {
+          const k: any = {};
+          for (const t of touched) k[t] = state.series[t] ?? null;
+          delta.k = k;
+        }
+        stateTouched = false;
+        touched.clear();
+        return delta;
       },
       /** Whether a latch (an active `sustained`) of series `k` holds the condition active. */
       latched(state: any, k: string) {
@@ -132,7 +150,25 @@ export function contextRuntime() {
     return { state: {}, series: {}, fired: {} };
   }
 
-  return { createContext, emptyState };
+  /**
+   * Applies a delta (from takeDelta, plus `f`: fired keys set to 1 or null) to a copy of a
+   * handler's state; returns the updated state.
+   */
+  function applyDelta(target: any, delta: any) {
+    const st = target ?? emptyState();
+    if (delta.s !== undefined) st.state = delta.s;
+    for (const k in delta.k ?? {}) {
+      if (delta.k[k] === null) delete st.series[k];
+      else st.series[k] = delta.k[k];
+    }
+    for (const k in delta.f ?? {}) {
+      if (delta.f[k] === null) delete st.fired[k];
+      else st.fired[k] = 1;
+    }
+    return st;
+  }
+
+  return { createContext, emptyState, applyDelta };
 }
 
 /** What {@linkcode contextRuntime} returns. */

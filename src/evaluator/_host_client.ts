@@ -63,7 +63,10 @@ export type Outcome = Reply | { t: "died"; message: string };
 /** A running rule host. */
 export interface HostProcess {
   readonly pid: number;
-  /** Sends `request`; resolves with its reply, or `died` after `timeoutMs` without one. */
+  /**
+   * Sends `request`; resolves with its reply, or with the overrun/fatal/died that ended every
+   * request in flight (`died` after `timeoutMs` without a reply).
+   */
   request(request: Request, timeoutMs: number): Promise<Outcome>;
   /** Sends a request that has no reply (configure). */
   send(request: Request): Promise<void>;
@@ -84,14 +87,14 @@ export async function spawnHost(
     stderr: "inherit",
   }).spawn();
   const writer = child.stdin.getWriter();
-  let waiting: ((o: Outcome) => void) | null = null;
+  /** Resolvers of the requests in flight, oldest first (replies come in request order). */
+  const waiting: ((o: Outcome) => void)[] = [];
   let ended: string | null = null;
   const ready = Promise.withResolvers<void>();
 
   const deliver = (o: Outcome) => {
-    const w = waiting;
-    waiting = null;
-    w?.(o);
+    if (o.t === "result" || o.t === "loaded") waiting.shift()?.(o);
+    else for (const w of waiting.splice(0)) w(o); // overrun, fatal, died end every request
   };
   (async () => {
     try {
@@ -153,13 +156,13 @@ export async function spawnHost(
       if (ended !== null) return Promise.resolve({ t: "died", message: `rule host ${ended}` });
       const { promise, resolve } = Promise.withResolvers<Outcome>();
       const t = setTimeout(() => {
-        resolve({ t: "died", message: `no reply from the rule host within ${timeoutMs} ms` });
+        deliver({ t: "died", message: `no reply from the rule host within ${timeoutMs} ms` });
         void kill();
       }, timeoutMs);
-      waiting = (o) => {
+      waiting.push((o) => {
         clearTimeout(t);
         resolve(o);
-      };
+      });
       writer.write(encodeFrame(request)).catch((e) => deliver({ t: "died", message: String(e) }));
       return promise;
     },

@@ -4,7 +4,8 @@ import { z } from "zod";
 /**
  * The agent ↔ rule-host protocol over the child's stdin/stdout: frames of a 4-byte big-endian
  * length followed by a V8-serialized message (keeps bigint values and byte arrays intact).
- * Strictly request/response: the agent sends one request and waits for its reply.
+ * Replies come in request order; the agent keeps at most two batches in flight, so the host
+ * decodes the next batch while the worker evaluates the current one.
  *
  * Requests (agent → host): `configure`, `load`, `batch` (decoded objects), `packets` (raw
  * collectd packets, decoded in the host). Replies: `ready`, `loaded`, `result`, `overrun`,
@@ -108,11 +109,15 @@ export const ReplySchema = z.discriminatedUnion("t", [
     states: z.record(z.string(), z.unknown()).optional(),
     evaluations: z.number(),
     errors: z.number(),
+    /** Milliseconds the worker spent on the batch (handlers and bookkeeping). */
+    busyMs: z.number(),
     /** Decoded items, only when recording is on. */
     items: z.array(z.unknown()).optional(),
   }),
   z.strictObject({
     t: z.literal("overrun"),
+    /** The request that ran past its budget (-1: a load). */
+    id: z.number(),
     phase: z.enum(["load", "evaluate", "unknown"]),
     /** The rule file (load) or handler (evaluate) that was running. */
     label: z.string(),

@@ -140,6 +140,9 @@ export function workerMain(runtime: ContextRuntime) {
     warned: Set<string>;
     lastError: number;
     suppressed: number;
+    /** Series this handler is fired for, and fired/cleared changes not yet sent. */
+    firing: number;
+    firedDelta: Record<string, 1 | null>;
   };
   type Instance = {
     file: string;
@@ -322,6 +325,8 @@ export function workerMain(runtime: ContextRuntime) {
           warned: before?.warned ?? new Set(),
           lastError: -Infinity,
           suppressed: 0,
+          firing: Object.keys(state.fired).length,
+          firedDelta: {},
         });
       }
     }
@@ -334,8 +339,9 @@ export function workerMain(runtime: ContextRuntime) {
     post({ t: "loaded", results, handlers: handlers.map((h) => h.name) });
   }
 
+  const NO_HANDLERS: Handler[] = [];
+
   function actionsOf(h: Handler, r: any): any[] {
-    if (r === undefined || r === null || r === false) return [];
     const list = Array.isArray(r) ? r : [r];
     const out: any[] = [];
     for (const a of list) {
@@ -384,16 +390,20 @@ export function workerMain(runtime: ContextRuntime) {
     log({ level: "error", msg, handler: h.name });
   }
 
+  const NO_ACTIONS: any[] = [];
+
   function onBatch(msg: any) {
+    const started = performance.now();
     const skip = new Set<string>(msg.skip ?? []);
     const events: any[] = [];
     const dirty = new Set<Handler>();
     let evaluations = 0;
     let errors = 0;
+    progress[0] = 2;
     for (const item of msg.items as any[]) {
       const notification = item.severity !== undefined;
       const list = notification
-        ? (item.plugin === agentPlugin ? [] : notificationHandlers)
+        ? (item.plugin === agentPlugin ? NO_HANDLERS : notificationHandlers)
         : metricHandlers;
       if (list.length === 0) continue;
       const key = item.host + "/" + item.plugin +
@@ -404,70 +414,98 @@ export function workerMain(runtime: ContextRuntime) {
         const h = list[i]!;
         if (skip.size !== 0 && skip.has(h.name)) continue;
         progress[1] = h.index;
-        progress[0] = 2;
         current = h.name;
-        h.c.bind(h.state, key, time);
+        const c = h.c;
+        c.bind(h.state, key, time);
         evaluations++;
         let r: any;
         try {
-          r = h.fn(item, h.c.ctx);
+          r = h.fn(item, c.ctx);
         } catch (e) {
-          progress[0] = 0;
           errors++;
-          const now = performance.now();
-          if (now - h.lastError >= ERROR_LOG_INTERVAL_MS) {
-            const d = describe(e);
-            const more = h.suppressed
-              ? ` (${h.suppressed} more errors of this handler not logged)`
-              : "";
-            log({
-              level: "error",
-              msg: `rule handler threw ${d.message}${more}`,
-              handler: h.name,
-              file: d.file ?? h.file,
-              line: d.line,
-              stack: d.stack,
-            });
-            h.lastError = now;
-            h.suppressed = 0;
-          } else h.suppressed++;
-          if (h.c.takeDirty()) dirty.add(h);
+          logThrow(h, e);
+          if (c.dirty) dirty.add(h);
           continue;
         }
-        progress[0] = 0;
-        if (r !== null && typeof r === "object" && typeof r.then === "function") {
+        if (c.dirty) dirty.add(h);
+        if (r === undefined || r === null || r === false) {
+          if (h.firing === 0) continue;
+          r = NO_ACTIONS;
+        } else if (typeof r === "object" && typeof r.then === "function") {
           warnOnce(
             h,
             "async",
             "returned a Promise: handlers must be synchronous (the action was not taken)",
           );
-          r = undefined;
+          r = NO_ACTIONS;
         }
-        const actions = actionsOf(h, r);
+        const actions = r === NO_ACTIONS ? r : actionsOf(h, r);
         const fired = h.state.fired;
         if (actions.length !== 0) {
           if (fired[key] === undefined) {
             fired[key] = 1;
+            h.firing++;
+            h.firedDelta[key] = 1;
             dirty.add(h);
             events.push({ kind: "fired", handler: h.name, key, actions, time });
           }
-        } else if (fired[key] !== undefined && !h.c.latched(h.state, key)) {
+        } else if (fired[key] !== undefined && !c.latched(h.state, key)) {
           delete fired[key];
+          h.firing--;
+          h.firedDelta[key] = null;
           dirty.add(h);
           events.push({ kind: "cleared", handler: h.name, key, time });
         }
-        if (h.c.takeDirty()) dirty.add(h);
       }
     }
+    progress[0] = 0;
     current = "";
     let changed: Record<string, any> | undefined;
     if (dirty.size !== 0) {
       changed = {};
-      for (const h of dirty) changed[h.name] = h.state;
+      for (const h of dirty) {
+        const delta = h.c.takeDelta(h.state) ?? {};
+        for (const _ in h.firedDelta) {
+          delta.f = h.firedDelta;
+          h.firedDelta = {};
+          break;
+        }
+        changed[h.name] = delta;
+      }
     }
     const out = logs;
     logs = [];
-    post({ t: "result", id: msg.id, events, logs: out, states: changed, evaluations, errors });
+    const busyMs = performance.now() - started;
+    post({
+      t: "result",
+      id: msg.id,
+      events,
+      logs: out,
+      states: changed,
+      evaluations,
+      errors,
+      busyMs,
+    });
+  }
+
+  function logThrow(h: Handler, e: unknown) {
+    const now = performance.now();
+    if (now - h.lastError < ERROR_LOG_INTERVAL_MS) {
+      h.suppressed++;
+      return;
+    }
+    const d = describe(e);
+    const more = h.suppressed ? ` (${h.suppressed} more errors of this handler not logged)` : "";
+    log({
+      level: "error",
+      msg: `rule handler threw ${d.message}${more}`,
+      handler: h.name,
+      file: d.file ?? h.file,
+      line: d.line,
+      stack: d.stack,
+    });
+    h.lastError = now;
+    h.suppressed = 0;
   }
 
   g.onmessage = async (e: MessageEvent) => {

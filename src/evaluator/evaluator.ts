@@ -16,9 +16,10 @@ import {
   type HostProcess,
   spawnHost,
 } from "./_host_client.ts";
-import type { FileResult, Request, RuleLog } from "./_protocol.ts";
+import type { FileResult, Reply, Request, RuleLog } from "./_protocol.ts";
 import { isRuleFile, readSources, type RuleProblem, type RuleSource } from "./_sources.ts";
 import { exportLine } from "./_transpile.ts";
+import { contextRuntime } from "./_context.ts";
 import { watchDir } from "./_watch.ts";
 
 /** Options of {@linkcode createEvaluator}. */
@@ -48,10 +49,17 @@ export interface EvaluatorOptions {
   hostCommand?: HostCommand;
   /** Receives every decoded metric/notification (recording). Default: none. */
   record?: (item: Metric | Notification) => void;
-  /** Most packets one batch carries. Default 2000. */
+  /** Most packets one batch carries (about 45 values each). Default 100. */
   maxBatchPackets?: number;
   /** Packets held while the host is busy or restarting; beyond, packets are dropped. Default 50000. */
   maxPendingPackets?: number;
+  /**
+   * Called after each packet batch was decided, with the arrival times (performance.now()) of
+   * its packets: for latency figures (bench, telemetry). Default: none.
+   */
+  onBatchDone?: (
+    batch: { arrivals: Float64Array; doneAt: number; evaluations: number; busyMs: number },
+  ) => void;
   /** Log each new rule-file problem (test-rule prints them itself). Default true. */
   logProblems?: boolean;
   /** Wait this long after the first packet before sending a batch (0: next tick). Default 0. */
@@ -63,6 +71,8 @@ export interface EvaluateResult {
   events: RuleEvent[];
   logs: RuleLog[];
   evaluations: number;
+  /** Milliseconds the sandbox worker spent on the batch. */
+  busyMs: number;
 }
 
 /** The rule stage. `start` loads the rules (problems are logged, not thrown) and the host. */
@@ -79,6 +89,9 @@ export interface Evaluator extends Stage {
   readonly handlers: readonly string[];
 }
 
+/** Merges the sandbox's state deltas into the agent's copy of handler state. */
+const { applyDelta } = contextRuntime();
+
 type Job =
   | { kind: "items"; items: readonly unknown[]; done: (r: EvaluateResult | Error) => void }
   | { kind: "load"; done: () => void };
@@ -90,7 +103,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const budgetMs = options.budgetMs ?? 50;
   const loadBudgetMs = options.loadBudgetMs ?? 5000;
   const maxOffences = options.maxOffences ?? 3;
-  const maxBatch = options.maxBatchPackets ?? 2000;
+  const maxBatch = options.maxBatchPackets ?? 100;
   const maxPending = options.maxPendingPackets ?? 50_000;
   const hostCommand = options.hostCommand ?? defaultHostCommand();
   const services = Object.fromEntries(
@@ -134,6 +147,8 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   let pend = new Uint8Array(1 << 20);
   let pendLen = 0;
   let ends = new Uint32Array(1024);
+  const timed = options.onBatchDone !== undefined;
+  let arrivals = new Float64Array(timed ? 1024 : 0);
   let count = 0;
   const jobs: Job[] = [];
   let running = false;
@@ -155,9 +170,15 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       const more = new Uint32Array(ends.length * 2);
       more.set(ends);
       ends = more;
+      if (timed) {
+        const later = new Float64Array(arrivals.length * 2);
+        later.set(arrivals);
+        arrivals = later;
+      }
     }
     pend.set(packet, pendLen);
     pendLen += packet.length;
+    if (timed) arrivals[count] = performance.now();
     ends[count++] = pendLen;
     schedule();
   }
@@ -174,12 +195,13 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   }
 
   /** Takes up to maxBatch pending packets as one request body. */
-  function takePackets(): { data: Uint8Array; ends: Uint32Array } | null {
+  function takePackets(): { data: Uint8Array; ends: Uint32Array; arrivals: Float64Array } | null {
     if (count === 0) return null;
     const n = Math.min(count, maxBatch);
     const bytes = ends[n - 1]!;
     const data = pend.slice(0, bytes);
     const taken = ends.slice(0, n);
+    const times = arrivals.slice(0, timed ? n : 0);
     if (n === count) {
       pendLen = 0;
       count = 0;
@@ -187,36 +209,102 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       pend.copyWithin(0, bytes, pendLen);
       pendLen -= bytes;
       for (let i = n; i < count; i++) ends[i - n] = ends[i]! - bytes;
+      if (timed) arrivals.copyWithin(0, n, count);
       count -= n;
     }
-    return { data, ends: taken };
+    return { data, ends: taken, arrivals: times };
   }
 
+  /** One batch ready to send: how to build its request, and what to do with the outcome. */
+  interface Batch {
+    make: (id: number, skip: string[]) => Request;
+    done: (r: EvaluateResult | Error) => void;
+  }
+
+  /** The next batch: a queued evaluate() call, else pending packets; null before a load. */
+  function nextBatch(): Batch | null {
+    const job = jobs[0];
+    if (job?.kind === "items") {
+      jobs.shift();
+      return { make: (id, skip) => ({ t: "batch", id, items: job.items, skip }), done: job.done };
+    }
+    if (job?.kind === "load") return null;
+    const packets = takePackets();
+    if (packets === null) return null;
+    const { data, ends: packetEnds, arrivals: times } = packets;
+    return {
+      make: (id, skip) => ({ t: "packets", id, data, ends: packetEnds, skip }),
+      done: (r) => {
+        if (r instanceof Error) c.dropped.inc(packetEnds.length);
+        else {
+          options.onBatchDone?.({
+            arrivals: times,
+            doneAt: performance.now(),
+            evaluations: r.evaluations,
+            busyMs: r.busyMs,
+          });
+        }
+      },
+    };
+  }
+
+  /**
+   * Sends batches two at a time when there is a backlog (the host decodes the second while the
+   * worker evaluates the first); loads run between batches. A batch that did not get a result
+   * (overrun, crash) is re-run alone by runBatch().
+   */
   async function pump() {
     if (running) return;
     running = true;
     try {
       while (!stopped) {
-        const job = jobs.shift();
+        const job = jobs[0];
         if (job?.kind === "load") {
+          jobs.shift();
           await loadNow();
           job.done();
           continue;
         }
-        if (job?.kind === "items") {
-          try {
-            job.done(await runBatch((id, skip) => ({ t: "batch", id, items: job.items, skip })));
-          } catch (e) {
-            job.done(e as Error);
-          }
+        const first = nextBatch();
+        if (first === null) break;
+        const second = nextBatch();
+        const h = await ensureHost();
+        if (h === null) {
+          const down = new Error("the rule host is not running");
+          first.done(down);
+          second?.done(down);
           continue;
         }
-        const packets = takePackets();
-        if (packets === null) break;
-        const n = packets.ends.length;
-        await runBatch((id, skip) => ({ t: "packets", id, ...packets, skip })).catch(() => {
-          c.dropped.inc(n);
+        const sent = [first, second].filter((b) => b !== null).map((b) => {
+          const id = ++batchId;
+          return { b, id, reply: h.request(b.make(id, []), 2 * budgetMs + 2000) };
         });
+        for (const { b, id, reply } of sent) {
+          const outcome = await reply;
+          if (outcome.t === "result") {
+            b.done(accept(outcome));
+            continue;
+          }
+          const skip: string[] = [];
+          if (host === h) {
+            await killHost();
+            if (outcome.t === "overrun" && outcome.phase === "evaluate" && outcome.id === id) {
+              offend(outcome.label, outcome.ms);
+              skip.push(outcome.label);
+            } else if (outcome.t !== "overrun") {
+              log.error("the rule host stopped during a batch; restarting it", {
+                error: outcome.t === "died" || outcome.t === "fatal"
+                  ? outcome.message
+                  : `unexpected ${outcome.t}`,
+              });
+            }
+          }
+          try {
+            b.done(await runBatch(b.make, skip));
+          } catch (e) {
+            b.done(e as Error);
+          }
+        }
       }
     } finally {
       running = false;
@@ -351,31 +439,38 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   }
 
   /** Runs one batch, restarting the host and retrying without the culprit after an overrun. */
+  /** Takes a result in: state deltas, counters, logs, events, recording. */
+  function accept(reply: Extract<Reply, { t: "result" }>): EvaluateResult {
+    for (const [name, delta] of Object.entries(reply.states ?? {})) {
+      states.set(name, applyDelta(states.get(name), delta));
+    }
+    c.evaluations.inc(reply.evaluations);
+    if (reply.errors) c.errors.inc(reply.errors);
+    for (const l of reply.logs) writeLog(l);
+    const events = reply.events as RuleEvent[]; // schema-checked; `host` absent, not undefined
+    for (const e of events) {
+      if (e.kind === "fired") c.fired.inc();
+      options.onEvent(e);
+    }
+    if (reply.items && options.record) {
+      for (const item of reply.items) options.record(item as Metric | Notification);
+    }
+    return { events, logs: reply.logs, evaluations: reply.evaluations, busyMs: reply.busyMs };
+  }
+
+  /** Runs one batch alone, restarting the host and retrying without the culprit of an overrun. */
   async function runBatch(
     make: (id: number, skip: string[]) => Request,
+    skip: string[] = [],
   ): Promise<EvaluateResult> {
-    const skip: string[] = [];
     for (let attempt = 0; attempt < 4; attempt++) {
       const h = await ensureHost();
       if (h === null) throw new Error("the rule host is not running");
-      const reply = await h.request(make(++batchId, skip), budgetMs + 2000);
-      if (reply.t === "result") {
-        for (const [name, state] of Object.entries(reply.states ?? {})) states.set(name, state);
-        c.evaluations.inc(reply.evaluations);
-        if (reply.errors) c.errors.inc(reply.errors);
-        for (const l of reply.logs) writeLog(l);
-        const events = reply.events as RuleEvent[]; // schema-checked; `host` absent, not undefined
-        for (const e of events) {
-          if (e.kind === "fired") c.fired.inc();
-          options.onEvent(e);
-        }
-        if (reply.items && options.record) {
-          for (const item of reply.items) options.record(item as Metric | Notification);
-        }
-        return { events, logs: reply.logs, evaluations: reply.evaluations };
-      }
+      const id = ++batchId;
+      const reply = await h.request(make(id, skip), budgetMs + 2000);
+      if (reply.t === "result") return accept(reply);
       await killHost();
-      if (reply.t === "overrun" && reply.phase === "evaluate") {
+      if (reply.t === "overrun" && reply.phase === "evaluate" && reply.id === id) {
         offend(reply.label, reply.ms);
         skip.push(reply.label);
         continue;

@@ -92,31 +92,39 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
   let handlers: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let started = 0;
-  let recorded: unknown[] | undefined;
+  const recorded: unknown[][] = [];
 
-  const arm = (ms: number) => {
+  // Requests queued in the worker, oldest first. The oldest one's budget runs from when the
+  // worker started it: when it was posted to an idle worker, or when the one before it ended.
+  const queue: { id: number; budget: number }[] = [];
+  const arm = () => {
+    clearTimeout(timer);
+    const head = queue[0];
+    if (head === undefined) return;
     started = performance.now();
     timer = setTimeout(() => {
       const [phase, index] = [Atomics.load(progress, 0), Atomics.load(progress, 1)];
       const label = phase === 1 ? rules[index] : phase === 2 ? handlers[index] : undefined;
       send({
         t: "overrun",
+        id: head.id,
         phase: label === undefined ? "unknown" : phase === 1 ? "load" : "evaluate",
         label: label ?? "",
         ms: Math.round(performance.now() - started),
       });
-    }, ms);
+    }, head.budget);
   };
-  const disarm = () => clearTimeout(timer);
+  const enqueue = (id: number, budget: number) => {
+    queue.push({ id, budget });
+    if (queue.length === 1) arm();
+  };
 
   worker.onmessage = (e: MessageEvent) => {
-    disarm();
     const msg = e.data;
+    queue.shift();
+    arm();
     if (msg.t === "loaded") handlers = msg.handlers;
-    if (msg.t === "result" && recorded !== undefined) {
-      msg.items = recorded;
-      recorded = undefined;
-    }
+    if (msg.t === "result" && record) msg.items = recorded.shift();
     send(msg);
   };
   worker.onerror = (e: ErrorEvent) => {
@@ -146,11 +154,11 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
       });
     } else if (msg.t === "load") {
       rules = msg.rules;
-      arm(loadBudgetMs);
+      enqueue(-1, loadBudgetMs);
       worker.postMessage(msg);
     } else if (msg.t === "batch") {
-      arm(budgetMs);
-      if (record) recorded = msg.items;
+      if (record) recorded.push(msg.items);
+      enqueue(msg.id, budgetMs);
       worker.postMessage(msg);
     } else if (msg.t === "packets") {
       const items: unknown[] = [];
@@ -161,8 +169,8 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
           from = end;
         }
       }
-      arm(budgetMs);
-      if (record) recorded = items;
+      if (record) recorded.push(items);
+      enqueue(msg.id, budgetMs);
       worker.postMessage({ t: "batch", id: msg.id, items, skip: msg.skip });
     }
   }
