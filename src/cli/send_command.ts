@@ -49,12 +49,14 @@ export const sendCommandCommand: CliCommand = {
       component: "send-command",
     });
     const message = { task_id: newTaskId(), timestamp: resultTimestamp(), service, command };
-    const outcome = await sendAndAwaitResult(target, message, { logger });
+    const outcome = await sendAndAwaitResult(target, message, {
+      logger,
+      onSent: (sent) => io.stdout(`Send command: ${JSON.stringify(sent)}\n`),
+    });
     if (outcome.error) {
       io.stderr(`agent send-command: ${outcome.error}\n`);
       return ExitCode.REMOTE_TIMEOUT;
     }
-    io.stdout(`Send command: ${JSON.stringify(outcome.sent)}\n`);
     if (!target.resultTopic) return ExitCode.OK;
     if (!outcome.result) {
       io.stderr(`agent send-command: no result within ${target.timeoutMs / 1000} s\n`);

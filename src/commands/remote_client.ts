@@ -122,7 +122,7 @@ export interface SendOutcome {
 export async function sendAndAwaitResult(
   target: RemoteTarget,
   message: Record<string, unknown>,
-  options: { logger: Logger },
+  options: { logger: Logger; onSent?: (sent: Record<string, unknown>) => void },
 ): Promise<SendOutcome> {
   const waiter = createResultWaiter();
   const connection = createBrokerConnection(target.settings, {
@@ -159,6 +159,7 @@ export async function sendAndAwaitResult(
     if (outcome === "timeout") {
       return { sent, result: null, error: "the broker did not acknowledge the command in time" };
     }
+    options.onSent?.(sent);
     return { sent, result: await waiting };
   } finally {
     await connection.stop();
