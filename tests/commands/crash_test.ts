@@ -46,7 +46,7 @@ Deno.test("an agent SIGKILLed after running a command but before the broker ackn
     Services: {
       slow: {
         commands: {
-          run: { Argv: ["/bin/sh", "-c", `echo run >> ${marker}; sleep 0.3; echo done`] },
+          run: { Argv: ["/bin/sh", "-c", `echo run >> ${marker}; sleep 1; echo done`] },
         },
       },
     },
@@ -79,7 +79,7 @@ Deno.test("an agent SIGKILLed after running a command but before the broker ackn
         return false;
       }
     }, "the command to start");
-    await new Promise((r) => setTimeout(r, 100)); // let the command's PUBACK through
+    await new Promise((r) => setTimeout(r, 300)); // let the command's PUBACK through
     proxy.dropClientBytes = true; // the result's PUBLISH never reaches the broker
     const spool = join(dir, "mqtt-spool");
     const end = Date.now() + 10_000;
