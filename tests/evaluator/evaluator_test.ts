@@ -247,3 +247,19 @@ Deno.test("the rule host refuses to run when code generation from strings is all
   assert.match(s.log.text(), /cannot start the rule host.*code generation from strings is enabled/);
   await assert.rejects(s.ev.evaluate([metric()]), /the rule host is not running/);
 });
+
+Deno.test("the directory watcher loads a saved file and unloads a deleted one", async () => {
+  await using s = await started({ "low.ts": FIRE_ON_LOW }, { watch: true });
+  const until = async (what: string, ok: () => boolean) => {
+    const deadline = Date.now() + 10_000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  await Deno.writeTextFile(`${s.dir}/extra.ts`, `export const notifications = { note() {} };\n`);
+  await until("extra.ts to load", () => s.ev.handlers.includes("extra.ts::notification::note"));
+  await Deno.remove(`${s.dir}/low.ts`);
+  await until("low.ts to unload", () => !s.ev.handlers.includes("low.ts::metric::low"));
+  assert.deepEqual(s.ev.handlers, ["extra.ts::notification::note"]);
+});

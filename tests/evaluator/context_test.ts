@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { contextRuntime } from "../../src/evaluator/_context.ts";
+
+const rt = contextRuntime();
+
+/** Runs `fn(ctx)` once per sample time, on series `key`, returning each result. */
+function over<T>(
+  times: number[],
+  fn: (ctx: ReturnType<typeof make>["ctx"], i: number) => T,
+  key = "h/p/t",
+) {
+  const { c, state } = make();
+  return times.map((t, i) => {
+    c.bind(state, key, t);
+    return fn(c.ctx, i);
+  });
+}
+function make() {
+  const c = rt.createContext("f.ts::metric::x");
+  return { c, ctx: c.ctx, state: rt.emptyState() };
+}
+
+Deno.test("ctx.sustained() turns true after N consecutive samples and false on the first sample without the condition", () => {
+  const cond = [true, true, true, true, false, true, true, true];
+  assert.deepEqual(
+    over(cond.map((_, i) => i * 10), (ctx, i) => ctx.sustained(cond[i]!, { samples: 3 })),
+    [false, false, true, true, false, false, false, true],
+  );
+});
+
+Deno.test("ctx.sustained() with seconds needs the condition held for that long in sample time", () => {
+  assert.deepEqual(
+    over([0, 10, 20, 30, 40], (ctx) => ctx.sustained(true, { seconds: 30 })),
+    [false, false, false, true, true],
+  );
+});
+
+Deno.test("ctx.sustained() with a clear condition keeps the latch through the hysteresis band", () => {
+  const free = [40, 40, 55, 55, 61, 40, 61, 61];
+  assert.deepEqual(
+    over(
+      free.map((_, i) => i),
+      (ctx, i) =>
+        ctx.sustained(free[i]! < 50, { samples: 2, clear: free[i]! > 60, clearSamples: 2 }),
+    ),
+    [false, true, true, true, true, true, true, false],
+  );
+});
+
+Deno.test("ctx.consecutive() counts samples in a row and resets to 0", () => {
+  const cond = [true, true, false, true];
+  assert.deepEqual(over([0, 1, 2, 3], (ctx, i) => ctx.consecutive(cond[i]!)), [1, 2, 0, 1]);
+});
+
+Deno.test("ctx.rate() averages a counter's increase per second over its window and is null after a reset", () => {
+  const values = [100, 110, 120, 150, 5];
+  assert.deepEqual(
+    over([0, 1, 2, 3, 4], (ctx, i) => ctx.rate(values[i], { seconds: 2 })),
+    [null, 10, 10, 20, null],
+  );
+});
+
+Deno.test("helpers keep separate state per series and per call site", () => {
+  const { c, state } = make();
+  const step = (key: string, a: boolean, b: boolean) => {
+    c.bind(state, key, 0);
+    return [c.ctx.consecutive(a), c.ctx.consecutive(b)];
+  };
+  step("one", true, false);
+  assert.deepEqual(step("one", true, true), [2, 1]);
+  assert.deepEqual(step("two", true, true), [1, 1]);
+});
+
+Deno.test("takeDelta() carries only what changed and applyDelta() rebuilds the same state", () => {
+  const { c, state } = make();
+  c.bind(state, "a", 0);
+  c.ctx.sustained(true);
+  (c.ctx.state as Record<string, number>).n = 1;
+  c.bind(state, "b", 0);
+  c.ctx.consecutive(true);
+  const first = c.takeDelta(state);
+  assert.deepEqual(Object.keys(first.k), ["a", "b"]);
+  assert.deepEqual(first.s, { n: 1 });
+  c.bind(state, "b", 1);
+  c.ctx.consecutive(true);
+  const second = c.takeDelta(state);
+  assert.deepEqual(Object.keys(second.k), ["b"]);
+  assert.equal(second.s, undefined);
+  assert.equal(c.takeDelta(state), null);
+  const copy = rt.applyDelta(
+    rt.applyDelta(undefined, structuredClone(first)),
+    structuredClone(second),
+  );
+  assert.deepEqual(copy, state);
+});
+
+Deno.test("a latch holds the series active (no clear) while it is on", () => {
+  const { c, state } = make();
+  c.bind(state, "k", 0);
+  c.ctx.sustained(true);
+  assert.equal(c.latched(state, "k"), true);
+  c.bind(state, "k", 1);
+  c.ctx.sustained(false);
+  assert.equal(c.latched(state, "k"), false);
+});
