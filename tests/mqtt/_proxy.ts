@@ -1,6 +1,7 @@
 /**
  * A loopback TCP proxy in front of a broker that can silently drop what clients send (the
- * broker never sees it, the client believes it was sent), to freeze acknowledgements.
+ * broker never sees it, the client believes it was sent), to freeze acknowledgements, and can
+ * go down and come back on the same port (a broker outage seen from the agent only).
  */
 export interface DropProxy {
   readonly port: number;
@@ -9,16 +10,23 @@ export interface DropProxy {
   dropClientBytes: boolean;
   /** Closes every open connection (both sides). */
   cutAll(): void;
+  /** Stops accepting and cuts every connection: clients get "connection refused". */
+  down(): Promise<void>;
+  /** Accepts again on the same port. */
+  up(): void;
   close(): Promise<void>;
 }
 
 export function startDropProxy(brokerPort: number): DropProxy {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let listener: Deno.TcpListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
   const open = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
+  let accepting: Promise<void> = Promise.resolve();
+  let listening = true;
   const proxy: DropProxy = {
-    port: (listener.addr as Deno.NetAddr).port,
-    address: `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    port,
+    address: `127.0.0.1:${port}`,
     dropClientBytes: false,
     cutAll() {
       for (const c of open) {
@@ -30,10 +38,22 @@ export function startDropProxy(brokerPort: number): DropProxy {
       }
       open.clear();
     },
-    async close() {
-      listener.close();
+    async down() {
+      if (listening) {
+        listening = false;
+        listener.close();
+      }
       proxy.cutAll();
       await accepting;
+    },
+    up() {
+      if (listening) return;
+      listener = Deno.listen({ hostname: "127.0.0.1", port });
+      listening = true;
+      accepting = accept(listener);
+    },
+    async close() {
+      await proxy.down();
       await Promise.all([...tasks]);
     },
   };
@@ -57,9 +77,9 @@ export function startDropProxy(brokerPort: number): DropProxy {
       open.delete(c);
     }
   };
-  const accepting = (async () => {
+  const accept = async (l: Deno.TcpListener) => {
     try {
-      for await (const client of listener) {
+      for await (const client of l) {
         client.setNoDelay(true);
         const broker = await Deno.connect({ hostname: "127.0.0.1", port: brokerPort });
         broker.setNoDelay(true);
@@ -75,6 +95,7 @@ export function startDropProxy(brokerPort: number): DropProxy {
     } catch {
       // listener closed
     }
-  })();
+  };
+  accepting = accept(listener);
   return proxy;
 }
