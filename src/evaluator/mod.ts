@@ -15,3 +15,5 @@ export type { RuleLog } from "./_protocol.ts";
 export { parseItem, parseMetric, parseNotification } from "./items.ts";
 export { openRecorder, readRecording } from "./record.ts";
 export type { Recorder, RecorderOptions } from "./record.ts";
+export { checkRules } from "./check.ts";
+export type { CheckRulesOptions, RulesCheck } from "./check.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  checkRules,
   createEvaluator,
   type EvaluatorOptions,
   formatProblem,
@@ -262,4 +263,21 @@ Deno.test("the directory watcher loads a saved file and unloads a deleted one", 
   await Deno.remove(`${s.dir}/low.ts`);
   await until("low.ts to unload", () => !s.ev.handlers.includes("low.ts::metric::low"));
   assert.deepEqual(s.ev.handlers, ["extra.ts::notification::note"]);
+});
+
+Deno.test("checkRules() lists the handlers that load and every problem", async () => {
+  const dir = await rulesDir({ "good.ts": FIRE_ON_LOW, "bad.ts": "export const metrics = 1;\n" });
+  try {
+    const r = await checkRules(dir, {
+      services: SERVICES,
+      logger: memoryLogger(),
+      hostCommand: testHostCommand(),
+    });
+    assert.deepEqual(r.handlers, ["good.ts::metric::low"]);
+    assert.deepEqual(r.problems.map(formatProblem), [
+      `${dir}/bad.ts:1:1: \`metrics\` must be a handler function or an object of handler functions (it is number)`,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
