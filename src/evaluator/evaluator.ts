@@ -490,7 +490,8 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     if (n >= maxOffences) {
       disabled.add(handler);
       log.error(
-        `rule handler ${handler} disabled: it ran past the ${budgetMs} ms budget ${n} times ` +
+        `rule handler ${handler} disabled: it ran past the ${budgetMs} ms budget ${n} ` +
+          `time${n === 1 ? "" : "s"} ` +
           `(last: stopped after ${ms} ms). The other rules keep running. To re-enable it, fix ` +
           `${file} and save it (the file is reloaded) or send SIGHUP to the agent`,
         { handler, file },

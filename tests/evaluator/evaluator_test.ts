@@ -281,3 +281,29 @@ Deno.test("checkRules() lists the handlers that load and every problem", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a rule allocating without bound is stopped within its budget", async () => {
+  await using s = await started({
+    "hog.ts": `export const metrics = {
+  objects() {
+    const a: unknown[] = [];
+    for (;;) a.push({ x: a.length, y: "s" + a.length });
+  },
+  buffers() {
+    const a: unknown[] = [];
+    for (;;) a.push(new Float64Array(1 << 22));
+  },
+};\n`,
+    "ok.ts": FIRE_ON_LOW,
+  }, { maxOffences: 1 });
+  const t0 = performance.now();
+  const r = await s.ev.evaluate([metric({ values: [1] })]);
+  assert.ok(performance.now() - t0 < 5000);
+  assert.deepEqual(r.events.map((e) => e.handler), ["ok.ts::metric::low"]);
+  assert.deepEqual(s.ev.handlers, ["ok.ts::metric::low"]);
+  assert.match(
+    s.log.text(),
+    /hog\.ts::metric::objects disabled: it ran past the 50 ms budget 1 time /,
+  );
+  assert.match(s.log.text(), /hog\.ts::metric::buffers disabled/);
+});
