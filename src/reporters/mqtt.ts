@@ -19,7 +19,8 @@ export interface MqttReporter extends Reporter {
 
 /**
  * Publishes the result of every remote command (trigger `remote`) on the result topic, in
- * lua-collectd-monitor's `{task_id, timestamp, message, code}` form, through the durable
+ * lua-collectd-monitor's `{task_id, timestamp, message, code}` form (timestamp in whole seconds,
+ * one trailing newline of the output dropped), through the durable
  * outbox (spooled before publishing, kept until the broker acknowledged it). Rule- and
  * CLI-triggered runs are not published (the Lua plugin did not either). A task's result is
  * published once even when both the executor's reporter fan-out and the channel report it.
@@ -37,7 +38,9 @@ export function createMqttReporter(outbox: Outbox, options: MqttReporterOptions)
       if (recent.has(k)) return;
       recent.add(k);
       if (recent.size > remember) recent.delete(recent.values().next().value!);
-      const { task_id, message, code } = record.result;
+      const { task_id, code } = record.result;
+      // The documented result reads "Hello World!": one trailing newline of the output is dropped.
+      const message = record.result.message.replace(/\r?\n$/, "");
       const timestamp = luaTimestamp(record.result.timestamp);
       await outbox.send(options.topic, JSON.stringify({ task_id, timestamp, message, code }), {
         qos: options.qos,

@@ -41,7 +41,7 @@ Deno.test("the MQTT reporter publishes remote commands' results once, in the Lua
     await results.waitFor(1);
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(results.messages, [
-      { task_id: "a-7", timestamp: "2026-11-23T12:00:00Z", message: "Job failed\n", code: 1 },
+      { task_id: "a-7", timestamp: "2026-11-23T12:00:00Z", message: "Job failed", code: 1 },
     ]);
   } finally {
     await client.endAsync();
