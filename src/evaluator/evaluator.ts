@@ -35,12 +35,12 @@ export interface EvaluatorOptions {
   counters?: Counters;
   /** Every fired/cleared decision. */
   onEvent(e: RuleEvent): void;
-  /** Time budget of one batch in the sandbox, in ms. Default 50. */
+  /** Time budget of one batch in the sandbox, in ms (config RuleBudgetMs). Default 50. */
   budgetMs?: number;
   /** Time budget of loading the rule files (their top-level code), in ms. Default 5000. */
   loadBudgetMs?: number;
-  /** Budget overruns after which a handler is disabled. Default 3. */
-  maxOffences?: number;
+  /** Budget overruns after which a handler is disabled (config RuleMaxOverruns). Default 3. */
+  maxOverruns?: number;
   /** Watch the directory and reload changed files. Default true. */
   watch?: boolean;
   /** Load only these rule files (basenames), e.g. for `test-rule`. Default: every rule file. */
@@ -89,6 +89,9 @@ export interface Evaluator extends Stage {
   readonly handlers: readonly string[];
 }
 
+/** Wait after the rule host failed to start before trying again. */
+const HOST_RETRY_MS = 5000;
+
 /** Merges the sandbox's state deltas into the agent's copy of handler state. */
 const { applyDelta } = contextRuntime();
 
@@ -102,7 +105,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const dir = options.rulesDir;
   const budgetMs = options.budgetMs ?? 50;
   const loadBudgetMs = options.loadBudgetMs ?? 5000;
-  const maxOffences = options.maxOffences ?? 3;
+  const maxOverruns = options.maxOverruns ?? 3;
   const maxBatch = options.maxBatchPackets ?? 100;
   const maxPending = options.maxPendingPackets ?? 50_000;
   const hostCommand = options.hostCommand ?? defaultHostCommand();
@@ -140,6 +143,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const disabled = new Set<string>();
   let host: HostProcess | null = null;
   let hostDown = false;
+  let retryAt = 0;
   let stopped = false;
   let watcher: { close(): void } | null = null;
 
@@ -316,12 +320,19 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   async function ensureHost(): Promise<HostProcess | null> {
     if (host) return host;
     for (;;) {
+      // After a failed start, batches are dropped (counted) until the retry time.
+      if (stopped || performance.now() < retryAt) return null;
       let h: HostProcess;
       try {
         h = await spawnHost(hostCommand);
       } catch (e) {
         if (!hostDown) log.error("cannot start the rule host", { error: (e as Error).message });
         hostDown = true;
+        retryAt = performance.now() + HOST_RETRY_MS;
+        return null;
+      }
+      if (stopped) {
+        await h.kill();
         return null;
       }
       hostDown = false;
@@ -487,7 +498,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     const n = (offences.get(handler) ?? 0) + 1;
     offences.set(handler, n);
     const file = join(dir, handler.split("::")[0]!);
-    if (n >= maxOffences) {
+    if (n >= maxOverruns) {
       disabled.add(handler);
       log.error(
         `rule handler ${handler} disabled: it ran past the ${budgetMs} ms budget ${n} ` +
@@ -499,7 +510,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     } else {
       log.error(
         `rule handler ${handler} ran past the ${budgetMs} ms budget (stopped after ${ms} ms; ` +
-          `offence ${n} of ${maxOffences} before it is disabled); the rule host was restarted ` +
+          `offence ${n} of ${maxOverruns} before it is disabled); the rule host was restarted ` +
           "and the batch re-run without it",
         { handler, file },
       );

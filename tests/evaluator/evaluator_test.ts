@@ -160,7 +160,7 @@ Deno.test("an endless loop is stopped within its budget while another rule keeps
     if (ctx.sustained(m.values[0]! > 0, { samples: 3 })) return { service: "web", command: "reload" };
   },
 };\n`,
-  }, { budgetMs: 50, maxOffences: 2 });
+  }, { budgetMs: 50, maxOverruns: 2 });
   // Two overruns: the host is killed and restarted twice; `steady` needs 3 samples in a row,
   // so it fires only if its state survived both restarts.
   const t0 = performance.now();
@@ -295,7 +295,7 @@ Deno.test("a rule allocating without bound is stopped within its budget", async 
   },
 };\n`,
     "ok.ts": FIRE_ON_LOW,
-  }, { maxOffences: 1 });
+  }, { maxOverruns: 1 });
   const t0 = performance.now();
   const r = await s.ev.evaluate([metric({ values: [1] })]);
   assert.ok(performance.now() - t0 < 5000);
