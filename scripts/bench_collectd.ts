@@ -16,9 +16,11 @@ import { parseArgs } from "node:util";
 import {
   createDecodeStats,
   createIntake,
+  decodeBatch,
   decodePacket,
   encryptPacket,
   loadTypesDb,
+  PacketBatcher,
   PacketBuilder,
   RateTracker,
   type SecurityLevel,
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "5" },
     rates: { type: "string", default: "100000,300000,600000,1000000" },
     security: { type: "string", default: "None" },
+    split: { type: "boolean", default: false },
   },
 });
 const security = args.security as SecurityLevel;
@@ -149,6 +152,33 @@ async function receiver() {
   const counters = createCounters();
   const visitor = { metric() {}, notification() {} };
   const opts = { typesDb, rates, stats };
+  let onPacket = (plain: Uint8Array) => {
+    decodePacket(plain, visitor, opts);
+  };
+  let hostPid = 0;
+  let hostValues = 0;
+  if (args.split) {
+    // the agent's intended shape: this process receives + verifies + forwards batches; the
+    // rule host (another process) decodes them
+    const host = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", self, "--role", "rulehost"],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    hostPid = host.pid;
+    const w = host.stdin.getWriter();
+    const batcher = new PacketBatcher((b) => {
+      const hdr = new Uint8Array(4);
+      new DataView(hdr.buffer).setUint32(0, b.length);
+      w.write(hdr);
+      w.write(b);
+    }, { maxDelayMs: 5, maxBytes: 131072 });
+    onPacket = (plain) => batcher.add(plain);
+    (async () => {
+      const next = lines(host.stdout);
+      for (;;) hostValues = Number(await next());
+    })().catch(() => {});
+  }
   const intake = createIntake([{
     Host: "127.0.0.1",
     Port: 0,
@@ -157,18 +187,47 @@ async function receiver() {
   }], {
     logger: createLogger({ level: "error" }),
     counters,
-    onPacket(plain) {
-      decodePacket(plain, visitor, opts);
-    },
+    onPacket: (p) => onPacket(p),
   });
   await intake.start();
-  console.log(JSON.stringify({ port: intake.bound[0]!.port }));
+  console.log(JSON.stringify({ port: intake.bound[0]!.port, hostPid }));
   for await (const _ of Deno.stdin.readable) {
     const packetsIn = counters.snapshot().find((s) =>
       s.name === "edge_agent_collectd_packets_total"
     )!;
-    console.log(JSON.stringify({ values: stats.values, packets: packetsIn.value }));
+    console.log(
+      JSON.stringify({ values: args.split ? hostValues : stats.values, packets: packetsIn.value }),
+    );
   }
+}
+
+/** The rule-host side of --split: decodes length-prefixed batches from stdin. */
+async function ruleHost() {
+  const typesDb = await loadTypesDb();
+  const opts = { typesDb, rates: new RateTracker(), stats: createDecodeStats() };
+  const visitor = { metric() {}, notification() {} };
+  let buf = new Uint8Array(1 << 22);
+  let len = 0;
+  const timer = setInterval(() => console.log(String(opts.stats.values)), 100);
+  for await (const chunk of Deno.stdin.readable) {
+    if (len + chunk.length > buf.length) {
+      const next = new Uint8Array(Math.max(buf.length * 2, len + chunk.length));
+      next.set(buf.subarray(0, len));
+      buf = next;
+    }
+    buf.set(chunk, len);
+    len += chunk.length;
+    let off = 0;
+    while (len - off >= 4) {
+      const n = new DataView(buf.buffer, off, 4).getUint32(0);
+      if (len - off - 4 < n) break;
+      decodeBatch(buf.subarray(off + 4, off + 4 + n), visitor, opts);
+      off += 4 + n;
+    }
+    buf.copyWithin(0, off, len);
+    len -= off;
+  }
+  clearInterval(timer); // the receiver is gone
 }
 
 /** utime+stime (s) and VmHWM (bytes) of a process. */
@@ -235,25 +294,45 @@ function lines(stream: ReadableStream<Uint8Array>) {
   };
 }
 
-async function agentRun(rate: number) {
+async function agentRun(rate: number, split: boolean) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-net", self, "--role", "receiver", "--security", security],
+    args: [
+      "run",
+      "-A",
+      "--unstable-net",
+      self,
+      "--role",
+      "receiver",
+      "--security",
+      security,
+      ...(split ? ["--split"] : []),
+    ],
     stdin: "piped",
     stdout: "piped",
   }).spawn();
   const next = lines(child.stdout);
   const writer = child.stdin.getWriter();
   try {
-    const { port } = JSON.parse(await next());
-    await new Promise((r) => setTimeout(r, 300));
+    const { port, hostPid } = JSON.parse(await next());
+    await new Promise((r) => setTimeout(r, 500));
     const before = usage(child.pid);
+    const hostBefore = hostPid ? usage(hostPid) : { cpu: 0, hwm: 0 };
     const sent = await send(port, rate);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 400));
     await writer.write(new TextEncoder().encode("stats\n"));
     const got = JSON.parse(await next());
     const after = usage(child.pid);
+    const hostAfter = hostPid ? usage(hostPid) : { cpu: 0, hwm: 0 };
     const drops = socketDrops(port);
-    return { sent, got, cpu: after.cpu - before.cpu, hwm: after.hwm, drops };
+    return {
+      sent,
+      got,
+      cpu: after.cpu - before.cpu + hostAfter.cpu - hostBefore.cpu,
+      agentCpu: after.cpu - before.cpu,
+      hwm: after.hwm,
+      hostHwm: hostAfter.hwm,
+      drops,
+    };
   } finally {
     child.kill();
     await child.status;
@@ -329,28 +408,38 @@ async function main() {
     "receiver  offered/s  received/s  lost%  kernel-drops  CPU-s  CPU-s/M-values  peak-RSS",
   );
   for (const rate of args.rates!.split(",").map(Number)) {
-    const a = await agentRun(rate);
-    const lostA = 1 - a.got.values / a.sent.sentValues;
     const secsA = Number(args.seconds);
-    console.log(
-      `agent     ${fmt(rate)}  ${fmt(a.got.values / secsA)}  ${
-        (lostA * 100).toFixed(2).padStart(5)
-      }  ${String(a.drops).padStart(12)}  ${a.cpu.toFixed(2).padStart(5)}  ${
-        (a.cpu / (a.got.values / 1e6)).toFixed(2).padStart(14)
-      }  ${(a.hwm / 2 ** 20).toFixed(0)} MiB`,
-    );
+    let agentPerM = 0;
+    for (const split of [false, true]) {
+      const a = await agentRun(rate, split);
+      const lostA = 1 - a.got.values / a.sent.sentValues;
+      agentPerM = a.cpu / (a.got.values / 1e6);
+      console.log(
+        `${split ? "agent-split" : "agent-1proc"}  ${fmt(rate)}  ${fmt(a.got.values / secsA)}  ${
+          (lostA * 100).toFixed(2).padStart(5)
+        }  ${String(a.drops).padStart(12)}  ${a.cpu.toFixed(2).padStart(5)}  ${
+          agentPerM.toFixed(2).padStart(14)
+        }  ${(a.hwm / 2 ** 20).toFixed(0)} MiB` +
+          (split
+            ? `  (intake process ${
+              (a.agentCpu / (a.got.values / 1e6)).toFixed(2)
+            } CPU-s/M, rule host RSS ${(a.hostHwm / 2 ** 20).toFixed(0)} MiB)`
+            : ""),
+      );
+    }
     const c = await collectdRun(rate);
     const recvC = c.sent.sentValues * (1 - c.drops / c.sent.sentPackets);
+    const collectdPerM = c.cpu / (recvC / 1e6);
     console.log(
-      `collectd  ${fmt(rate)}  ${fmt(recvC / secsA)}  ${
+      `collectd     ${fmt(rate)}  ${fmt(recvC / secsA)}  ${
         ((1 - recvC / c.sent.sentValues) * 100).toFixed(2).padStart(5)
       }  ${String(c.drops).padStart(12)}  ${c.cpu.toFixed(2).padStart(5)}  ${
-        (c.cpu / (recvC / 1e6)).toFixed(2).padStart(14)
+        collectdPerM.toFixed(2).padStart(14)
       }  ${(c.hwm / 2 ** 20).toFixed(0)} MiB`,
     );
     console.log(
-      `  ratio agent/collectd CPU per million values: ${
-        ((a.cpu / (a.got.values / 1e6)) / (c.cpu / (recvC / 1e6))).toFixed(2)
+      `  ratio agent-split/collectd CPU per million values: ${
+        (agentPerM / collectdPerM).toFixed(2)
       }`,
     );
   }
@@ -362,4 +451,5 @@ function fmt(n: number): string {
 
 if (args.role === "sender") await sender();
 else if (args.role === "receiver") await receiver();
+else if (args.role === "rulehost") await ruleHost();
 else await main();
