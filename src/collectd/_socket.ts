@@ -32,7 +32,11 @@ export function isMulticast(host: string): boolean {
 }
 
 /** Binds `host:port` (joining the group for a multicast address). */
-export function openSocket(host: string, port: number, options: OpenSocketOptions): OpenedSocket {
+export async function openSocket(
+  host: string,
+  port: number,
+  options: OpenSocketOptions,
+): Promise<OpenedSocket> {
   const multicast = isMulticast(host);
   let receiveBuffer: number | null = null;
   let note: string | null = null;
@@ -68,8 +72,8 @@ export function openSocket(host: string, port: number, options: OpenSocketOption
   }
   try {
     if (multicast) {
-      if (host.includes(":")) conn.joinMulticastV6(host, interfaceIndex(options.interface));
-      else conn.joinMulticastV4(host, interfaceV4(options.interface));
+      if (host.includes(":")) await conn.joinMulticastV6(host, interfaceIndex(options.interface));
+      else await conn.joinMulticastV4(host, interfaceV4(options.interface));
     }
   } catch (e) {
     conn.close();
@@ -87,9 +91,9 @@ function interfaceV4(name: string | undefined): string {
 
 function interfaceIndex(name: string | undefined): number {
   if (name === undefined) return 0;
-  const a = Deno.networkInterfaces().find((i) => i.name === name && i.family === "IPv6");
-  if (!a || !a.scopeid) {
-    throw new Error(`no IPv6 link-local address (scope id) on interface ${name}`);
+  try {
+    return Number(Deno.readTextFileSync(`/sys/class/net/${name}/ifindex`).trim());
+  } catch (e) {
+    throw new Error(`no interface ${name} (${(e as Error).message})`, { cause: e });
   }
-  return a.scopeid;
 }

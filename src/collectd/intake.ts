@@ -160,7 +160,7 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
       for (const [i, e] of listen.entries()) {
         let s;
         try {
-          s = openSocket(e.Host, e.Port, {
+          s = await openSocket(e.Host, e.Port, {
             receiveBuffer: e.ReceiveBuffer ?? DEFAULT_RECEIVE_BUFFER,
             interface: e.Interface,
           });

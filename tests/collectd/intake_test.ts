@@ -221,3 +221,22 @@ Deno.test("createIntake() re-reads an AuthFile that changed", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("createIntake() joins collectd's IPv6 multicast group on the configured interface", async () => {
+  const intake = createIntake([
+    { Host: "ff18::efc0:4a42", Port: 0, SecurityLevel: "None", Interface: "lo" },
+  ], {
+    logger: createLogger({ sink: () => {} }),
+    counters: createCounters(),
+    onPacket() {},
+  });
+  try {
+    await intake.start();
+    const groups = await Deno.readTextFile("/proc/net/igmp6");
+    assert.match(groups, /\blo\s+ff1800000000000000000000efc04a42\b/);
+  } finally {
+    await intake.stop();
+  }
+  const after = await Deno.readTextFile("/proc/net/igmp6");
+  assert.doesNotMatch(after, /\blo\s+ff1800000000000000000000efc04a42\b/, "left on stop");
+});
