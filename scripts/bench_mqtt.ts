@@ -143,11 +143,18 @@ const executor = createExecutor(config.Services, {
   reporters: [{ name: "mqtt", report: (r) => late.report!(r) }],
 });
 await executor.start();
+/** executor.run durations inside the agent's round trips. */
+const insideRuns: number[] = [];
 const channel = createMqttChannel(config, {
   logger,
   counters,
   stateDir: config.StateDir,
-  execute: (req) => executor.run(req),
+  execute: async (req) => {
+    const t0 = performance.now();
+    const record = await executor.run(req);
+    insideRuns.push(performance.now() - t0);
+    return record;
+  },
   status: () => ({}),
 });
 late.report = (r) => channel.reporter.report(r);
@@ -222,6 +229,7 @@ const agent = summary(
     (i) => JSON.stringify({ task_id: i + 1, timestamp: stamp(), service: "t", command: "run" }),
   ),
 );
+summary("  of which executor.run (inside the round trip)", insideRuns.slice(-N));
 const bareRow = summary(
   "edge-agent channel only (no process spawned)",
   await roundTrips(
@@ -237,6 +245,24 @@ const ref = summary(
   "mosquitto_sub | sh (/bin/true) | mosquitto_pub",
   await roundTrips(c, "ref/cmd", "ref/res", N, (i) => `{"task_id":${i}}`),
 );
+{
+  // Where the agent's time goes: the executor alone (spawn /bin/true, no MQTT, no reporting).
+  const times: number[] = [];
+  const direct = createExecutor(config.Services, {
+    logger,
+    counters,
+    stateDir: join(dir, "state-direct"),
+    reporters: [],
+  });
+  await direct.start();
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
+    await direct.run({ service: "t", command: "run", trigger: { kind: "cli" } });
+    times.push(performance.now() - t0);
+  }
+  await direct.stop();
+  summary("executor.run(/bin/true) alone, no MQTT", times);
+}
 console.log(
   `ratio edge-agent / reference: p50 ${(agent.p50 / ref.p50).toFixed(2)}x, p99 ${
     (agent.p99 / ref.p99).toFixed(2)
