@@ -7,9 +7,13 @@ import assert from "node:assert/strict";
 import {
   createIntake,
   decodePacket,
+  encodeNotification,
+  encryptPacket,
   loadTypesDb,
+  PacketBuilder,
   RateTracker,
   type SecurityLevel,
+  signPacket,
 } from "../../src/collectd/mod.ts";
 import { createLogger, type LogEvent } from "../../src/log/mod.ts";
 import { createCounters, type Metric, type Notification } from "../../src/model/mod.ts";
@@ -134,4 +138,113 @@ Deno.test("collectd encrypting with a wrong password is rejected and counted at 
     (r) => r.dropped("bad_encryption") >= 3,
   );
   assert.equal(r.metrics.length + r.notifications.length, 0);
+});
+
+/** collectd 5.12 as the receiver: does it accept what the encoder and signer/encrypter send? */
+async function collectdReceives(level: SecurityLevel, password: string) {
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-e2e-rx-" });
+  const probe = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  await Deno.writeTextFile(`${dir}/auth`, "alice: secret\n");
+  await Deno.writeTextFile(
+    `${dir}/collectd.conf`,
+    `BaseDir "${dir}"
+PIDFile "${dir}/pid"
+TypesDB "/usr/share/collectd/types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "${dir}/log"
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "${dir}/csv"
+</Plugin>
+LoadPlugin network
+<Plugin network>
+  <Listen "127.0.0.1" "${port}">
+    SecurityLevel ${level}
+    AuthFile "${dir}/auth"
+  </Listen>
+</Plugin>
+`,
+  );
+  const child = new Deno.Command("/usr/sbin/collectd", {
+    args: ["-f", "-C", `${dir}/collectd.conf`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const tx = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const wrap = (p: Uint8Array) =>
+    level === "Sign" ? signPacket(p, "alice", password) : encryptPacket(p, "alice", password);
+  try {
+    const csv = `${dir}/csv/agent-host/edge-agent-test/gauge-probe-`;
+    const log = () => Deno.readTextFile(`${dir}/log`).catch(() => "");
+    for (let i = 0; i < 60; i++) {
+      const now = Date.now() / 1000;
+      const packets: Uint8Array[] = [];
+      const b = new PacketBuilder((p) => packets.push(p), { maxSize: 1400 });
+      b.add({
+        host: "agent-host",
+        plugin: "edge-agent",
+        plugin_instance: "test",
+        type: "gauge",
+        type_instance: "probe",
+        time: now,
+        interval: 1,
+        values: [42.5],
+        dstypes: ["gauge"],
+      });
+      b.flush();
+      packets.push(encodeNotification({
+        host: "agent-host",
+        plugin: "edge-agent",
+        plugin_instance: "",
+        type: "result",
+        type_instance: "",
+        time: now,
+        severity: 4,
+        message: `probe notification ${level}`,
+      }));
+      for (const p of packets) {
+        await tx.send(wrap(p), { transport: "udp", hostname: "127.0.0.1", port });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const text = await log();
+      const got = await Array.fromAsync(
+        Deno.readDir(`${dir}/csv/agent-host/edge-agent-test`),
+      ).catch(() => []);
+      if (got.length > 0 && text.includes(`probe notification ${level}`)) {
+        const data = await Deno.readTextFile(
+          `${dir}/csv/agent-host/edge-agent-test/${got[0]!.name}`,
+        );
+        return { data, log: text, file: got[0]!.name, csv };
+      }
+      if (password !== "secret" && i >= 8) return { data: "", log: text, file: "", csv };
+    }
+    return { data: "", log: await log(), file: "", csv };
+  } finally {
+    tx.close();
+    child.kill();
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const level of ["Sign", "Encrypt"] as const) {
+  Deno.test(`collectd 5.12 accepts the encoder's value lists and notifications at SecurityLevel ${level}`, async () => {
+    const r = await collectdReceives(level, "secret");
+    assert.match(r.file, /^gauge-probe-/, r.log);
+    assert.match(r.data, /,42\.5/);
+    assert.match(r.log, new RegExp(`probe notification ${level}`));
+  });
+}
+
+Deno.test("collectd 5.12 rejects the encrypter's packets under a wrong password", async () => {
+  const r = await collectdReceives("Encrypt", "wrong");
+  assert.equal(r.file, "");
+  assert.doesNotMatch(r.log, /probe notification/);
+  assert.match(r.log, /Checksum mismatch/, "collectd saw the packets and refused them");
 });
