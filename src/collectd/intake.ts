@@ -76,15 +76,28 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
   let stopped = false;
   let from: Deno.NetAddr = { transport: "udp", hostname: "", port: 0 };
   let entry = "";
+  const logInterval = options.logIntervalMs ?? 10_000;
+  // Per source address and reason at most one line per interval, and at most MAX_LINES lines
+  // per interval overall (spoofed source addresses must not flood the log either).
+  const MAX_LINES = 50;
+  let windowStart = 0;
+  let windowLines = 0;
   const warn = rateLimited((key, suppressed) => {
+    const now = Date.now();
+    if (now - windowStart >= logInterval) windowStart = now, windowLines = 0;
+    if (++windowLines > MAX_LINES) return;
     const [source, reason, at] = key.split("|");
     log.warn("dropped collectd packet", {
       from: source,
       reason,
       listen: at,
       ...(suppressed > 0 ? { suppressed } : {}),
+      ...(windowLines === MAX_LINES ? { note: "more bad packets: log lines paused" } : {}),
     });
-  }, options.logIntervalMs === undefined ? {} : { intervalMs: options.logIntervalMs });
+  }, { intervalMs: logInterval });
+  const complain = rateLimited((key, suppressed) => {
+    log.error(key, suppressed > 0 ? { suppressed } : {});
+  }, { intervalMs: logInterval });
   const sink: UnwrapSink = {
     segment(plain, n) {
       values.inc(n);
@@ -93,7 +106,7 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
     drop(reason, n) {
       dropped[reason].inc();
       if (n > 0) droppedValues.inc(n);
-      warn(`${from.hostname}:${from.port}|${reason}|${entry}`);
+      warn(`${from.hostname}|${reason}|${entry}`);
     },
   };
 
@@ -107,7 +120,8 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
         got = await conn.receive(buffer);
       } catch (err) {
         if (stopped || err instanceof Deno.errors.BadResource) return;
-        log.error("receive failed", { listen: name, error: err });
+        complain(`receive failed on ${name}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 10)); // a persistent error must not spin
         continue;
       }
       packets.inc();
@@ -118,7 +132,7 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
         unwrapPacket(got[0], e.SecurityLevel, users[index]!, sink, scratch);
       } catch (err) {
         // onPacket threw: the consumer's bug, not the packet's; keep receiving
-        log.error("collectd packet handler failed", { listen: name, error: err });
+        complain(`collectd packet handler failed: ${(err as Error)?.message ?? err}`);
       }
     }
   }

@@ -117,7 +117,7 @@ Deno.test("createIntake() at Sign accepts signed and encrypted packets and drops
       const warns = c.events.filter((e) => e.msg === "dropped collectd packet");
       assert.equal(warns.length, 2, JSON.stringify(warns.map((w) => w.fields)));
       const bad = warns.find((w) => w.fields?.reason === "bad_signature")!;
-      assert.match(String(bad.fields?.from), /^127\.0\.0\.1:\d+$/);
+      assert.equal(bad.fields?.from, "127.0.0.1");
     },
   );
 });
@@ -237,6 +237,11 @@ Deno.test("createIntake() joins collectd's IPv6 multicast group on the configure
   } finally {
     await intake.stop();
   }
-  const after = await Deno.readTextFile("/proc/net/igmp6");
+  let after = "";
+  for (let i = 0; i < 50; i++) { // the kernel drops the membership when the socket is closed
+    after = await Deno.readTextFile("/proc/net/igmp6");
+    if (!/\blo\s+ff1800000000000000000000efc04a42\b/.test(after)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   assert.doesNotMatch(after, /\blo\s+ff1800000000000000000000efc04a42\b/, "left on stop");
 });
