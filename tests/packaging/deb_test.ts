@@ -99,12 +99,15 @@ Deno.test("the package installs, upgrades keeping the operator's config, rules a
     assert.equal(await Deno.readTextFile("/etc/edge-agent/config.json"), edited);
     assert.ok(await exists("/var/lib/edge-agent/audit.jsonl"));
 
-    await dpkg("--purge", "edge-agent"); // purge: everything gone
+    await dpkg("--purge", "edge-agent"); // purge: everything gone but the operator's own file
     assert.ok(!await exists("/etc/edge-agent/config.json"));
+    assert.ok(!await exists("/etc/edge-agent/rules/memory_free.ts"));
+    assert.ok(await exists("/etc/edge-agent/rules/own.ts")); // not the package's: dpkg keeps it
     assert.ok(!await exists("/var/lib/edge-agent"));
     assert.ok(!await exists("/etc/systemd/system/multi-user.target.wants/edge-agent.service"));
   } finally {
     await purgeTestInstall();
+    await Deno.remove("/etc/edge-agent", { recursive: true }).catch(() => {});
     await Deno.remove(dir, { recursive: true });
   }
 });
