@@ -1,5 +1,6 @@
 // deno-lint-ignore-file no-explicit-any
 import type { ContextRuntime } from "./_context.ts";
+import type { ModuleLoader } from "./_worker_modules.ts";
 
 /**
  * The body of the rule worker (runs inside the rule host, in a Worker with `permissions:
@@ -12,33 +13,17 @@ import type { ContextRuntime } from "./_context.ts";
  * (`[phase, index]`, phase 1 = loading rule file `index`, 2 = running handler `index`), so the
  * host can name the culprit when the time budget expires.
  */
-export function workerMain(runtime: ContextRuntime) {
+export function workerMain(parts: {
+  lockdown: () => void;
+  moduleLoader: () => ModuleLoader;
+  contextRuntime: () => ContextRuntime;
+}) {
+  parts.lockdown();
+  const { importAll, instantiate, collect, describe } = parts.moduleLoader();
+  const runtime = parts.contextRuntime();
   const g: any = globalThis;
   const post = (m: unknown) => g.postMessage(m);
 
-  // Lockdown before any rule code exists: no nested workers (code from a string), no eval.
-  // (--disallow-code-generation-from-strings already blocks eval/new Function in the host;
-  // this is the second layer.)
-  const refuse = () => {
-    throw new EvalError("code generation is not available to rules");
-  };
-  for (const f of [function () {}, async function () {}, function* () {}, async function* () {}]) {
-    Object.defineProperty(Object.getPrototypeOf(f), "constructor", { value: refuse });
-  }
-  for (const name of ["eval", "Worker", "Function"]) {
-    Object.defineProperty(g, name, { value: undefined, configurable: false, writable: false });
-  }
-  for (const name of ["setTimeout", "setInterval"]) {
-    const timer = g[name];
-    Object.defineProperty(g, name, {
-      value: (fn: unknown, ...rest: unknown[]) => {
-        if (typeof fn !== "function") refuse();
-        return timer(fn, ...rest);
-      },
-      configurable: false,
-      writable: false,
-    });
-  }
   // A rule's rejected promise or throwing timer must not end the worker.
   g.addEventListener("unhandledrejection", (e: any) => {
     e.preventDefault();
@@ -66,59 +51,23 @@ export function workerMain(runtime: ContextRuntime) {
   let progress = new Int32Array(2);
   let services: Record<string, string[]> = {};
   let agentPlugin = "";
-  const urlFile = new Map<string, string>();
   let logs: any[] = [];
   const MAX_LOGS = 200;
   const log = (entry: any) => {
     if (logs.length < MAX_LOGS) logs.push(entry);
   };
 
-  // Stacks name rule files (file:line:column of the source), never data: URLs or glue frames.
-  (Error as any).prepareStackTrace = (err: any, frames: any[]) => {
-    const where: any[] = [];
-    for (const f of frames) {
-      const file = urlFile.get(String(f.getFileName()));
-      if (file !== undefined) {
-        where.push({
-          fn: f.getFunctionName(),
-          file,
-          line: f.getLineNumber(),
-          column: f.getColumnNumber(),
-        });
-      }
-    }
-    try {
-      Object.defineProperty(err, "ruleFrames", { value: where });
-    } catch { /* frozen error object */ }
-    const head = `${err?.name ?? "Error"}: ${err?.message ?? String(err)}`;
-    return [
-      head,
-      ...where.map((w) => `    at ${w.fn ?? "<anonymous>"} (${w.file}:${w.line}:${w.column})`),
-    ]
-      .join("\n");
-  };
-  const describe = (e: any) => {
-    if (e instanceof Error) {
-      const stack = String(e.stack);
-      const frame = (e as any).ruleFrames?.[0];
-      return { message: `${e.name}: ${e.message}`, stack, line: frame?.line, file: frame?.file };
-    }
-    return {
-      message: `threw a non-Error value: ${String(e)}`,
-      stack: "",
-      line: undefined,
-      file: undefined,
-    };
-  };
-
   // Rule console output becomes agent log lines (stdout belongs to the host protocol).
-  let current = "";
+  let loading = "";
+  /** The handler running now, from the progress slots (no per-call bookkeeping needed). */
+  const current = () =>
+    progress[0] === 2 ? handlers[progress[1]!]?.name : progress[0] === 1 ? loading : undefined;
   for (const level of ["log", "info", "warn", "error", "debug"]) {
     g.console[level] = (...args: unknown[]) =>
       log({
         level: level === "log" ? "info" : level,
         msg: args.map((a) => typeof a === "string" ? a : safeJson(a)).join(" "),
-        handler: current,
+        handler: current(),
       });
   }
   function safeJson(v: unknown) {
@@ -152,113 +101,11 @@ export function workerMain(runtime: ContextRuntime) {
   /** A handler that keeps throwing is logged once per interval, with a count of the rest. */
   const ERROR_LOG_INTERVAL_MS = 10_000;
 
-  let factories = new Map<string, (require: unknown, module: unknown, exports: unknown) => void>();
-  const moduleJs = new Map<string, string>();
   let instances = new Map<string, Instance>();
   const states: Record<string, any> = {};
   let handlers: Handler[] = [];
   let metricHandlers: Handler[] = [];
   let notificationHandlers: Handler[] = [];
-
-  async function importAll(modules: Record<string, string>) {
-    const next = new Map<string, any>();
-    const failed: Record<string, any> = {};
-    for (const [file, js] of Object.entries(modules)) {
-      const url = "data:text/javascript;charset=utf-8," + encodeURIComponent(js);
-      urlFile.set(url, file);
-      moduleJs.set(file, js);
-      try {
-        next.set(file, (await import(url)).default);
-      } catch (e) {
-        failed[file] = describe(e);
-      }
-    }
-    factories = next;
-    return failed;
-  }
-
-  /** Runs a rule file and the sibling files it requires (fresh copies, CommonJS semantics). */
-  function instantiate(file: string) {
-    const cache = new Map<string, any>();
-    const used = new Set<string>();
-    const load = (name: string): any => {
-      const hit = cache.get(name);
-      if (hit) return hit.exports;
-      const factory = factories.get(name);
-      if (factory === undefined) throw new Error(`cannot load ${name}`);
-      const module = { exports: {} as any };
-      cache.set(name, module);
-      used.add(name);
-      const require = (spec: unknown) => {
-        const m = /^\.\/([A-Za-z0-9_.@-]+?)(?:\.ts|\.js)?$/.exec(String(spec));
-        if (!m) {
-          throw new Error(
-            `cannot import "${String(spec)}": a rule may import only sibling files of the rules ` +
-              `directory ("./name.ts"); files elsewhere, npm:, jsr:, node: and URL imports are denied`,
-          );
-        }
-        const target = m[1] + ".ts";
-        if (!factories.has(target)) {
-          throw new Error(
-            `cannot import "${String(spec)}": there is no ${target} in the rules directory`,
-          );
-        }
-        return load(target);
-      };
-      factory(require, module, module.exports);
-      return module.exports;
-    };
-    const exports = load(file);
-    const sig = [...used].sort().map((u) => u + "\0" + moduleJs.get(u)).join("\0");
-    return { exports, sig };
-  }
-
-  function collect(file: string, exports: any) {
-    const out: Instance["handlers"] = [];
-    const metrics = exports?.metrics;
-    const notifications = exports?.notifications;
-    if (metrics === undefined && notifications === undefined) {
-      throw {
-        shape:
-          "exports neither `metrics` nor `notifications` (each a handler function or an object of named handler functions)",
-        exportName: "metrics",
-      };
-    }
-    for (
-      const [exportName, kind, value] of [["metrics", "metric", metrics], [
-        "notifications",
-        "notification",
-        notifications,
-      ]] as const
-    ) {
-      if (value === undefined) continue;
-      if (typeof value === "function") {
-        out.push({ name: `${file}::${kind}::default`, file, fn: value, kind });
-      } else if (value !== null && typeof value === "object") {
-        for (const [name, fn] of Object.entries(value)) {
-          if (typeof fn !== "function") {
-            throw {
-              shape: `\`${exportName}.${name}\` is not a function (it is ${
-                fn === null ? "null" : typeof fn
-              })`,
-              exportName,
-              member: name,
-            };
-          }
-          out.push({ name: `${file}::${kind}::${name}`, file, fn: fn as any, kind });
-        }
-      } else {
-        throw {
-          shape:
-            `\`${exportName}\` must be a handler function or an object of handler functions (it is ${
-              value === null ? "null" : typeof value
-            })`,
-          exportName,
-        };
-      }
-    }
-    return out;
-  }
 
   async function onLoad(msg: any) {
     const failedImport = await importAll(msg.modules);
@@ -273,6 +120,7 @@ export function workerMain(runtime: ContextRuntime) {
         }
         progress[0] = 1;
         progress[1] = i;
+        loading = file;
         const { exports, sig } = instantiate(file);
         progress[0] = 0;
         if (old && old.sig === sig && msg.keep !== false) {
@@ -414,7 +262,6 @@ export function workerMain(runtime: ContextRuntime) {
         const h = list[i]!;
         if (skip.size !== 0 && skip.has(h.name)) continue;
         progress[1] = h.index;
-        current = h.name;
         const c = h.c;
         c.bind(h.state, key, time);
         evaluations++;
@@ -459,7 +306,6 @@ export function workerMain(runtime: ContextRuntime) {
       }
     }
     progress[0] = 0;
-    current = "";
     let changed: Record<string, any> | undefined;
     if (dirty.size !== 0) {
       changed = {};

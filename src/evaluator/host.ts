@@ -1,7 +1,9 @@
 import { contextRuntime } from "./_context.ts";
 import { createPacketDecoder, type PacketDecoderFactory } from "./_decode.ts";
 import { encodeFrame, readFrames, type Reply } from "./_protocol.ts";
+import { lockdown } from "./_worker_lockdown.ts";
 import { workerMain } from "./_worker_main.ts";
+import { moduleLoader } from "./_worker_modules.ts";
 
 /**
  * The rule host: the child process the agent starts (`agent __rule-host`) to run rules. Its
@@ -24,7 +26,7 @@ export interface RuleHostOptions {
 
 /** The source of the rule worker, as loaded from a `data:` URL. */
 export function workerSource(): string {
-  return `(${workerMain.toString()})((${contextRuntime.toString()})());\n`;
+  return `(${workerMain.toString()})({ lockdown: ${lockdown.toString()}, moduleLoader: ${moduleLoader.toString()}, contextRuntime: ${contextRuntime.toString()} });\n`;
 }
 
 /** Revokes every permission; returns the names still granted afterwards (should be none). */

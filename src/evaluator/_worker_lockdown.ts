@@ -1,0 +1,30 @@
+// deno-lint-ignore-file no-explicit-any
+/**
+ * Closes what permissions do not cover, in the rule worker, before any rule code exists: no
+ * code from strings (eval, the Function constructors, string timers) and no nested workers.
+ * The rule host also runs with --disallow-code-generation-from-strings; this is the second
+ * layer. Shipped as source text like {@linkcode workerMain}: must stay self-contained.
+ */
+export function lockdown() {
+  const g: any = globalThis;
+  const refuse = () => {
+    throw new EvalError("code generation is not available to rules");
+  };
+  for (const f of [function () {}, async function () {}, function* () {}, async function* () {}]) {
+    Object.defineProperty(Object.getPrototypeOf(f), "constructor", { value: refuse });
+  }
+  for (const name of ["eval", "Worker", "Function"]) {
+    Object.defineProperty(g, name, { value: undefined, configurable: false, writable: false });
+  }
+  for (const name of ["setTimeout", "setInterval"]) {
+    const timer = g[name];
+    Object.defineProperty(g, name, {
+      value: (fn: unknown, ...rest: unknown[]) => {
+        if (typeof fn !== "function") refuse();
+        return timer(fn, ...rest);
+      },
+      configurable: false,
+      writable: false,
+    });
+  }
+}
