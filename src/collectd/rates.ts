@@ -78,7 +78,24 @@ export class RateTracker {
     }
   }
 
+  // Consecutive value lists of a packet usually share host/plugin/instance/type: remember the
+  // last leaf map and reuse it when those four strings are the same.
+  #lastKey: [string, string, string, string] = ["", "", "", ""];
+  #lastLeaf: Map<string, Series> | null = null;
+
   #leaf(m: Metric): Map<string, Series> {
+    const k = this.#lastKey;
+    if (
+      this.#lastLeaf !== null && k[0] === m.host && k[1] === m.plugin &&
+      k[2] === m.plugin_instance && k[3] === m.type
+    ) return this.#lastLeaf;
+    const leaf = this.#lookup(m);
+    k[0] = m.host, k[1] = m.plugin, k[2] = m.plugin_instance, k[3] = m.type;
+    this.#lastLeaf = leaf;
+    return leaf;
+  }
+
+  #lookup(m: Metric): Map<string, Series> {
     let a = this.#root.get(m.host);
     if (a === undefined) this.#root.set(m.host, a = new Map());
     let b = a.get(m.plugin) as Level | undefined;
@@ -93,6 +110,7 @@ export class RateTracker {
   /** Forgets series older than expireAfter (walks everything; runs at most once per period). */
   #sweep(now: number): void {
     this.#lastSweep = now;
+    this.#lastLeaf = null;
     const walk = (level: Map<string, unknown>, depth: number) => {
       for (const [k, v] of level) {
         if (depth === 4) {
@@ -108,6 +126,7 @@ export class RateTracker {
 
   /** Over maxSeries: forget everything (simple and bounded; rates restart after one sample). */
   #trim(): void {
+    this.#lastLeaf = null;
     this.#root.clear();
     this.#size = 0;
   }
