@@ -39,6 +39,8 @@ export interface SoakOptions {
   floodRate?: number;
   /** Kill the agent in every Nth 60-s cycle (1 = every cycle). Default 1. */
   agentKillEvery?: number;
+  /** Seconds without a result after which the operator re-sends a command. Default 30. */
+  resendAfterS?: number;
   /** Keep the temp dir (logs, state) afterwards. */
   keep?: boolean;
   say?: (msg: string) => void;
@@ -82,6 +84,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let finalExit: number | null = null;
   const startedAt = Date.now();
   let endedAt = startedAt;
+  const resendMs = (options.resendAfterS ?? 30) * 1000;
   try {
     await brokers.start(0);
     await brokers.start(1);
@@ -97,7 +100,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const loops = [
       sampler(ctx, rss, scrapes, health),
       commandLoop(ctx, Math.ceil(options.seconds / 2)),
-      resendLoop(ctx, control.signal),
+      resendLoop(ctx, control.signal, resendMs),
       faultSchedule(ctx, faults, cycles, end, options),
     ];
     await Promise.all(loops);
@@ -107,7 +110,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     say(`draining: ${operator.pending().length} commands without a result`);
     const drainUntil = Date.now() + 90_000;
     while (operator.pending().length > 0 && Date.now() < drainUntil) {
-      operator.resendOverdue(30_000);
+      operator.resendOverdue(resendMs);
       await pause(500);
     }
     await pause(3000); // late duplicates, if any
@@ -186,10 +189,10 @@ async function commandLoop(ctx: SoakContext, count: number) {
   }
 }
 
-async function resendLoop(ctx: SoakContext, signal: AbortSignal) {
+async function resendLoop(ctx: SoakContext, signal: AbortSignal, overdueMs: number) {
   while (!signal.aborted) {
-    await pause(5000, signal);
-    const n = ctx.operator.resendOverdue(30_000);
+    await pause(2000, signal);
+    const n = ctx.operator.resendOverdue(overdueMs);
     if (n) ctx.say(`operator: re-sent ${n} overdue commands`);
   }
 }

@@ -7,6 +7,11 @@
  *
  *   scripts/deno run -A scripts/soak.ts --minutes 20
  *   scripts/deno run -A scripts/soak.ts --seconds 60 --faults commands,flood,broker --keep
+ *
+ * Options: --minutes N | --seconds N (default 20 min); --faults a,b (default all of commands,
+ * flood, broker, agent-kill, rules); --flood-rate N bad datagrams/s (2000); --agent-kill-every N
+ * cycles of 60 s (1); --resend-after N s without a result before the operator re-sends (30);
+ * --keep (leave the temp dir with every log); --json (the rows as JSON too).
  */
 import { parseArgs } from "node:util";
 import { type FaultName, FAULTS, runSoak } from "./_soak_run.ts";
@@ -20,6 +25,7 @@ const { values } = parseArgs({
     faults: { type: "string" },
     "flood-rate": { type: "string" },
     "agent-kill-every": { type: "string" },
+    "resend-after": { type: "string" },
     keep: { type: "boolean" },
     json: { type: "boolean" },
   },
@@ -43,6 +49,7 @@ const report = await runSoak({
   faults: faults as FaultName[],
   ...(values["flood-rate"] ? { floodRate: Number(values["flood-rate"]) } : {}),
   ...(values["agent-kill-every"] ? { agentKillEvery: Number(values["agent-kill-every"]) } : {}),
+  ...(values["resend-after"] ? { resendAfterS: Number(values["resend-after"]) } : {}),
   keep: values.keep ?? false,
 });
 console.log(

@@ -1,0 +1,55 @@
+/**
+ * The CI-sized soak: scripts/soak.ts for 50 s with every fault injector (one 60-s cycle without
+ * its second broker kill), against the real collectd, two mosquitto brokers and the agent. Its
+ * table is printed into the test output.
+ */
+import assert from "node:assert/strict";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+/** Checks that must pass (not be skipped) with the integrated agent. */
+const REQUIRED = [
+  "every command got exactly one result",
+  "no command ran twice",
+  "every run is in the audit file",
+  "the agent never exited on its own",
+  "RSS bounded, no growth trend",
+  "results carry the expected code",
+  "cooldown held against a burst of triggers",
+  "rules survive a looping and a broken rule file",
+  "faults injected",
+];
+
+Deno.test("a 50-s soak with every fault keeps every command's result exactly once and the agent alive", async () => {
+  const out = await new Deno.Command(`${root}scripts/deno`, {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      `${root}deno.json`,
+      `${root}scripts/soak.ts`,
+      "--seconds",
+      "50",
+      "--resend-after",
+      "15",
+      "--json",
+    ],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  console.log(stdout.split("\n").filter((l) => !l.startsWith("[{")).join("\n"));
+  const json = stdout.split("\n").find((l) => l.startsWith("[{"));
+  assert.ok(json, `no rows printed; stderr:\n${stderr.slice(-3000)}`);
+  const rows: { check: string; ok: boolean | null; detail: string }[] = JSON.parse(json);
+  for (const name of REQUIRED) {
+    const row = rows.find((r) => r.check === name);
+    assert.ok(row, `missing row "${name}"`);
+    assert.equal(row.ok, true, `${name}: ${row.detail}\n${stderr.slice(-2000)}`);
+  }
+  assert.ok(rows.every((r) => r.ok !== false), JSON.stringify(rows, null, 1));
+  assert.equal(out.code, 0, stderr.slice(-2000));
+});
