@@ -49,7 +49,7 @@ export async function loadConfig(
     const m = await mode(file).catch(() => null);
     if (m !== null && (m & 0o077) !== 0) {
       loaded.warnings.push(
-        `${file} holds a Password and is readable by group/other (mode ${
+        `${file} holds a secret (Password or Secret) and is readable by group/other (mode ${
           (m & 0o777).toString(8).padStart(3, "0")
         }): run chmod 600 ${file}`,
       );
@@ -97,7 +97,9 @@ function finish(parsed: ParsedConfig, base: string, source: string | null): Conf
 }
 
 function holdsSecret(c: Config): boolean {
-  return c.Password !== undefined || c.NotifyServers.some((s) => s.Password !== undefined);
+  return c.Password !== undefined || c.SignAs !== undefined ||
+    c.CommandSenders.length > 0 ||
+    c.NotifyServers.some((s) => s.Password !== undefined);
 }
 
 /** Whether the config names a broker (otherwise the agent runs local-only, a normal mode). */
