@@ -17,6 +17,7 @@ import {
   spawnHost,
 } from "./_host_client.ts";
 import type { FileResult, Reply, Request, RuleLog } from "./_protocol.ts";
+import { PacketQueue } from "./_packet_queue.ts";
 import { isRuleFile, readSources, type RuleProblem, type RuleSource } from "./_sources.ts";
 import { exportLine } from "./_transpile.ts";
 import { contextRuntime } from "./_context.ts";
@@ -147,13 +148,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   let stopped = false;
   let watcher: { close(): void } | null = null;
 
-  // Pending packets: one growing byte buffer plus end offsets (no allocation per packet).
-  let pend = new Uint8Array(1 << 20);
-  let pendLen = 0;
-  let ends = new Uint32Array(1024);
-  const timed = options.onBatchDone !== undefined;
-  let arrivals = new Float64Array(timed ? 1024 : 0);
-  let count = 0;
+  const queue = new PacketQueue(options.onBatchDone !== undefined);
   const jobs: Job[] = [];
   let running = false;
   let scheduled = false;
@@ -161,29 +156,11 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
 
   function submit(packet: Uint8Array) {
     if (stopped) return;
-    if (count >= maxPending) {
+    if (queue.count >= maxPending) {
       c.dropped.inc();
       return;
     }
-    if (pendLen + packet.length > pend.length) {
-      const bigger = new Uint8Array(Math.max(pend.length * 2, pendLen + packet.length));
-      bigger.set(pend.subarray(0, pendLen));
-      pend = bigger;
-    }
-    if (count === ends.length) {
-      const more = new Uint32Array(ends.length * 2);
-      more.set(ends);
-      ends = more;
-      if (timed) {
-        const later = new Float64Array(arrivals.length * 2);
-        later.set(arrivals);
-        arrivals = later;
-      }
-    }
-    pend.set(packet, pendLen);
-    pendLen += packet.length;
-    if (timed) arrivals[count] = performance.now();
-    ends[count++] = pendLen;
+    queue.push(packet);
     schedule();
   }
 
@@ -196,27 +173,6 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     };
     if (options.batchDelayMs) setTimeout(go, options.batchDelayMs);
     else queueMicrotask(go);
-  }
-
-  /** Takes up to maxBatch pending packets as one request body. */
-  function takePackets(): { data: Uint8Array; ends: Uint32Array; arrivals: Float64Array } | null {
-    if (count === 0) return null;
-    const n = Math.min(count, maxBatch);
-    const bytes = ends[n - 1]!;
-    const data = pend.slice(0, bytes);
-    const taken = ends.slice(0, n);
-    const times = arrivals.slice(0, timed ? n : 0);
-    if (n === count) {
-      pendLen = 0;
-      count = 0;
-    } else {
-      pend.copyWithin(0, bytes, pendLen);
-      pendLen -= bytes;
-      for (let i = n; i < count; i++) ends[i - n] = ends[i]! - bytes;
-      if (timed) arrivals.copyWithin(0, n, count);
-      count -= n;
-    }
-    return { data, ends: taken, arrivals: times };
   }
 
   /** One batch ready to send: how to build its request, and what to do with the outcome. */
@@ -233,7 +189,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       return { make: (id, skip) => ({ t: "batch", id, items: job.items, skip }), done: job.done };
     }
     if (job?.kind === "load") return null;
-    const packets = takePackets();
+    const packets = queue.take(maxBatch);
     if (packets === null) return null;
     const { data, ends: packetEnds, arrivals: times } = packets;
     return {
@@ -313,7 +269,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     } finally {
       running = false;
     }
-    if (!stopped && (jobs.length !== 0 || count !== 0)) schedule();
+    if (!stopped && (jobs.length !== 0 || queue.count !== 0)) schedule();
   }
 
   /** Starts the host if needed and loads the rules into it. Null when it cannot start. */
