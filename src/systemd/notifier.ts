@@ -1,3 +1,5 @@
+import { dirname } from "node:path";
+
 /**
  * The agent's side of systemd's notify protocol (sd_notify(3)): newline-separated `KEY=VALUE`
  * assignments in one datagram to the unix socket named by `$NOTIFY_SOCKET` (a path, or `@name`
@@ -15,8 +17,8 @@ export interface SystemdNotifierOptions {
   /**
    * Where this end of the datagram socket is bound. Deno autobinds (an empty path) only with
    * every permission granted, so under least-privilege flags it must be a path the process may
-   * use (the agent: `<StateDir>/notify.sock`, granted by scripts/permission_flags.ts). A stale
-   * file there is replaced. Default: "" (autobind an abstract address).
+   * use (the agent: `<StateDir>/notify.sock`, granted by scripts/permission_flags.ts). Its folder
+   * is created when missing; a stale file there is replaced. Default: "" (autobind an abstract address).
    */
   bindPath?: string;
   /** Told about a failed send (the agent keeps running); default: ignore. */
@@ -66,6 +68,7 @@ export function createSystemdNotifier(options: SystemdNotifierOptions = {}): Sys
   function open(): Deno.DatagramConn {
     if (conn) return conn;
     if (bindPath !== "") {
+      Deno.mkdirSync(dirname(bindPath), { recursive: true, mode: 0o700 });
       try {
         Deno.removeSync(bindPath);
       } catch (e) {

@@ -26,7 +26,11 @@ function receiver(path: string) {
 Deno.test("ready() sends READY=1 and STATUS in one datagram to a path $NOTIFY_SOCKET", async () => {
   const dir = await Deno.makeTempDir();
   const rx = receiver(join(dir, "notify"));
-  const n = createSystemdNotifier({ socket: join(dir, "notify"), bindPath: join(dir, "own.sock") });
+  // the bind folder (StateDir) does not exist yet: it is created
+  const n = createSystemdNotifier({
+    socket: join(dir, "notify"),
+    bindPath: join(dir, "state/own.sock"),
+  });
   try {
     assert.equal(n.enabled, true);
     await n.ready("listening on 127.0.0.1:25826");
