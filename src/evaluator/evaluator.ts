@@ -493,6 +493,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     // A changed (or removed) file gets a fresh start: its offences are forgiven.
     for (const [file, s] of before) {
       if (sources.get(file)?.text !== s.text) forgive(file);
+      if (!sources.has(file)) good.delete(file); // deleted: its last good version goes too
     }
     const hadHost = host !== null;
     const h = await ensureHost(); // a newly started host is loaded by ensureHost()

@@ -307,3 +307,14 @@ Deno.test("a rule allocating without bound is stopped within its budget", async 
   );
   assert.match(s.log.text(), /hog\.ts::metric::buffers disabled/);
 });
+
+Deno.test("a deleted file that comes back broken does not resurrect its old version", async () => {
+  await using s = await started({ "low.ts": FIRE_ON_LOW });
+  await Deno.remove(`${s.dir}/low.ts`);
+  await s.ev.reload();
+  await Deno.writeTextFile(`${s.dir}/low.ts`, "export const metrics = {\n");
+  await s.ev.reload();
+  assert.deepEqual(s.ev.handlers, []);
+  assert.match(s.ev.problems.map(formatProblem).join(), /low\.ts:\d+:\d+: syntax error/);
+  assert.doesNotMatch(s.ev.problems.map(formatProblem).join(), /previous version/);
+});
