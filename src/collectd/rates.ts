@@ -70,8 +70,10 @@ export class RateTracker {
     if (dt > 0) {
       for (let i = 0; i < n; i++) {
         const t = dstypes[i];
-        if (t === "counter") rates[i] = counterDiff(s.values[i]!, values[i]!) / dt;
-        else if (t === "derive") rates[i] = deriveDiff(s.values[i]!, values[i]!) / dt;
+        let r = NaN;
+        if (t === "counter") r = counterDiff(s.values[i]!, values[i]!) / dt;
+        else if (t === "derive") r = deriveDiff(s.values[i]!, values[i]!) / dt;
+        if (r === r) rates[i] = r; // NaN stays null
         s.values[i] = values[i]!;
       }
       s.time = time;
@@ -133,18 +135,28 @@ export class RateTracker {
 }
 
 type Level = Map<string, Map<string, unknown>>;
+// A slot that held a GAUGE before (the sender changed a type's data sources) may hold a
+// fraction or NaN: such a pair has no rate (NaN, reported as null).
 function counterDiff(prev: MetricValue, cur: MetricValue): number {
   if (typeof prev === "number" && typeof cur === "number") {
     if (cur >= prev) return cur - prev;
+    if (!Number.isInteger(prev) || !Number.isInteger(cur)) return NaN;
     return prev <= TWO_32 - 1 ? TWO_32 - prev + cur : Number(TWO_64 - BigInt(prev) + BigInt(cur));
   }
-  const p = BigInt(prev);
-  const c = BigInt(cur);
+  const p = big(prev);
+  const c = big(cur);
+  if (p === null || c === null) return NaN;
   if (c >= p) return Number(c - p);
   return p <= 4294967295n ? Number(4294967296n - p + c) : Number(TWO_64 - p + c);
 }
 
 function deriveDiff(prev: MetricValue, cur: MetricValue): number {
   if (typeof prev === "number" && typeof cur === "number") return cur - prev;
-  return Number(BigInt(cur) - BigInt(prev));
+  const p = big(prev);
+  const c = big(cur);
+  return p === null || c === null ? NaN : Number(c - p);
+}
+
+function big(v: MetricValue): bigint | null {
+  return typeof v === "bigint" ? v : Number.isInteger(v) ? BigInt(v) : null;
 }

@@ -67,3 +67,10 @@ Deno.test("RateTracker keeps separate state per series and bounds the number of 
   t.update(other);
   assert.deepEqual(other.rates, [null]);
 });
+
+Deno.test("RateTracker gives null, not an exception, when a slot changes from GAUGE to COUNTER", () => {
+  const t = new RateTracker();
+  rate(t, 0, [NaN, 2n ** 64n - 1n], ["gauge", "counter"]);
+  assert.deepEqual(rate(t, 1, [2n ** 63n, 1.5], ["counter", "derive"]), [null, null]);
+  assert.deepEqual(rate(t, 2, [2n ** 63n + 10n, 2.5], ["counter", "derive"]), [10, 1]);
+});
