@@ -77,6 +77,57 @@ export function activityCheck(read: () => number, options: ActivityCheckOptions)
   };
 }
 
+/** Options of {@linkcode stallCheck}. */
+export interface StallCheckOptions {
+  /** Milliseconds work may wait before the check fails. */
+  windowMs: number;
+  /** What does the work, for the detail text (e.g. "rule evaluations"). */
+  what: string;
+  /** When false, no work can be done (e.g. no rule handler loaded): the check passes. */
+  active?: () => boolean;
+  now?: () => number;
+}
+
+/**
+ * A check that fails when work keeps arriving (`input` moves, e.g. accepted values) but is not
+ * being done (`output`, e.g. rule evaluations, has not moved for `windowMs` since). Passes when
+ * nothing arrives, and while `active()` is false.
+ */
+export function stallCheck(
+  input: () => number,
+  output: () => number,
+  options: StallCheckOptions,
+): HealthCheck {
+  const now = options.now ?? performance.now.bind(performance);
+  let lastIn = input();
+  let lastOut = output();
+  let inAt = -Infinity;
+  let outAt = now();
+  return () => {
+    const t = now();
+    const i = input();
+    const o = output();
+    if (i !== lastIn) [lastIn, inAt] = [i, t];
+    if (o !== lastOut) [lastOut, outAt] = [o, t];
+    if (options.active && !options.active()) {
+      return { ok: true, detail: `${options.what}: nothing to run` };
+    }
+    const waiting = inAt - outAt;
+    if (waiting > options.windowMs) {
+      return {
+        ok: false,
+        detail: `input keeps arriving but no ${options.what} for ${
+          ((t - outAt) / 1000).toFixed(1)
+        } s`,
+      };
+    }
+    return {
+      ok: true,
+      detail: `${options.what}: last seen ${((t - outAt) / 1000).toFixed(1)} s ago`,
+    };
+  };
+}
+
 /**
  * The sum of every series of `name` in `counters` (all label combinations), e.g. all packets
  * whatever listener received them. Allocates a snapshot: for checks and summaries, not hot paths.

@@ -4,13 +4,25 @@
  * collectd servers.
  * @module
  */
-export { createTelemetry, PACKETS_COUNTER } from "./telemetry.ts";
+export {
+  createTelemetry,
+  EVALUATIONS_COUNTER,
+  HANDLERS_GAUGE,
+  PACKETS_COUNTER,
+  VALUES_COUNTER,
+} from "./telemetry.ts";
 export type { Telemetry, TelemetryOptions } from "./telemetry.ts";
 export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 export { createTelemetryServer, parseListenAddress } from "./server.ts";
 export type { TelemetryServer, TelemetryServerOptions } from "./server.ts";
-export { activityCheck, combineChecks, totalOf } from "./health.ts";
-export type { ActivityCheckOptions, CheckResult, HealthCheck, HealthReport } from "./health.ts";
+export { activityCheck, combineChecks, stallCheck, totalOf } from "./health.ts";
+export type {
+  ActivityCheckOptions,
+  CheckResult,
+  HealthCheck,
+  HealthReport,
+  StallCheckOptions,
+} from "./health.ts";
 export { registerProcessGauges } from "./process_gauges.ts";
 export type { MemoryFigures, ProcessGaugesOptions } from "./process_gauges.ts";
 export { summarize } from "./status.ts";

@@ -6,6 +6,7 @@ import {
   combineChecks,
   type HealthCheck,
   type HealthReport,
+  stallCheck,
   totalOf,
 } from "./health.ts";
 import { registerProcessGauges } from "./process_gauges.ts";
@@ -14,6 +15,11 @@ import { summarize } from "./status.ts";
 
 /** The counter whose movement tells that collectd packets arrive (registered by the intake). */
 export const PACKETS_COUNTER = "edge_agent_collectd_packets_total";
+/** Values accepted by the intake and handed to the rule stage. */
+export const VALUES_COUNTER = "edge_agent_collectd_values_total";
+/** Handler calls made by the rule stage, and the handlers running (registered by it). */
+export const EVALUATIONS_COUNTER = "edge_agent_rules_evaluations_total";
+export const HANDLERS_GAUGE = "edge_agent_rules_handlers";
 
 /** Options of {@linkcode createTelemetry}. */
 export interface TelemetryOptions {
@@ -23,8 +29,9 @@ export interface TelemetryOptions {
   /** The `host` of the own value lists (the agent's host name). */
   hostName: string;
   /**
-   * Extra health checks besides "listener receiving" (built here from `HealthWindow`), e.g.
-   * `{ "rule workers up": () => ({ ok: evaluator.alive, detail: "..." }) }`.
+   * Health checks added to (or, same name, replacing) the built-in ones: "listener receiving"
+   * (packets within `HealthWindow`) and "rule workers up" (values arrive but no handler call for
+   * `HealthWindow` while handlers are loaded).
    */
   checks?: Record<string, HealthCheck>;
 }
@@ -55,6 +62,15 @@ export function createTelemetry(
       windowMs: settings.HealthWindow * 1000,
       what: "collectd packets",
     }),
+    "rule workers up": stallCheck(
+      () => totalOf(counters, VALUES_COUNTER),
+      () => totalOf(counters, EVALUATIONS_COUNTER),
+      {
+        windowMs: settings.HealthWindow * 1000,
+        what: "rule evaluations",
+        active: () => totalOf(counters, HANDLERS_GAUGE) > 0,
+      },
+    ),
     ...options.checks,
   });
   const server = settings.Listen === undefined ? undefined : createTelemetryServer({

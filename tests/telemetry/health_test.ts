@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createCounters } from "../../src/model/mod.ts";
-import { activityCheck, combineChecks, totalOf } from "../../src/telemetry/health.ts";
+import { activityCheck, combineChecks, stallCheck, totalOf } from "../../src/telemetry/health.ts";
 
 Deno.test("activityCheck() passes during the start-up window, then fails until the value moves", () => {
   let t = 0;
@@ -45,4 +45,32 @@ Deno.test("totalOf() sums every label combination of one name", () => {
   c.counter("other_total", "").inc(100);
   assert.equal(totalOf(c, "p_total"), 5);
   assert.equal(totalOf(c, "missing"), 0);
+});
+
+Deno.test("stallCheck() fails when input keeps arriving but the work stopped for the window", () => {
+  let t = 0, input = 0, output = 0, handlers = 1;
+  const check = stallCheck(() => input, () => output, {
+    windowMs: 5000,
+    what: "rule evaluations",
+    active: () => handlers > 0,
+    now: () => t,
+  });
+  assert.equal(check().ok, true, "nothing arrives: fine");
+  for (t = 1000; t <= 4000; t += 1000) {
+    input += 10;
+    output += 10;
+    assert.equal(check().ok, true);
+  }
+  for (; t <= 10000; t += 1000) {
+    input += 10; // evaluations stopped at 4 s
+    check();
+  }
+  const down = check();
+  assert.equal(down.ok, false);
+  assert.equal(down.detail, "input keeps arriving but no rule evaluations for 7.0 s");
+  handlers = 0;
+  assert.deepEqual(check(), { ok: true, detail: "rule evaluations: nothing to run" });
+  handlers = 1;
+  output += 1;
+  assert.equal(check().ok, true, "work resumed");
 });

@@ -30,6 +30,11 @@ Deno.test("createTelemetry() serves /metrics and a /healthz fed by the lead's ex
     assert.equal(ok.status, 200);
     const body = await ok.json();
     assert.deepEqual(Object.keys(body.checks), ["listener receiving", "rule workers up"]);
+    assert.equal(
+      body.checks["rule workers up"].detail,
+      "2 workers",
+      "the lead's check replaces the built-in",
+    );
     workersUp = false;
     const down = await fetch(`${base}/healthz`);
     assert.equal(down.status, 503);
