@@ -20,4 +20,3 @@ export { decodeBatch, forEachPacket, PacketBatcher } from "./batch.ts";
 export type { PacketBatcherOptions } from "./batch.ts";
 export { createIntake, DEFAULT_RECEIVE_BUFFER } from "./intake.ts";
 export type { Intake, IntakeOptions } from "./intake.ts";
-export { createListener } from "./listener.ts";
