@@ -188,6 +188,11 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
         const addr = s.conn.addr as Deno.NetAddr;
         bound.push(addr);
         if (s.receiveBufferNote) {
+          // an explicit ReceiveBuffer the agent cannot apply is a warning; the default, info
+          log[e.ReceiveBuffer === undefined ? "info" : "warn"]("receive buffer not applied", {
+            note: s.receiveBufferNote,
+          });
+        }
           log.warn("receive buffer not applied", { note: s.receiveBufferNote });
         }
         log.info("listening for collectd packets", {
