@@ -193,8 +193,6 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
             note: s.receiveBufferNote,
           });
         }
-          log.warn("receive buffer not applied", { note: s.receiveBufferNote });
-        }
         log.info("listening for collectd packets", {
           addr: `${addr.hostname}:${addr.port}`,
           security: e.SecurityLevel,
