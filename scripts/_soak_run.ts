@@ -113,7 +113,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       operator.resendOverdue(resendMs);
       await pause(500);
     }
-    await pause(3000); // late duplicates, if any
+    // Late duplicates, if any; and time for the rule to fire again after a late fix.
+    const lastFix = ctx.faults.ruleFixedAt.at(-1) ?? 0;
+    await pause(Math.max(3000, lastFix + 15_000 - Date.now()));
     const last = await scrape(layout.telemetryPort, agent.generation);
     if (last) scrapes.push(last);
     say("stopping the agent (SIGTERM)");
