@@ -4,6 +4,7 @@
  * bundled-file layout (no denort here); every test purges what it installed.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   buildDeb,
   dpkg,
@@ -14,6 +15,7 @@ import {
 } from "./_debs.ts";
 import { notifySocket, run, start } from "./_process.ts";
 
+const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const V1 = "0.1.0~test1-1";
 const V2 = "0.1.0~test2-1";
 const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
@@ -162,6 +164,38 @@ Deno.test("the installed agent started as the unit's ExecStart runs on the packa
     await Deno.remove("/run/systemd/notify").catch(() => {});
     if (createdRunSystemd) await Deno.remove("/run/systemd", { recursive: true }).catch(() => {});
     await purgeTestInstall();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the binary layout packages the compiled binary as /usr/bin/edge-agent and nothing of the bundle", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // No denort here: a stand-in for what `scripts/compile` would have built.
+    const binary = join(dir, "edge-agent");
+    await Deno.writeTextFile(binary, '#!/bin/sh\necho "edge-agent 0.1.0"\n');
+    await Deno.chmod(binary, 0o755);
+    const out = await run(join(root, "scripts/package_deb"), [
+      "--layout",
+      "binary",
+      "--binary",
+      binary,
+      "--version",
+      V1,
+      "--output-dir",
+      dir,
+    ], { env: { EDGE_AGENT_DEB_COMPRESSION: "none" } });
+    const deb = out.split("\n").find((l) => l.endsWith(".deb"))!;
+    const files = await run("dpkg-deb", ["-c", deb]);
+    assert.match(files, /-rwxr-xr-x root\/root +\d+ .* \.\/usr\/bin\/edge-agent\n/);
+    assert.match(files, /-rw------- root\/root .* \.\/etc\/edge-agent\/config\.json/);
+    assert.doesNotMatch(files, /usr\/lib\/edge-agent/);
+    const overrides = await run("sh", [
+      "-c",
+      `dpkg-deb --fsys-tarfile '${deb}' | tar -xOf - ./usr/share/lintian/overrides/edge-agent`,
+    ]);
+    assert.match(overrides, /embedded-library lcms2 \[usr\/bin\/edge-agent\]/);
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
