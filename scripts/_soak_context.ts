@@ -4,7 +4,7 @@
  */
 import type { Operator } from "./_soak_operator.ts";
 import type { Brokers } from "./_soak_peers.ts";
-import { startAgent } from "./_soak_peers.ts";
+import { agentReady, spawnAgent } from "./_soak_peers.ts";
 import type { Proc } from "./_soak_proc.ts";
 import type { SoakLayout } from "./_soak_setup.ts";
 
@@ -35,10 +35,11 @@ export class AgentHandle {
     this.#l = l;
   }
 
+  /** Starts a new generation and waits until it listens (it is tracked even if it never does). */
   async start(): Promise<void> {
     this.generation++;
     this.startedAt.push(Date.now());
-    const p = await startAgent(this.#l, this.generation);
+    const p = spawnAgent(this.#l, this.generation);
     this.proc = p;
     p.status.then((s) => {
       if (p.exitedOnItsOwn) {
@@ -47,6 +48,7 @@ export class AgentHandle {
         if (this.proc === p && !this.#restarting) void this.start().catch(() => {});
       }
     });
+    await agentReady(p);
   }
 
   /** SIGKILL (expected), then a new generation after `pauseMs`. */

@@ -81,14 +81,17 @@ export async function startCollectd(l: SoakLayout): Promise<Proc> {
   return p;
 }
 
-/** Starts the agent (scripts/agent --config) and waits until its intake listens. */
-export async function startAgent(l: SoakLayout, generation: number): Promise<Proc> {
-  const p = spawnProc(`agent#${generation}`, `${root}scripts/agent`, {
+/** Starts the agent (scripts/agent --config); see {@linkcode agentReady}. */
+export function spawnAgent(l: SoakLayout, generation: number): Proc {
+  return spawnProc(`agent#${generation}`, `${root}scripts/agent`, {
     args: ["--config", l.agentConfig],
     cwd: l.dir,
     logFile: `${l.dir}/agent.log`,
     tailLines: 2000,
   });
-  await p.waitFor(/listening for collectd packets/, 60_000);
-  return p;
+}
+
+/** Resolves once the agent's intake listens; rejects after `timeoutMs` or when it exits. */
+export async function agentReady(p: Proc, timeoutMs = 60_000): Promise<void> {
+  await p.waitFor(/listening for collectd packets/, timeoutMs);
 }
