@@ -318,9 +318,15 @@ async function agentRun(rate: number, split: boolean) {
     const before = usage(child.pid);
     const hostBefore = hostPid ? usage(hostPid) : { cpu: 0, hwm: 0 };
     const sent = await send(port, rate);
-    await new Promise((r) => setTimeout(r, 400));
-    await writer.write(new TextEncoder().encode("stats\n"));
-    const got = JSON.parse(await next());
+    // wait until everything received has been decoded (the split's rule host may lag behind)
+    let got = { values: -1, packets: 0 };
+    for (let i = 0; i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      await writer.write(new TextEncoder().encode("stats\n"));
+      const now = JSON.parse(await next());
+      if (now.values === got.values) break;
+      got = now;
+    }
     const after = usage(child.pid);
     const hostAfter = hostPid ? usage(hostPid) : { cpu: 0, hwm: 0 };
     const drops = socketDrops(port);
