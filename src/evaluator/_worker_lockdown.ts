@@ -27,4 +27,39 @@ export function lockdown() {
       writable: false,
     });
   }
+  // Shared built-ins are frozen, so a rule cannot change what the glue (or another rule)
+  // runs, e.g. replace Array.prototype.push to forge another handler's events. (Not
+  // Error.prototype: Deno sets `name` on its own errors, which a frozen prototype forbids.)
+  const typedArray = Object.getPrototypeOf(Uint8Array);
+  for (
+    const o of [
+      Object,
+      Object.prototype,
+      Array,
+      Array.prototype,
+      Object.getPrototypeOf(function () {}),
+      Map.prototype,
+      Set.prototype,
+      WeakMap.prototype,
+      WeakSet.prototype,
+      Promise,
+      Promise.prototype,
+      String.prototype,
+      Number.prototype,
+      Boolean.prototype,
+      BigInt.prototype,
+      Symbol.prototype,
+      RegExp.prototype,
+      Date.prototype,
+      typedArray,
+      typedArray.prototype,
+      Int32Array.prototype,
+      Float64Array.prototype,
+      Uint8Array.prototype,
+      JSON,
+      Math,
+      Reflect,
+      Atomics,
+    ]
+  ) Object.freeze(o);
 }

@@ -72,7 +72,7 @@ export function workerMain(parts: {
   }
   function safeJson(v: unknown) {
     try {
-      return JSON.stringify(v, (_k, x) => typeof x === "bigint" ? x.toString() : x);
+      return JSON.stringify(v, (_k, x) => typeof x === "bigint" ? x.toString() : x) ?? String(v);
     } catch {
       return String(v);
     }

@@ -303,13 +303,22 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       });
       host = h;
       const loaded = await sendLoad(h, true);
-      if (loaded) return h;
+      if (loaded === "ok") return h;
       if (stopped) return null;
+      // A file whose top-level code overran is disabled now: try again without it. Anything
+      // else (the host itself failing) waits for the retry time.
+      if (loaded === "failed") {
+        retryAt = performance.now() + HOST_RETRY_MS;
+        return null;
+      }
     }
   }
 
-  /** Sends the rule set; true when it loaded (on a load overrun the file is disabled). */
-  async function sendLoad(h: HostProcess, fresh: boolean): Promise<boolean> {
+  /**
+   * Sends the rule set: "ok" when it loaded, "disabled" when a file's top-level code overran
+   * (that file is disabled and the host killed), "failed" when the host failed (killed).
+   */
+  async function sendLoad(h: HostProcess, fresh: boolean): Promise<"ok" | "disabled" | "failed"> {
     const modules: Record<string, string> = {};
     const rules: string[] = [];
     for (const s of sources.values()) {
@@ -335,7 +344,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
         if (!handlers.includes(name) && !disabled.has(name)) states.delete(name);
       }
       noteResults(reply.results, modules);
-      return true;
+      return "ok";
     }
     await killHost();
     if (reply.t === "overrun" && reply.phase === "load") {
@@ -346,12 +355,14 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
           "(or send SIGHUP) to load it again",
         { file: join(dir, reply.label) },
       );
-      return false;
+      return "disabled";
     }
-    log.error("rule host failed while loading rules", {
-      error: reply.t === "died" ? reply.message : reply.t,
+    log.error("the rule host failed while loading the rules; retrying in 5 s", {
+      error: reply.t === "died" || reply.t === "fatal"
+        ? reply.message
+        : `${reply.t}${reply.t === "overrun" ? ` (${reply.phase})` : ""}`,
     });
-    return false;
+    return "failed";
   }
 
   function selected(file: string) {
@@ -497,7 +508,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     }
     const hadHost = host !== null;
     const h = await ensureHost(); // a newly started host is loaded by ensureHost()
-    if (h !== null && hadHost && !(await sendLoad(h, false))) await ensureHost();
+    if (h !== null && hadHost && (await sendLoad(h, false)) !== "ok") await ensureHost();
   }
 
   function forgive(file: string) {

@@ -175,3 +175,20 @@ Deno.test("a rule can import a sibling file but nothing outside the rules direct
     /missing\.ts:1:\d+: Error: cannot import "\.\/nope\.ts": there is no nope\.ts/,
   );
 });
+
+Deno.test("a rule cannot change the built-ins the sandbox and other rules use", async () => {
+  await using s = await sandbox(() => ({
+    "a_tamper.ts": handler(`Array.prototype.push = function () { return 0; };`),
+    "b_proto.ts": handler(`(Object.prototype as Record<string, unknown>).polluted = true;`),
+    "c_victim.ts": handler(`console.log("polluted:", ({} as Record<string, unknown>).polluted);`),
+  }));
+  const text = await run(s.ev, s.log);
+  const tamper = s.log.lines.find((l) => l.fields?.handler === "a_tamper.ts::metric::default");
+  assert.match(
+    tamper?.msg ?? "",
+    /rule handler threw TypeError: Cannot assign to read only property 'push'/,
+  );
+  const proto = s.log.lines.find((l) => l.fields?.handler === "b_proto.ts::metric::default");
+  assert.match(proto?.msg ?? "", /rule handler threw TypeError: Cannot add property polluted/);
+  assert.match(text, /polluted: undefined/);
+});
