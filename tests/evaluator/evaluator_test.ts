@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import {
   checkRules,
   createEvaluator,
@@ -317,4 +318,20 @@ Deno.test("a deleted file that comes back broken does not resurrect its old vers
   assert.deepEqual(s.ev.handlers, []);
   assert.match(s.ev.problems.map(formatProblem).join(), /low\.ts:\d+:\d+: syntax error/);
   assert.doesNotMatch(s.ev.problems.map(formatProblem).join(), /previous version/);
+});
+
+Deno.test("a rule host that dies while loading is retried later, not in a loop", async () => {
+  const command = testHostCommand();
+  command.args[command.args.length - 1] = fileURLToPath(
+    new URL("_dying_host_entry.ts", import.meta.url),
+  );
+  const t0 = performance.now();
+  await using s = await started({ "low.ts": FIRE_ON_LOW }, { hostCommand: command });
+  assert.ok(performance.now() - t0 < 10_000);
+  assert.match(
+    s.log.text(),
+    /the rule host failed while loading the rules; retrying in 5 s.*exit code 9/,
+  );
+  await assert.rejects(s.ev.evaluate([metric()]), /the rule host is not running/);
+  assert.equal(s.log.lines.filter((l) => l.msg.includes("failed while loading")).length, 1);
 });

@@ -1,0 +1,8 @@
+/** A rule host that says it is ready, then dies on its first request (tests the agent side). */
+import { encodeFrame } from "../../src/evaluator/_protocol.ts";
+
+Deno.stdout.writeSync(encodeFrame({ t: "ready" }));
+const reader = Deno.stdin.readable.getReader();
+await reader.read(); // configure
+await reader.read(); // load (or part of it)
+Deno.exit(9);
