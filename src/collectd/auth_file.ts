@@ -1,10 +1,30 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 
 /** One user of an AuthFile, with the AES key derived once. */
 export interface AuthUser {
   password: string;
   /** SHA-256 of the password: the AES-256 key collectd uses. */
   key: Uint8Array;
+  /**
+   * HMAC-SHA-256 keyed with the password, as SHA-256 states after the inner and outer padded
+   * key block (RFC 2104); `copy()` them per packet instead of re-deriving the key each time.
+   */
+  hmacInner: Hash;
+  hmacOuter: Hash;
+}
+
+/** The per-user values derived once from a password. */
+export function authUser(password: string): AuthUser {
+  let k: Uint8Array = new TextEncoder().encode(password);
+  if (k.length > 64) k = createHash("sha256").update(k).digest();
+  const block = new Uint8Array(64);
+  block.set(k);
+  return {
+    password,
+    key: createHash("sha256").update(password).digest(),
+    hmacInner: createHash("sha256").update(block.map((b) => b ^ 0x36)),
+    hmacOuter: createHash("sha256").update(block.map((b) => b ^ 0x5c)),
+  };
 }
 
 /** Users and passwords, from collectd's AuthFile format. */
@@ -26,7 +46,7 @@ export function parseAuthFile(text: string): Map<string, AuthUser> {
     if (colon <= 0) continue;
     const user = line.slice(0, colon);
     const password = line.slice(colon + 1).replace(/^\s+/, "");
-    users.set(user, { password, key: createHash("sha256").update(password).digest() });
+    users.set(user, authUser(password));
   }
   return users;
 }

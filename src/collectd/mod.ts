@@ -11,7 +11,7 @@ export { DEFAULT_TYPES_DB_PATHS, loadTypesDb, parseTypesDb } from "./types_db.ts
 export type { DataSource, LoadTypesDbOptions, TypeInfo, TypesDb } from "./types_db.ts";
 export { RateTracker } from "./rates.ts";
 export type { RateTrackerOptions } from "./rates.ts";
-export { loadAuthFile, parseAuthFile } from "./auth_file.ts";
+export { authUser, loadAuthFile, parseAuthFile } from "./auth_file.ts";
 export type { AuthUser, AuthUsers } from "./auth_file.ts";
 export { aes256Ofb, decryptPart, encryptPacket, signPacket, verifySignature } from "./security.ts";
 export { INTAKE_DROP_REASONS, MAX_NESTING, unwrapPacket } from "./unwrap.ts";

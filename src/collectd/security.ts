@@ -103,9 +103,8 @@ export function verifySignature(
   if (len <= SIGN_HEADER_SIZE || len > remaining) return "bad_security_part";
   const user = users.get(utf8.decode(packet.subarray(off + SIGN_HEADER_SIZE, off + len)));
   if (user === undefined) return "unknown_user";
-  const mac = createHmac("sha256", user.password)
-    .update(packet.subarray(off + SIGN_HEADER_SIZE))
-    .digest();
+  const inner = user.hmacInner.copy().update(packet.subarray(off + SIGN_HEADER_SIZE)).digest();
+  const mac = user.hmacOuter.copy().update(inner).digest();
   let diff = 0;
   for (let i = 0; i < 32; i++) diff |= mac[i]! ^ packet[off + 4 + i]!;
   return diff === 0 ? off + len : "bad_signature";

@@ -61,3 +61,11 @@ Deno.test("encryptPacket() output decrypts to the payload, and fails with anothe
     "bad_security_part",
   );
 });
+
+Deno.test("verifySignature() agrees with node:crypto's HMAC for passwords longer than a block", () => {
+  const long = "p".repeat(100);
+  const payload = new Uint8Array(700).map((_, i) => i);
+  const signed = signPacket(payload, "carol", long);
+  assert.equal(verifySignature(signed, 0, parseAuthFile(`carol: ${long}`)), 36 + 5);
+  assert.equal(verifySignature(signed, 0, parseAuthFile(`carol: ${long}x`)), "bad_signature");
+});
