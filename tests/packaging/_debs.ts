@@ -87,3 +87,21 @@ export function udpPortFree(port: number): boolean {
     return false;
   }
 }
+
+/**
+ * Runs `fn` holding a machine-wide lock, so two test runs on one machine (e.g. two people running
+ * the suite) do not install and purge edge-agent under each other.
+ */
+export async function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
+  const file = await Deno.open("/tmp/edge-agent-packaging-tests.lock", {
+    read: true,
+    write: true,
+    create: true,
+  });
+  try {
+    await file.lock(true);
+    return await fn();
+  } finally {
+    file.close(); // releases the lock
+  }
+}

@@ -12,6 +12,7 @@ import {
   purgeTestInstall,
   requireNotInstalled,
   udpPortFree,
+  withInstallLock,
 } from "./_debs.ts";
 import { notifySocket, run, start } from "./_process.ts";
 
@@ -40,132 +41,143 @@ Deno.test("lintian finds nothing in the package that is not fixed or justified",
 });
 
 Deno.test("the package installs, upgrades keeping the operator's config, rules and state, downgrades, removes and purges", async () => {
-  const dir = await Deno.makeTempDir();
-  await requireNotInstalled();
-  try {
-    const [v1, v2] = [await buildDeb(V1, dir), await buildDeb(V2, dir)];
+  await withInstallLock(async () => {
+    const dir = await Deno.makeTempDir();
+    await requireNotInstalled();
+    try {
+      const [v1, v2] = [await buildDeb(V1, dir), await buildDeb(V2, dir)];
 
-    await dpkg("-i", v1);
-    assert.equal(await installedVersion(), V1);
-    assert.match(await run("/usr/bin/edge-agent", ["--version"]), /^edge-agent \d+\.\d+\.\d+/);
-    const conf = await Deno.stat("/etc/edge-agent/config.json");
-    assert.equal(conf.mode! & 0o777, 0o600);
-    assert.equal((await Deno.stat("/var/lib/edge-agent")).mode! & 0o777, 0o700);
-    assert.ok(await exists("/etc/edge-agent/rules/memory_free.ts"));
-    assert.ok(await exists("/usr/share/edge-agent/types.db"));
-    const unit = await Deno.readTextFile("/lib/systemd/system/edge-agent.service");
-    for (const line of ["Type=notify", "Restart=on-failure", "StateDirectory=edge-agent"]) {
-      assert.ok(unit.split("\n").includes(line), line);
+      await dpkg("-i", v1);
+      assert.equal(await installedVersion(), V1);
+      assert.match(await run("/usr/bin/edge-agent", ["--version"]), /^edge-agent \d+\.\d+\.\d+/);
+      const conf = await Deno.stat("/etc/edge-agent/config.json");
+      assert.equal(conf.mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat("/var/lib/edge-agent")).mode! & 0o777, 0o700);
+      assert.ok(await exists("/etc/edge-agent/rules/memory_free.ts"));
+      assert.ok(await exists("/usr/share/edge-agent/types.db"));
+      const unit = await Deno.readTextFile("/lib/systemd/system/edge-agent.service");
+      for (const line of ["Type=notify", "Restart=on-failure", "StateDirectory=edge-agent"]) {
+        assert.ok(unit.split("\n").includes(line), line);
+      }
+      assert.match(unit, /^WatchdogSec=\d+/m);
+      const conffiles = await run("dpkg-query", ["-W", "-f", "${Conffiles}", "edge-agent"]);
+      assert.match(conffiles, /\/etc\/edge-agent\/config\.json [0-9a-f]{32}/);
+      assert.match(conffiles, /\/etc\/edge-agent\/rules\/memory_free\.ts/);
+      // `check-config` of the packaged default passes under the packaged flags
+      assert.match(
+        await run("/usr/bin/edge-agent", [
+          "check-config",
+          "--config",
+          "/etc/edge-agent/config.json",
+        ]),
+        /local-only/,
+      );
+
+      // The operator edits the config and a rule, adds a rule; the agent wrote state.
+      const edited = (await Deno.readTextFile("/etc/edge-agent/config.json"))
+        .replace('"LogLevel": "info"', '"LogLevel": "debug"');
+      assert.match(edited, /"debug"/);
+      await Deno.writeTextFile("/etc/edge-agent/config.json", edited);
+      await Deno.writeTextFile("/etc/edge-agent/rules/memory_free.ts", "// operator's edit\n", {
+        append: true,
+      });
+      await Deno.writeTextFile("/etc/edge-agent/rules/own.ts", "export const metrics = {};\n");
+      await Deno.writeTextFile("/var/lib/edge-agent/audit.jsonl", '{"marker":1}\n');
+
+      await dpkg("-i", v2); // upgrade
+      assert.equal(await installedVersion(), V2);
+      assert.equal(await Deno.readTextFile("/etc/edge-agent/config.json"), edited);
+      assert.equal((await Deno.stat("/etc/edge-agent/config.json")).mode! & 0o777, 0o600);
+      assert.match(
+        await Deno.readTextFile("/etc/edge-agent/rules/memory_free.ts"),
+        /operator's edit/,
+      );
+      assert.ok(await exists("/etc/edge-agent/rules/own.ts"));
+      assert.equal(await Deno.readTextFile("/var/lib/edge-agent/audit.jsonl"), '{"marker":1}\n');
+
+      await dpkg("-i", v1); // downgrade
+      assert.equal(await installedVersion(), V1);
+      assert.equal(await Deno.readTextFile("/etc/edge-agent/config.json"), edited);
+      assert.match(await run("/usr/bin/edge-agent", ["--version"]), /^edge-agent /);
+
+      await dpkg("-r", "edge-agent"); // remove: program gone, conffiles and state stay
+      assert.equal(await installedVersion(), null);
+      assert.ok(!await exists("/usr/bin/edge-agent"));
+      assert.ok(!await exists("/usr/lib/edge-agent/deno"));
+      assert.equal(await Deno.readTextFile("/etc/edge-agent/config.json"), edited);
+      assert.ok(await exists("/var/lib/edge-agent/audit.jsonl"));
+
+      await dpkg("--purge", "edge-agent"); // purge: everything gone but the operator's own file
+      assert.ok(!await exists("/etc/edge-agent/config.json"));
+      assert.ok(!await exists("/etc/edge-agent/rules/memory_free.ts"));
+      assert.ok(await exists("/etc/edge-agent/rules/own.ts")); // not the package's: dpkg keeps it
+      assert.ok(!await exists("/var/lib/edge-agent"));
+      assert.ok(!await exists("/etc/systemd/system/multi-user.target.wants/edge-agent.service"));
+    } finally {
+      await purgeTestInstall();
+      await Deno.remove("/etc/edge-agent", { recursive: true }).catch(() => {});
+      await Deno.remove(dir, { recursive: true });
     }
-    assert.match(unit, /^WatchdogSec=\d+/m);
-    const conffiles = await run("dpkg-query", ["-W", "-f", "${Conffiles}", "edge-agent"]);
-    assert.match(conffiles, /\/etc\/edge-agent\/config\.json [0-9a-f]{32}/);
-    assert.match(conffiles, /\/etc\/edge-agent\/rules\/memory_free\.ts/);
-    // `check-config` of the packaged default passes under the packaged flags
-    assert.match(
-      await run("/usr/bin/edge-agent", ["check-config", "--config", "/etc/edge-agent/config.json"]),
-      /local-only/,
-    );
-
-    // The operator edits the config and a rule, adds a rule; the agent wrote state.
-    const edited = (await Deno.readTextFile("/etc/edge-agent/config.json"))
-      .replace('"LogLevel": "info"', '"LogLevel": "debug"');
-    assert.match(edited, /"debug"/);
-    await Deno.writeTextFile("/etc/edge-agent/config.json", edited);
-    await Deno.writeTextFile("/etc/edge-agent/rules/memory_free.ts", "// operator's edit\n", {
-      append: true,
-    });
-    await Deno.writeTextFile("/etc/edge-agent/rules/own.ts", "export const metrics = {};\n");
-    await Deno.writeTextFile("/var/lib/edge-agent/audit.jsonl", '{"marker":1}\n');
-
-    await dpkg("-i", v2); // upgrade
-    assert.equal(await installedVersion(), V2);
-    assert.equal(await Deno.readTextFile("/etc/edge-agent/config.json"), edited);
-    assert.equal((await Deno.stat("/etc/edge-agent/config.json")).mode! & 0o777, 0o600);
-    assert.match(
-      await Deno.readTextFile("/etc/edge-agent/rules/memory_free.ts"),
-      /operator's edit/,
-    );
-    assert.ok(await exists("/etc/edge-agent/rules/own.ts"));
-    assert.equal(await Deno.readTextFile("/var/lib/edge-agent/audit.jsonl"), '{"marker":1}\n');
-
-    await dpkg("-i", v1); // downgrade
-    assert.equal(await installedVersion(), V1);
-    assert.equal(await Deno.readTextFile("/etc/edge-agent/config.json"), edited);
-    assert.match(await run("/usr/bin/edge-agent", ["--version"]), /^edge-agent /);
-
-    await dpkg("-r", "edge-agent"); // remove: program gone, conffiles and state stay
-    assert.equal(await installedVersion(), null);
-    assert.ok(!await exists("/usr/bin/edge-agent"));
-    assert.ok(!await exists("/usr/lib/edge-agent/deno"));
-    assert.equal(await Deno.readTextFile("/etc/edge-agent/config.json"), edited);
-    assert.ok(await exists("/var/lib/edge-agent/audit.jsonl"));
-
-    await dpkg("--purge", "edge-agent"); // purge: everything gone but the operator's own file
-    assert.ok(!await exists("/etc/edge-agent/config.json"));
-    assert.ok(!await exists("/etc/edge-agent/rules/memory_free.ts"));
-    assert.ok(await exists("/etc/edge-agent/rules/own.ts")); // not the package's: dpkg keeps it
-    assert.ok(!await exists("/var/lib/edge-agent"));
-    assert.ok(!await exists("/etc/systemd/system/multi-user.target.wants/edge-agent.service"));
-  } finally {
-    await purgeTestInstall();
-    await Deno.remove("/etc/edge-agent", { recursive: true }).catch(() => {});
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the installed agent started as the unit's ExecStart runs on the packaged default config and reports READY=1", async () => {
-  // The packaged flags grant sd_notify to /run/systemd/notify only, so the test socket is there.
-  assert.ok(
-    !await exists("/run/systemd/system"),
-    "systemd is running here: this test would take over its notify socket",
-  );
-  assert.ok(!await exists("/run/systemd/notify"), "/run/systemd/notify already exists");
-  const createdRunSystemd = !await exists("/run/systemd");
-  const dir = await Deno.makeTempDir();
-  await requireNotInstalled();
-  let notify;
-  let agent;
-  try {
-    await dpkg("-i", await buildDeb(V1, dir));
-    const unit = await Deno.readTextFile("/lib/systemd/system/edge-agent.service");
-    const execStart = /^ExecStart=(.+)$/m.exec(unit)![1]!.split(" ");
-    assert.deepEqual(execStart, [
-      "/usr/bin/edge-agent",
-      "run",
-      "--config",
-      "/etc/edge-agent/config.json",
-    ]);
-    await Deno.mkdir("/run/systemd", { recursive: true });
-    notify = notifySocket("/run/systemd/notify");
-    // The packaged default listens on collectd's port 25826 (its flags allow nothing else).
-    for (let i = 0; i < 50 && !udpPortFree(25826); i++) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.ok(udpPortFree(25826), "127.0.0.1:25826 is busy; the packaged default config needs it");
-
-    agent = start(execStart[0]!, execStart.slice(1), {
-      clearEnv: true,
-      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", NOTIFY_SOCKET: "/run/systemd/notify" },
-    });
-    await agent.waitFor(/listening for collectd packets addr=127\.0\.0\.1:25826/);
-    await agent.waitFor(/started in local-only mode/);
-    await notify.waitFor("READY=1");
-    const denied = agent.lines.filter((l) =>
-      /NotCapable|Requires .* access/.test(l) && !/receive buffer not applied/.test(l)
+  await withInstallLock(async () => {
+    // The packaged flags grant sd_notify to /run/systemd/notify only, so the test socket is there.
+    assert.ok(
+      !await exists("/run/systemd/system"),
+      "systemd is running here: this test would take over its notify socket",
     );
-    assert.deepEqual(denied, []);
-    const status = await agent.stop();
-    assert.equal(status.code, 0, agent.lines.join("\n"));
-    await notify.waitFor("STOPPING=1", 2000);
-  } finally {
-    await agent?.stop();
-    await notify?.close();
-    await Deno.remove("/run/systemd/notify").catch(() => {});
-    if (createdRunSystemd) await Deno.remove("/run/systemd", { recursive: true }).catch(() => {});
-    await purgeTestInstall();
-    await Deno.remove(dir, { recursive: true });
-  }
+    assert.ok(!await exists("/run/systemd/notify"), "/run/systemd/notify already exists");
+    const createdRunSystemd = !await exists("/run/systemd");
+    const dir = await Deno.makeTempDir();
+    await requireNotInstalled();
+    let notify;
+    let agent;
+    try {
+      await dpkg("-i", await buildDeb(V1, dir));
+      const unit = await Deno.readTextFile("/lib/systemd/system/edge-agent.service");
+      const execStart = /^ExecStart=(.+)$/m.exec(unit)![1]!.split(" ");
+      assert.deepEqual(execStart, [
+        "/usr/bin/edge-agent",
+        "run",
+        "--config",
+        "/etc/edge-agent/config.json",
+      ]);
+      await Deno.mkdir("/run/systemd", { recursive: true });
+      notify = notifySocket("/run/systemd/notify");
+      // The packaged default listens on collectd's port 25826 (its flags allow nothing else).
+      for (let i = 0; i < 50 && !udpPortFree(25826); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(
+        udpPortFree(25826),
+        "127.0.0.1:25826 is busy; the packaged default config needs it",
+      );
+
+      agent = start(execStart[0]!, execStart.slice(1), {
+        clearEnv: true,
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", NOTIFY_SOCKET: "/run/systemd/notify" },
+      });
+      await agent.waitFor(/listening for collectd packets addr=127\.0\.0\.1:25826/);
+      await agent.waitFor(/started in local-only mode/);
+      await notify.waitFor("READY=1");
+      const denied = agent.lines.filter((l) =>
+        /NotCapable|Requires .* access/.test(l) && !/receive buffer not applied/.test(l)
+      );
+      assert.deepEqual(denied, []);
+      const status = await agent.stop();
+      assert.equal(status.code, 0, agent.lines.join("\n"));
+      await notify.waitFor("STOPPING=1", 2000);
+    } finally {
+      await agent?.stop();
+      await notify?.close();
+      await Deno.remove("/run/systemd/notify").catch(() => {});
+      if (createdRunSystemd) await Deno.remove("/run/systemd", { recursive: true }).catch(() => {});
+      await purgeTestInstall();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
 });
 
 Deno.test("the binary layout packages the compiled binary as /usr/bin/edge-agent and nothing of the bundle", async () => {
