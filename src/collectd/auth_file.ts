@@ -1,4 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
+import { OfbKeystream } from "./security.ts";
 
 /** One user of an AuthFile, with the AES key derived once. */
 export interface AuthUser {
@@ -11,6 +12,8 @@ export interface AuthUser {
    */
   hmacInner: Hash;
   hmacOuter: Hash;
+  /** AES-256-OFB keystreams under `key`. */
+  ofb: OfbKeystream;
 }
 
 /** The per-user values derived once from a password. */
@@ -19,9 +22,11 @@ export function authUser(password: string): AuthUser {
   if (k.length > 64) k = createHash("sha256").update(k).digest();
   const block = new Uint8Array(64);
   block.set(k);
+  const key = createHash("sha256").update(password).digest();
   return {
     password,
-    key: createHash("sha256").update(password).digest(),
+    key,
+    ofb: new OfbKeystream(key),
     hmacInner: createHash("sha256").update(block.map((b) => b ^ 0x36)),
     hmacOuter: createHash("sha256").update(block.map((b) => b ^ 0x5c)),
   };

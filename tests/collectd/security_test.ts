@@ -69,3 +69,19 @@ Deno.test("verifySignature() agrees with node:crypto's HMAC for passwords longer
   assert.equal(verifySignature(signed, 0, parseAuthFile(`carol: ${long}`)), 36 + 5);
   assert.equal(verifySignature(signed, 0, parseAuthFile(`carol: ${long}x`)), "bad_signature");
 });
+
+Deno.test("decryptPart() keeps decrypting correctly across many packets with one long-lived cipher", () => {
+  const users = parseAuthFile("alice: secret");
+  const out = new Uint8Array(65536);
+  for (let i = 0; i < 50; i++) {
+    const payload = new Uint8Array(1 + (i * 97) % 1400).map((_, j) => (i + j) & 0xff);
+    const enc = encryptPacket(payload, "alice", "secret");
+    if (i % 7 === 3) enc[enc.length - 1]! ^= 1; // failures must not desynchronise the next one
+    const r = decryptPart(enc, 0, users, out);
+    if (i % 7 === 3) assert.equal(r, "bad_encryption");
+    else {
+      assert.equal(r, payload.length);
+      assert.deepEqual(out.subarray(0, payload.length), payload);
+    }
+  }
+});
