@@ -276,7 +276,11 @@ const dsTypeCache = new Map<number, readonly DsType[]>();
 function dsTypesFor(n: number, sig: number, bytes: Uint8Array, at: number): readonly DsType[] {
   const key = sig * 16 + n;
   let t = dsTypeCache.get(key);
-  if (t === undefined) dsTypeCache.set(key, t = Object.freeze(buildDsTypes(n, bytes, at)));
+  if (t === undefined) {
+    t = Object.freeze(buildDsTypes(n, bytes, at));
+    // bounded: hostile packets could otherwise fill it with every combination of types
+    if (dsTypeCache.size < 4096) dsTypeCache.set(key, t);
+  }
   return t;
 }
 

@@ -12,7 +12,10 @@ interface Series {
 export interface RateTrackerOptions {
   /** Series not updated for this many seconds (of metric time) are forgotten. Default 3600. */
   expireAfter?: number;
-  /** Upper bound on tracked series; beyond it the oldest half is dropped. Default 1 000 000. */
+  /**
+   * Upper bound on tracked series (a hostile sender can invent series); reaching it forgets
+   * every series (rates restart after one sample). Default 250 000 (about 60 MB).
+   */
   maxSeries?: number;
 }
 
@@ -35,7 +38,7 @@ export class RateTracker {
 
   constructor(options: RateTrackerOptions = {}) {
     this.#expireAfter = options.expireAfter ?? 3600;
-    this.#maxSeries = options.maxSeries ?? 1_000_000;
+    this.#maxSeries = options.maxSeries ?? 250_000;
   }
 
   /** Number of series tracked. */
