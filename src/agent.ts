@@ -4,12 +4,19 @@ import {
   createMetricsProbe,
   resultRecord,
 } from "./commands/replace_config.ts";
-import { createMqttChannel, type MqttChannel } from "./commands/mod.ts";
+import {
+  createMqttChannel,
+  type MaintenanceMessage,
+  type MqttChannel,
+  resultTimestamp,
+} from "./commands/mod.ts";
 import { type Config, hasBroker } from "./config/mod.ts";
 import { createEvaluator, type Evaluator, type HostCommand } from "./evaluator/mod.ts";
-import { createExecutor, type Executor } from "./executor/mod.ts";
+import { createExecutor, type Executor, parseDuration } from "./executor/mod.ts";
 import {
   type Action,
+  Code,
+  type CommandResult,
   type Counters,
   createCounters,
   type Logger,
@@ -129,6 +136,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         hostName,
         execute: (req) => executor.run(req),
         onConfigMessage: (msg, sender) => withProbe(() => replacer.handle(msg, sender)),
+        onMaintenanceMessage: (msg, sender) => Promise.resolve(switchMaintenance(msg, sender)),
         status: () => agent.status(),
       })
       : null;
@@ -140,7 +148,52 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       stateDir: c.StateDir,
       reporters,
       maxParallel: c.MaxParallelCommands,
+      onEscalation: (e) =>
+        void channel?.publishEvent({
+          event: "escalation",
+          handler: e.handler,
+          key: e.key,
+          service: e.service,
+          command: e.command,
+          attempts: e.attempts,
+          since: new Date(e.since).toISOString(),
+          message: e.record.result.message,
+          code: e.record.result.code,
+        }).catch((err) => log.error("cannot publish the escalation", { error: err })),
     });
+
+    /** The MQTT maintenance switch: the same file the CLI writes. */
+    function switchMaintenance(
+      msg: MaintenanceMessage,
+      sender: string | undefined,
+    ): CommandResult {
+      const result = (message: string, code: number = Code.OK): CommandResult => ({
+        task_id: msg.task_id,
+        timestamp: resultTimestamp(),
+        message,
+        code,
+      });
+      const by = sender ?? "mqtt";
+      if (msg.maintenance === "off") {
+        return result(executor.maintenance.off() ? "maintenance ended" : "maintenance was not on");
+      }
+      if (msg.maintenance === "on") {
+        const ms = parseDuration(msg.for ?? "");
+        if (!(ms > 0)) return result(`bad duration: ${msg.for}`, Code.INVALID_MESSAGE);
+        const m = executor.maintenance.on(ms, {
+          by,
+          ...(msg.reason ? { reason: msg.reason } : {}),
+        });
+        log.warn("maintenance on: rule-triggered repairs are suspended", {
+          until: new Date(m.until).toISOString(),
+          by,
+          reason: msg.reason,
+        });
+        return result(`maintenance on until ${new Date(m.until).toISOString()}`);
+      }
+      const m = executor.maintenance.status();
+      return result(m ? JSON.stringify(m) : "maintenance off");
+    }
 
     const evaluator = createEvaluator({
       rulesDir: c.RulesDir,

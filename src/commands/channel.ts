@@ -33,6 +33,7 @@ import {
   createCommandRouter,
   type Execute,
   type OnConfigMessage,
+  type OnMaintenanceMessage,
 } from "./router.ts";
 
 /** Options of {@linkcode createMqttChannel}. */
@@ -45,6 +46,8 @@ export interface MqttChannelOptions {
   execute: Execute;
   /** Handler of messages with a `config` field (collectd.conf replacement). */
   onConfigMessage?: OnConfigMessage;
+  /** Handler of maintenance-switch messages (`{task_id, timestamp, maintenance, for, reason}`). */
+  onMaintenanceMessage?: OnMaintenanceMessage;
   /** Extra fields of the retained "online" status message (version, uptime, rules loaded). */
   status(): Record<string, unknown>;
   /** Default: `HostName` from the config, else the OS host name. */
@@ -65,6 +68,11 @@ export interface MqttChannel extends Stage {
    * its result, or with a NO_RESULT (0x1008) result after RemoteResultTimeout.
    */
   sendCommand(host: string, action: Action, trigger: Trigger): Promise<CommandResult>;
+  /**
+   * Publishes an event (e.g. an escalation: a repair that does not work) on `EventTopic`,
+   * durably like results (spooled until acknowledged). Without `EventTopic`: nothing.
+   */
+  publishEvent(event: Record<string, unknown>): Promise<void>;
   readonly connected: boolean;
   /** The broker in use (`host:port`) or null. */
   readonly broker: string | null;
@@ -84,6 +92,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
   const resultTopic = config.CommandResultTopic &&
     expandTopic(config.CommandResultTopic, hostName);
   const statusTopic = config.StatusTopic && expandTopic(config.StatusTopic, hostName);
+  const eventTopic = config.EventTopic && expandTopic(config.EventTopic, hostName);
   const inFlight = new Set<Promise<unknown>>();
   let connection: BrokerConnection | undefined;
   let outbox: Outbox | undefined;
@@ -210,6 +219,9 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         seen,
         execute: options.execute,
         ...(options.onConfigMessage ? { onConfigMessage: options.onConfigMessage } : {}),
+        ...(options.onMaintenanceMessage
+          ? { onMaintenanceMessage: options.onMaintenanceMessage }
+          : {}),
         logger: log,
         counters: options.counters,
         now,
@@ -241,6 +253,11 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         result_topic: resultTopic,
         host: hostName,
       });
+    },
+    publishEvent(event) {
+      if (!eventTopic || !outbox || stopping) return Promise.resolve();
+      const payload = { host: hostName, timestamp: resultTimestamp(now()), ...event };
+      return outbox.send(eventTopic, JSON.stringify(payload), { qos });
     },
     sendCommand(host, action, trigger) {
       if (!central || stopping) {

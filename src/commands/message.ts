@@ -40,10 +40,29 @@ export type CommandMessage = z.infer<typeof CommandMessageSchema>;
 export const ConfigEnvelopeSchema = z.looseObject({ ...envelopeKeys, config: z.unknown() });
 export type ConfigMessage = z.infer<typeof ConfigEnvelopeSchema>;
 
+/**
+ * The maintenance switch: `on` suspends rule-triggered runs for `for` (e.g. "90m", "2h"),
+ * `off` ends it, `status` reports it. Remote commands keep running either way.
+ */
+export const MaintenanceMessageSchema = z.strictObject({
+  ...envelopeKeys,
+  maintenance: z.enum(["on", "off", "status"]),
+  for: z.string().regex(
+    /^(\d+(\.\d+)?|(\d+(\.\d+)?[smhd])+)$/,
+    "expected a duration such as 90m or 2h",
+  ).optional(),
+  reason: z.string().max(256).optional(),
+}).refine((m) => m.maintenance !== "on" || m.for !== undefined, {
+  message: 'maintenance "on" needs "for" (a duration such as "2h")',
+  path: ["for"],
+});
+export type MaintenanceMessage = z.infer<typeof MaintenanceMessageSchema>;
+
 /** What a payload turned out to be. */
 export type ParsedMessage =
   | { kind: "command"; message: CommandMessage; raw: Record<string, unknown> }
   | { kind: "config"; message: ConfigMessage; raw: Record<string, unknown> }
+  | { kind: "maintenance"; message: MaintenanceMessage; raw: Record<string, unknown> }
   /** Unusable; `taskId` when one could be read (then an error result is due). */
   | { kind: "invalid"; taskId: TaskId | undefined; reason: string };
 
@@ -66,6 +85,11 @@ export function parseMessage(payload: Uint8Array): ParsedMessage {
   if ("config" in obj) {
     const parsed = ConfigEnvelopeSchema.safeParse(obj);
     if (parsed.success) return { kind: "config", message: parsed.data, raw: obj };
+    return { kind: "invalid", taskId, reason: describe(parsed.error) };
+  }
+  if ("maintenance" in obj) {
+    const parsed = MaintenanceMessageSchema.safeParse(obj);
+    if (parsed.success) return { kind: "maintenance", message: parsed.data, raw: obj };
     return { kind: "invalid", taskId, reason: describe(parsed.error) };
   }
   const parsed = CommandMessageSchema.safeParse(obj);

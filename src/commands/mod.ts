@@ -13,23 +13,31 @@ export type {
   Execute,
   ExecuteRequest,
   OnConfigMessage,
+  OnMaintenanceMessage,
   RouteOutcome,
 } from "./router.ts";
 export {
   CommandMessageSchema,
   ConfigEnvelopeSchema,
+  MaintenanceMessageSchema,
   parseMessage,
   resultTimestamp,
   TaskIdSchema,
 } from "./message.ts";
-export type { CommandMessage, ConfigMessage, ParsedMessage, TaskId } from "./message.ts";
+export type {
+  CommandMessage,
+  ConfigMessage,
+  MaintenanceMessage,
+  ParsedMessage,
+  TaskId,
+} from "./message.ts";
 export { canonicalMessage, checkSignature, signMessage, withSignature } from "./signature.ts";
 export { createResultWaiter, newTaskId, ResultMessageSchema } from "./request.ts";
 export type { ResultWaiter } from "./request.ts";
 export {
   REMOTE_OPTIONS,
-  RemoteUsageError,
   remoteTargetFromArgs,
+  RemoteUsageError,
   sendAndAwaitResult,
 } from "./remote_client.ts";
 export type { RemoteTarget, SendOutcome } from "./remote_client.ts";

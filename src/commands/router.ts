@@ -11,6 +11,7 @@ import {
 import {
   type CommandMessage,
   type ConfigMessage,
+  type MaintenanceMessage,
   parseMessage,
   resultTimestamp,
   type TaskId,
@@ -34,6 +35,12 @@ export type OnConfigMessage = (
   sender: string | undefined,
 ) => Promise<CommandResult>;
 
+/** Handles a maintenance-switch message, after the shared checks. */
+export type OnMaintenanceMessage = (
+  message: MaintenanceMessage,
+  sender: string | undefined,
+) => Promise<CommandResult>;
+
 /** Options of {@linkcode createCommandRouter}. */
 export interface CommandRouterOptions {
   /** This agent's host name (messages with another `host` are ignored). */
@@ -45,6 +52,7 @@ export interface CommandRouterOptions {
   seen: SeenStore;
   execute: Execute;
   onConfigMessage?: OnConfigMessage;
+  onMaintenanceMessage?: OnMaintenanceMessage;
   logger: Logger;
   counters?: Counters;
   now?: () => number;
@@ -171,21 +179,27 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
         );
       }
       accepted?.inc();
-      if (parsed.kind === "config") {
-        const handler = options.onConfigMessage;
-        const done = handler
-          ? handler(parsed.message, msg.sender).catch((e): CommandResult => ({
-            task_id: taskId,
-            timestamp: resultTimestamp(now()),
-            message: `config replacement failed: ${(e as Error).message}`,
-            code: Code.CONFIG_WRITE_FAILED,
-          }))
-          : Promise.resolve<CommandResult>({
-            task_id: taskId,
-            timestamp: resultTimestamp(now()),
-            message: "config messages are not handled by this agent",
-            code: Code.INVALID_MESSAGE,
-          });
+      if (parsed.kind === "config" || parsed.kind === "maintenance") {
+        const what = parsed.kind === "config" ? "config replacement" : "maintenance switch";
+        const handled = parsed.kind === "config"
+          ? options.onConfigMessage?.(parsed.message, msg.sender)
+          : options.onMaintenanceMessage?.(parsed.message, msg.sender);
+        const failed = (message: string, code: number): CommandResult => ({
+          task_id: taskId,
+          timestamp: resultTimestamp(now()),
+          message,
+          code,
+        });
+        const done = handled
+          ? handled.catch((e) =>
+            failed(
+              `${what} failed: ${(e as Error).message}`,
+              parsed.kind === "config" ? Code.CONFIG_WRITE_FAILED : Code.INVALID_MESSAGE,
+            )
+          )
+          : Promise.resolve(
+            failed(`${what} messages are not handled by this agent`, Code.INVALID_MESSAGE),
+          );
         return { kind: "accepted", taskId, done };
       }
       const command: CommandMessage = parsed.message;

@@ -38,6 +38,8 @@ export const mqttKeys = {
   CommandResultTopic: z.string().min(1).optional(),
   /** Retained liveness topic (`{host}` replaced): online on connect, offline as last will. */
   StatusTopic: z.string().min(1).optional(),
+  /** Events (`{host}` replaced): escalations of repairs that do not work. Absent: none. */
+  EventTopic: z.string().min(1).optional(),
   /** Seconds: a command whose `timestamp` is older is refused (0x1005). 0 = no limit. */
   MaxCommandAge: z.number().min(0).default(3600),
   /** When non-empty, every command must be HMAC-SHA-256 signed by one of these senders. */
