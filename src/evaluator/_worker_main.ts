@@ -10,8 +10,8 @@ import type { ModuleLoader } from "./_worker_modules.ts";
  *
  * Messages in (from the host): `configure`, `load`, `batch`; out: `loaded`, `result`.
  * While it runs rule code it writes what runs into the shared `progress` array
- * (`[phase, index]`, phase 1 = loading rule file `index`, 2 = running handler `index`), so the
- * host can name the culprit when the time budget expires.
+ * (`[phase, index, calls]`: phase 1 = loading rule file `index`, 2 = running handler `index`;
+ * `calls` counts handler calls), so the host can name the culprit when the budget expires.
  */
 export function workerMain(parts: {
   lockdown: () => void;
@@ -48,7 +48,7 @@ export function workerMain(parts: {
     });
   });
 
-  let progress = new Int32Array(2);
+  let progress = new Int32Array(3);
   let services: Record<string, string[]> = {};
   let agentPlugin = "";
   let logs: any[] = [];
@@ -262,6 +262,7 @@ export function workerMain(parts: {
         const h = list[i]!;
         if (skip.size !== 0 && skip.has(h.name)) continue;
         progress[1] = h.index;
+        progress[2] = progress[2]! + 1; // a new call: the host tells a stuck call from a slow batch by this
         const c = h.c;
         c.bind(h.state, key, time);
         evaluations++;

@@ -14,6 +14,7 @@ import {
   defaultHostCommand,
   type HostCommand,
   type HostProcess,
+  type Outcome,
   spawnHost,
 } from "./_host_client.ts";
 import type { FileResult, Reply, Request, RuleLog } from "./_protocol.ts";
@@ -251,11 +252,9 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
             if (outcome.t === "overrun" && outcome.phase === "evaluate" && outcome.id === id) {
               offend(outcome.label, outcome.ms);
               skip.push(outcome.label);
-            } else if (outcome.t !== "overrun") {
+            } else if (outcome.t !== "overrun" || outcome.phase === "unknown") {
               log.error("the rule host stopped during a batch; restarting it", {
-                error: outcome.t === "died" || outcome.t === "fatal"
-                  ? outcome.message
-                  : `unexpected ${outcome.t}`,
+                error: why(outcome),
               });
             }
           }
@@ -453,9 +452,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
         skip.push(reply.label);
         continue;
       }
-      log.error("the rule host stopped during a batch; restarting it", {
-        error: reply.t === "died" || reply.t === "fatal" ? reply.message : `unexpected ${reply.t}`,
-      });
+      log.error("the rule host stopped during a batch; restarting it", { error: why(reply) });
       throw new Error("batch lost");
     }
     throw new Error("batch abandoned after repeated budget overruns");
@@ -567,6 +564,16 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       await killHost(false);
     },
   };
+}
+
+/** Why a request ended without a result, for the log. */
+function why(o: Outcome): string {
+  if (o.t === "died" || o.t === "fatal") return o.message;
+  if (o.t === "overrun" && o.phase === "unknown") {
+    return `the batch was still running after ${o.ms} ms with no single handler call stuck ` +
+      "(an overloaded machine, or batches too large for RuleBudgetMs)";
+  }
+  return `unexpected ${o.t}`;
 }
 
 function problemKey(p: RuleProblem) {

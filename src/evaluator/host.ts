@@ -13,6 +13,11 @@ import { moduleLoader } from "./_worker_modules.ts";
  * names the culprit (`overrun`) when a request runs past its budget.
  */
 
+/** A handler call that has not returned for this long (past the budget) is the culprit. */
+const STUCK_MS = 10;
+/** A batch still progressing is stopped (no one blamed) after this many budgets. */
+const SLOW_FACTOR = 10;
+
 /** Permissions the host revokes before anything else (`import` where the runtime has it). */
 const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
 
@@ -78,7 +83,7 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     });
     return 1;
   }
-  const progressBuffer = new SharedArrayBuffer(8);
+  const progressBuffer = new SharedArrayBuffer(12);
   const progress = new Int32Array(progressBuffer);
   const worker = new Worker(
     "data:text/javascript;charset=utf-8," + encodeURIComponent(workerSource()),
@@ -104,17 +109,35 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     const head = queue[0];
     if (head === undefined) return;
     started = performance.now();
-    timer = setTimeout(() => {
-      const [phase, index] = [Atomics.load(progress, 0), Atomics.load(progress, 1)];
-      const label = phase === 1 ? rules[index] : phase === 2 ? handlers[index] : undefined;
-      send({
-        t: "overrun",
-        id: head.id,
-        phase: label === undefined ? "unknown" : phase === 1 ? "load" : "evaluate",
-        label: label ?? "",
-        ms: Math.round(performance.now() - started),
-      });
-    }, head.budget);
+    timer = setTimeout(() => expired(head, -1), head.budget);
+  };
+  /**
+   * The oldest request ran past its budget. A handler is blamed only when one call of it has
+   * been running for a while (the call counter stands still for STUCK_MS): a batch that is
+   * merely slow (a starved CPU, many values) keeps going, up to SLOW_FACTOR × the budget, and
+   * is then stopped without blaming anyone.
+   */
+  const expired = (head: { id: number; budget: number }, lastCalls: number) => {
+    const [phase, index, calls] = [0, 1, 2].map((i) => Atomics.load(progress, i)) as [
+      number,
+      number,
+      number,
+    ];
+    const elapsed = performance.now() - started;
+    const stuck = calls === lastCalls;
+    const culprit = phase === 1 || (phase === 2 && stuck);
+    if (!culprit && elapsed < head.budget * SLOW_FACTOR) {
+      timer = setTimeout(() => expired(head, calls), STUCK_MS);
+      return;
+    }
+    const label = !culprit ? undefined : phase === 1 ? rules[index] : handlers[index];
+    send({
+      t: "overrun",
+      id: head.id,
+      phase: label === undefined ? "unknown" : phase === 1 ? "load" : "evaluate",
+      label: label ?? "",
+      ms: Math.round(elapsed),
+    });
   };
   const enqueue = (id: number, budget: number) => {
     queue.push({ id, budget });

@@ -3,6 +3,5 @@ import { encodeFrame } from "../../src/evaluator/_protocol.ts";
 
 Deno.stdout.writeSync(encodeFrame({ t: "ready" }));
 const reader = Deno.stdin.readable.getReader();
-await reader.read(); // configure
-await reader.read(); // load (or part of it)
+await reader.read(); // configure (and maybe load): dies before answering anything
 Deno.exit(9);

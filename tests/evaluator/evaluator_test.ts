@@ -330,8 +330,27 @@ Deno.test("a rule host that dies while loading is retried later, not in a loop",
   assert.ok(performance.now() - t0 < 10_000);
   assert.match(
     s.log.text(),
-    /the rule host failed while loading the rules; retrying in 5 s.*exit code 9/,
+    /the rule host failed while loading the rules; retrying in 5 s.*(exit code 9|Broken pipe)/,
   );
   await assert.rejects(s.ev.evaluate([metric()]), /the rule host is not running/);
   assert.equal(s.log.lines.filter((l) => l.msg.includes("failed while loading")).length, 1);
+});
+
+Deno.test("a batch that is slow but progressing finishes and no handler is blamed", async () => {
+  await using s = await started({
+    "slow.ts": `export const metrics = {
+  three_ms() {
+    const end = performance.now() + 3;
+    while (performance.now() < end) { /* busy */ }
+  },
+};\n`,
+    "low.ts": FIRE_ON_LOW,
+  }, { budgetMs: 50, maxOverruns: 1 });
+  const items = Array.from({ length: 30 }, (_, i) => metric({ values: [i], host: `h${i}` }));
+  const r = await s.ev.evaluate(items);
+  assert.equal(r.evaluations, 60);
+  assert.ok(r.busyMs > 50, `the batch took ${r.busyMs} ms`);
+  assert.equal(r.events.length, 30);
+  assert.deepEqual(s.ev.handlers, ["low.ts::metric::low", "slow.ts::metric::three_ms"]);
+  assert.equal(s.log.lines.filter((l) => l.level === "error").length, 0, s.log.text());
 });
