@@ -8,8 +8,8 @@
  * keeps is plain JSON-able data inside the handler's state object, which the agent holds a copy
  * of (it survives a restart of the rule host).
  *
- * Handler state layout: `{ state: {}, series: { [key]: { data: {}, h: { [id]: helper } } },
- * fired: { [key]: 1 } }`. Time is the sample's own time (seconds), so a replay runs on the
+ * Handler state layout: `{ state: {}, series: { [key]: { data: {}, h: { [id]: helper },
+ * t: lastTime } }, fired: { [key]: 1 } }`; a series not seen for an hour is forgotten. Time is the sample's own time (seconds), so a replay runs on the
  * recording's clock.
  */
 export function contextRuntime() {
@@ -30,7 +30,8 @@ export function contextRuntime() {
       if (seriesState === null) {
         touched.add(key);
         seriesState = hs.series[key];
-        if (seriesState === undefined) seriesState = hs.series[key] = { data: {}, h: {} };
+        if (seriesState === undefined) seriesState = hs.series[key] = { data: {}, h: {}, t: 0 };
+        seriesState.t = time;
       }
       return seriesState;
     };
@@ -134,6 +135,21 @@ export function contextRuntime() {
         stateTouched = false;
         touched.clear();
         return delta;
+      },
+      /**
+       * Forgets series not touched since `before` (sample time) that are not fired, and marks
+       * them for the next delta. Returns how many were dropped.
+       */
+      expire(state: any, before: number) {
+        let dropped = 0;
+        for (const k in state.series) {
+          if (state.series[k].t < before && state.fired[k] === undefined) {
+            delete state.series[k];
+            touched.add(k);
+            dropped++;
+          }
+        }
+        return dropped;
       },
       /** Whether a latch (an active `sustained`) of series `k` holds the condition active. */
       latched(state: any, k: string) {

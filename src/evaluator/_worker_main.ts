@@ -239,6 +239,11 @@ export function workerMain(parts: {
   }
 
   const NO_ACTIONS: any[] = [];
+  /** Series state is dropped after this long without a sample (seconds of sample time). */
+  const SERIES_TTL_S = 3600;
+  const SWEEP_MS = 60_000;
+  let lastSweep = performance.now();
+  let latest = 0;
 
   function onBatch(msg: any) {
     const started = performance.now();
@@ -258,6 +263,7 @@ export function workerMain(parts: {
         (item.plugin_instance ? "-" + item.plugin_instance : "") +
         "/" + item.type + (item.type_instance ? "-" + item.type_instance : "");
       const time = item.time;
+      if (time > latest) latest = time;
       for (let i = 0; i < list.length; i++) {
         const h = list[i]!;
         if (skip.size !== 0 && skip.has(h.name)) continue;
@@ -307,6 +313,13 @@ export function workerMain(parts: {
       }
     }
     progress[0] = 0;
+    // Now and then, forget series a handler has not seen for SERIES_TTL_S of sample time.
+    if (started - lastSweep >= SWEEP_MS && latest > 0) {
+      lastSweep = started;
+      for (const h of handlers) {
+        if (h.c.expire(h.state, latest - SERIES_TTL_S) !== 0) dirty.add(h);
+      }
+    }
     let changed: Record<string, any> | undefined;
     if (dirty.size !== 0) {
       changed = {};

@@ -103,3 +103,16 @@ Deno.test("a latch holds the series active (no clear) while it is on", () => {
   c.ctx.sustained(false);
   assert.equal(c.latched(state, "k"), false);
 });
+
+Deno.test("expire() forgets series not seen since a time unless they are fired, and says so in the delta", () => {
+  const { c, state } = make();
+  for (const [key, t] of [["old", 100], ["new", 5000], ["fired", 100]] as const) {
+    c.bind(state, key, t);
+    c.ctx.consecutive(true);
+  }
+  state.fired = { fired: 1 };
+  c.takeDelta(state);
+  assert.equal(c.expire(state, 1000), 1);
+  assert.deepEqual(Object.keys(state.series).sort(), ["fired", "new"]);
+  assert.deepEqual(c.takeDelta(state).k, { old: null });
+});
