@@ -44,6 +44,9 @@ export interface Permissions {
 /** The types.db the package installs for hosts without collectd (see packaging/). */
 export const PACKAGED_TYPES_DB = "/usr/share/edge-agent/types.db";
 
+/** Name of the syslog sender's own datagram socket, inside StateDir (see src/log/syslog.ts). */
+export const SYSLOG_BIND_NAME = "syslog.sock";
+
 /** Name of the agent's own end of the sd_notify datagram socket, inside StateDir. */
 export const NOTIFY_BIND_NAME = "notify.sock";
 
@@ -180,6 +183,12 @@ export function derivePermissions(config: Config, options: DeriveOptions = {}): 
   if (config.LogDevice === "syslog") {
     add("write", "/dev/log", "LogDevice syslog");
     add("net", "unix:/dev/log", "LogDevice syslog (unix datagram)");
+    // Deno autobinds a datagram socket only with every permission: the sender binds a path.
+    add(
+      "net",
+      `unix:${resolve(config.StateDir, SYSLOG_BIND_NAME)}`,
+      "LogDevice syslog: own socket",
+    );
   }
   const notify = options.notifySocket ?? null;
   if (notify !== null) {

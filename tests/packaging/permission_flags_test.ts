@@ -91,6 +91,7 @@ Deno.test("derivePermissions() grants read/write only to config, rules, types.db
   assert.ok(p.net.some((g) => g.value === "unix:/run/systemd/notify"));
   assert.ok(p.net.some((g) => g.value === "unix:/var/lib/edge-agent/notify.sock"));
   assert.ok(p.net.some((g) => g.value === "unix:/dev/log"));
+  assert.ok(p.net.some((g) => g.value === "unix:/var/lib/edge-agent/syslog.sock"));
   // every granted resource is explained
   for (const line of explain(p).split("\n")) assert.match(line, /\(.+\)$/);
 });
