@@ -115,15 +115,13 @@ export function workerMain(parts: {
       const old = instances.get(file);
       let result: any = { file, ok: true };
       try {
-        if (failedImport[file]) {
-          throw failedImport[file].error ?? new Error(failedImport[file].message);
-        }
+        if (failedImport[file]) throw failedImport[file]; // its module did not even import
         progress[0] = 1;
         progress[1] = i;
         loading = file;
         const { exports, sig } = instantiate(file);
         progress[0] = 0;
-        if (old && old.sig === sig && msg.keep !== false) {
+        if (old && old.sig === sig) {
           next.set(file, old);
         } else {
           next.set(file, { file, sig, handlers: collect(file, exports) });
@@ -148,7 +146,7 @@ export function workerMain(parts: {
             stack: d.stack,
           };
         }
-        if (old && !msg.replaceFailed) {
+        if (old) {
           next.set(file, old);
           result.kept = true;
         }
