@@ -165,7 +165,7 @@ async function withStage(
 }
 
 /** Submits packets at `rate` values/s for `seconds`; the first second is warm-up. */
-async function offered(label: string, extra: Partial<EvaluatorOptions>) {
+async function offered(label: string, extra: Partial<EvaluatorOptions>, rate = RATE) {
   await withStage(extra, async (ev, stats) => {
     const start = performance.now();
     let sent = 0;
@@ -181,7 +181,7 @@ async function offered(label: string, extra: Partial<EvaluatorOptions>) {
         measuredFrom = stats.latencies.length;
         base = { packets: stats.packets, evaluations: stats.evaluations, t: now };
       }
-      const due = Math.floor(elapsed * RATE / packetValues);
+      const due = Math.floor(elapsed * rate / packetValues);
       while (sent < due) {
         const round = rounds[r]!;
         ev.submit(round.packets[p]!);
@@ -196,7 +196,7 @@ async function offered(label: string, extra: Partial<EvaluatorOptions>) {
     const lat = Float64Array.from(stats.latencies.slice(measuredFrom)).sort();
     const packets = stats.packets - base.packets;
     console.log(
-      `${label.padEnd(34)} ${fmt((packets * packetValues) / secs)} values/s  ` +
+      `${`${label} @ ${fmt(rate)}`.padEnd(44)} ${fmt((packets * packetValues) / secs)} values/s  ` +
         `${fmt((stats.evaluations - base.evaluations) / secs)} evals/s  ` +
         `p50 ${percentile(lat, 0.5).toFixed(2)} ms  p99 ${percentile(lat, 0.99).toFixed(2)} ms  ` +
         `max ${percentile(lat, 1).toFixed(1)} ms  ${
@@ -218,7 +218,7 @@ async function saturation(label: string, extra: Partial<EvaluatorOptions>) {
     while (stats.packets < total) await new Promise((res) => setTimeout(res, 5));
     const secs = (performance.now() - t0) / 1000;
     console.log(
-      `${label.padEnd(34)} ${fmt((total * packetValues) / secs)} values/s  ` +
+      `${label.padEnd(44)} ${fmt((total * packetValues) / secs)} values/s  ` +
         `${fmt(stats.evaluations / secs)} evals/s  (${fmt(total * packetValues)} values in ${
           secs.toFixed(2)
         } s, ` +
@@ -244,6 +244,9 @@ await offered("gather 1 ms, cap 100 pkts", { batchDelayMs: 1 });
 await offered("gather 5 ms, cap 100 pkts", { batchDelayMs: 5 });
 await offered("next tick, cap 10 pkts", { maxBatchPackets: 10 });
 await offered("next tick, cap 1000 pkts", { maxBatchPackets: 1000 });
+// Below saturation, for the latency of the stage itself rather than of a queue.
+await offered("next tick, cap 100 pkts (default)", {}, RATE / 4);
+await offered("gather 1 ms, cap 100 pkts", { batchDelayMs: 1 }, RATE / 4);
 await saturation("saturation, cap 100 pkts", {});
 await saturation("saturation, cap 1000 pkts", { maxBatchPackets: 1000 });
 await Deno.remove(dir, { recursive: true });
