@@ -8,9 +8,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeValueList } from "../../src/collectd/mod.ts";
-import { parseConfig } from "../../src/config/mod.ts";
-import { derivePermissions, permissionFlags } from "../../scripts/permission_flags.ts";
-import { notifySocket, run, start } from "./_process.ts";
+import { bundledAgent } from "./_bundle.ts";
+import { start } from "./_process.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -47,17 +46,10 @@ async function waitForFile(path: string, ms = 20_000): Promise<string> {
 }
 
 Deno.test("the agent bundled into one file outside the tree runs a rule's recovery command under the compile flags", async () => {
-  const bin = await Deno.makeTempDir({ prefix: "edge-agent-bundle-" });
   const etc = await Deno.makeTempDir({ prefix: "edge-agent-etc-" });
-  const bundle = join(bin, "edge-agent.js");
-  const notify = notifySocket(join(etc, "notify"));
+  const files = await bundledAgent();
   let agent;
   try {
-    await run(join(root, "scripts/bundle"), ["--output", bundle]);
-    // The runtime beside it, as in the package (the deno under .tools/ is inside the tree).
-    const deno = join(bin, "deno");
-    await Deno.copyFile(Deno.execPath(), deno);
-    await Deno.chmod(deno, 0o755);
     await Deno.mkdir(join(etc, "rules"));
     await Deno.copyFile(join(root, "rules/edge-agent.d.ts"), join(etc, "rules/edge-agent.d.ts"));
     await Deno.writeTextFile(join(etc, "rules/disk.ts"), RULE);
@@ -72,19 +64,11 @@ Deno.test("the agent bundled into one file outside the tree runs a rule's recove
         Services: { marker: { commands: { touch: `/usr/bin/touch ${etc}/state/repaired` } } },
       }),
     );
-    const { config } = parseConfig(await Deno.readTextFile(configFile), configFile);
-    const flags = permissionFlags(
-      derivePermissions(config, { self: deno, notifySocket: join(etc, "notify") }),
-    );
-    for (const f of flags) assert.ok(!f.includes(root), `${f} reaches into the source tree`);
-
-    agent = start(
-      deno,
-      ["run", "--no-config", ...flags, bundle, "--config", configFile],
-      {
-        env: { NOTIFY_SOCKET: join(etc, "notify") },
-      },
-    );
+    // cwd "/", clean environment: nothing may come from the tree or the caller
+    agent = start(files.deno, await files.args(configFile), {
+      clearEnv: true,
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    });
     await agent.waitFor(/listening for collectd packets/);
     await agent.waitFor(/rules loaded .*handlers=1 problems=0/);
 
@@ -124,8 +108,7 @@ Deno.test("the agent bundled into one file outside the tree runs a rule's recove
     assert.equal(status.code, 0, agent.lines.join("\n"));
   } finally {
     await agent?.stop();
-    await notify.close();
-    await Deno.remove(bin, { recursive: true });
+    await files.remove();
     await Deno.remove(etc, { recursive: true });
   }
 });
