@@ -27,6 +27,14 @@ export function lockdown() {
       writable: false,
     });
   }
+  // Deno.exit in a worker would end the worker (every rule) without a word.
+  try {
+    Object.defineProperty(g.Deno, "exit", {
+      value: () => {
+        throw new Error("Deno.exit() is not available to rules");
+      },
+    });
+  } catch { /* a frozen namespace: the budget still catches a worker that went away */ }
   // Shared built-ins are frozen, so a rule cannot change what the glue (or another rule)
   // runs, e.g. replace Array.prototype.push to forge another handler's events. (Not
   // Error.prototype: Deno sets `name` on its own errors, which a frozen prototype forbids.)

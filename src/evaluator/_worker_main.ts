@@ -22,7 +22,8 @@ export function workerMain(parts: {
   const { importAll, instantiate, collect, describe } = parts.moduleLoader();
   const runtime = parts.contextRuntime();
   const g: any = globalThis;
-  const post = (m: unknown) => g.postMessage(m);
+  const postMessage = g.postMessage.bind(g);
+  const post = (m: unknown) => postMessage(m);
 
   // A rule's rejected promise or throwing timer must not end the worker.
   g.addEventListener("unhandledrejection", (e: any) => {
@@ -366,7 +367,8 @@ export function workerMain(parts: {
     h.suppressed = 0;
   }
 
-  g.onmessage = async (e: MessageEvent) => {
+  const onmessage = async (e: MessageEvent) => {
+    if (!e.isTrusted) return; // dispatched by a rule, not sent by the host
     const msg = e.data;
     if (msg.t === "configure") {
       progress = new Int32Array(msg.progress);
@@ -378,4 +380,10 @@ export function workerMain(parts: {
       onBatch(msg);
     }
   };
+  // A listener rules hold no reference to (so cannot remove); they can neither post to the
+  // host nor close the worker.
+  g.addEventListener("message", onmessage);
+  for (const name of ["postMessage", "close"]) {
+    Object.defineProperty(g, name, { value: undefined, writable: false, configurable: false });
+  }
 }

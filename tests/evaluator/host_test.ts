@@ -192,3 +192,25 @@ Deno.test("a rule cannot change the built-ins the sandbox and other rules use", 
   assert.match(proto?.msg ?? "", /rule handler threw TypeError: Cannot add property polluted/);
   assert.match(text, /polluted: undefined/);
 });
+
+Deno.test("a rule cannot end the sandbox, post to its host or feed it forged messages", async () => {
+  await using s = await sandbox(() => ({
+    "a_exit.ts": handler(`Deno.exit(3);`),
+    "b_close.ts": handler(`(globalThis as unknown as { close(): void }).close();`),
+    "c_post.ts": handler(
+      `(globalThis as unknown as { postMessage(m: unknown): void }).postMessage({ t: "result" });`,
+    ),
+    "d_forge.ts": handler(
+      `globalThis.dispatchEvent(new MessageEvent("message", { data: { t: "batch", id: 999, ` +
+        `items: [{ host: "x", plugin: "p", type: "t", values: [1], time: 1 }], skip: [] } }));`,
+    ),
+  }));
+  await run(s.ev, s.log);
+  const msg = (file: string) =>
+    s.log.lines.find((l) => l.fields?.handler === `${file}.ts::metric::default`)?.msg ?? "";
+  assert.match(msg("a_exit"), /rule handler threw Error: Deno\.exit\(\) is not available to rules/);
+  assert.match(msg("b_close"), /rule handler threw TypeError: .*close is not a function/);
+  assert.match(msg("c_post"), /rule handler threw TypeError: .*postMessage is not a function/);
+  assert.equal(msg("d_forge"), ""); // dispatched, ignored
+  assert.deepEqual(s.ev.handlers.length, 4, "every handler still loaded (no restart needed)");
+});
