@@ -5,7 +5,8 @@
  *
  * ```sh
  * scripts/deno run --allow-read --allow-env scripts/permission_flags.ts --config FILE \
- *   [--as INSTALLED_PATH] [--self PATH] [--notify-socket PATH] [--format args|explain|json]
+ *   [--as INSTALLED_PATH] [--self PATH] [--notify-socket PATH] [--lenient]
+ *   [--format args|explain|json]
  * ```
  * `args` (default) prints one flag per line; `explain` prints each flag with its reasons.
  * `--as` derives for FILE's text as it will be installed (e.g. /etc/edge-agent/config.json), so
@@ -69,6 +70,11 @@ export interface DeriveOptions {
    * for none. Abstract (`@name`) sockets cannot be granted by a flag (see the README).
    */
   notifySocket?: string | null;
+  /**
+   * Grant nothing for a command that cannot be resolved instead of failing: the agent then
+   * reports that command itself (scripts/agent, so `check-config` shows the agent's own message).
+   */
+  lenient?: boolean;
   /** Whether `path` is an executable file. Default: stat. */
   isExecutable?: (path: string) => boolean;
 }
@@ -101,7 +107,7 @@ export function derivePermissions(config: Config, options: DeriveOptions = {}): 
     mayRun: () => true,
     ...(options.isExecutable ? { isExecutable: options.isExecutable } : {}),
   });
-  if (checked.problems.length) {
+  if (checked.problems.length && !options.lenient) {
     throw new PermissionDerivationError(
       "Cannot derive --allow-run from Services:\n" +
         checked.problems.map((x) => `  - ${x.path}: ${x.message}`).join("\n"),
@@ -248,6 +254,7 @@ if (import.meta.main) {
       config: { type: "string", short: "c" },
       self: { type: "string" },
       "notify-socket": { type: "string" },
+      lenient: { type: "boolean" },
       format: { type: "string", default: "args" },
       as: { type: "string" },
     },
@@ -261,6 +268,7 @@ if (import.meta.main) {
     const p = derivePermissions(config, {
       ...(values.self ? { self: resolve(values.self) } : {}),
       notifySocket: values["notify-socket"] || null,
+      lenient: values.lenient === true,
     });
     const out = values.format === "explain"
       ? explain(p)
