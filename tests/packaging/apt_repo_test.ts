@@ -106,7 +106,7 @@ Deno.test("apt-get installs the agent from a signed apt_repo repository and upgr
       );
       await assert.rejects(
         apt("apt-get", "update", "-o", "APT::Update::Error-Mode=any"),
-        /NOSPLIT|BADSIG|not signed|signature|InRelease/i,
+        /BADSIG|signatures were invalid/,
       );
     } finally {
       await purgeTestInstall();
