@@ -13,6 +13,9 @@ import { z } from "zod";
  * the schemas below.
  */
 
+/** A batch still progressing (no handler call stuck) is stopped after this many budgets. */
+export const SLOW_FACTOR = 10;
+
 /** Encodes one message as a frame. */
 export function encodeFrame(message: unknown): Uint8Array {
   const body = serialize(message);

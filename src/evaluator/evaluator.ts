@@ -17,7 +17,13 @@ import {
   type Outcome,
   spawnHost,
 } from "./_host_client.ts";
-import type { FileResult, Reply, Request, RuleLog } from "./_protocol.ts";
+import {
+  type FileResult,
+  type Reply,
+  type Request,
+  type RuleLog,
+  SLOW_FACTOR,
+} from "./_protocol.ts";
 import { PacketQueue } from "./_packet_queue.ts";
 import { isRuleFile, readSources, type RuleProblem, type RuleSource } from "./_sources.ts";
 import { exportLine } from "./_transpile.ts";
@@ -108,6 +114,8 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const budgetMs = options.budgetMs ?? 50;
   const loadBudgetMs = options.loadBudgetMs ?? 5000;
   const maxOverruns = options.maxOverruns ?? 3;
+  /** The host answers within SLOW_FACTOR budgets (then it reports an overrun); plus slack. */
+  const replyTimeoutMs = budgetMs * SLOW_FACTOR + 2000;
   const maxBatch = options.maxBatchPackets ?? 100;
   const maxPending = options.maxPendingPackets ?? 50_000;
   const hostCommand = options.hostCommand ?? defaultHostCommand();
@@ -238,7 +246,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
         }
         const sent = [first, second].filter((b) => b !== null).map((b) => {
           const id = ++batchId;
-          return { b, id, reply: h.request(b.make(id, []), 2 * budgetMs + 2000) };
+          return { b, id, reply: h.request(b.make(id, []), 2 * replyTimeoutMs) };
         });
         for (const { b, id, reply } of sent) {
           const outcome = await reply;
@@ -250,7 +258,10 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
           if (host === h) {
             await killHost();
             if (outcome.t === "overrun" && outcome.phase === "evaluate" && outcome.id === id) {
-              offend(outcome.label, outcome.ms);
+              offend(
+                outcome.label,
+                `ran past the ${budgetMs} ms budget (stopped after ${outcome.ms} ms)`,
+              );
               skip.push(outcome.label);
             } else if (outcome.t !== "overrun" || outcome.phase === "unknown") {
               log.error("the rule host stopped during a batch; restarting it", {
@@ -435,7 +446,11 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     return { events, logs: reply.logs, evaluations: reply.evaluations, busyMs: reply.busyMs };
   }
 
-  /** Runs one batch alone, restarting the host and retrying without the culprit of an overrun. */
+  /**
+   * Runs one batch alone, restarting the host and retrying without the culprit of an overrun.
+   * When the host dies on the batch (not a budget: a crash, e.g. out of memory), the culprit is
+   * found by bisection over the handlers before the batch is re-run without it.
+   */
   async function runBatch(
     make: (id: number, skip: string[]) => Request,
     skip: string[] = [],
@@ -444,38 +459,73 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       const h = await ensureHost();
       if (h === null) throw new Error("the rule host is not running");
       const id = ++batchId;
-      const reply = await h.request(make(id, skip), budgetMs + 2000);
+      const reply = await h.request(make(id, skip), replyTimeoutMs);
       if (reply.t === "result") return accept(reply);
       await killHost();
       if (reply.t === "overrun" && reply.phase === "evaluate" && reply.id === id) {
-        offend(reply.label, reply.ms);
+        offend(reply.label, `ran past the ${budgetMs} ms budget (stopped after ${reply.ms} ms)`);
         skip.push(reply.label);
         continue;
       }
       log.error("the rule host stopped during a batch; restarting it", { error: why(reply) });
+      if (reply.t === "died") {
+        const culprit = await findCrasher(make, skip);
+        if (culprit !== null) {
+          offend(culprit, `crashed the rule host (${reply.message})`);
+          skip.push(culprit);
+          continue;
+        }
+      }
       throw new Error("batch lost");
     }
     throw new Error("batch abandoned after repeated budget overruns");
   }
 
-  function offend(handler: string, ms: number) {
+  /**
+   * The one handler that makes the host fail on a batch, by bisection (each probe runs the
+   * batch in a fresh host with part of the handlers, and its results are discarded); null when
+   * the failure does not follow one handler.
+   */
+  async function findCrasher(
+    make: (id: number, skip: string[]) => Request,
+    skip: string[],
+  ): Promise<string | null> {
+    const probe = async (only: string[]): Promise<boolean | null> => {
+      const h = await ensureHost();
+      if (h === null) return null;
+      const others = handlers.filter((n) => !only.includes(n));
+      const reply = await h.request(make(++batchId, others), replyTimeoutMs);
+      await killHost(); // a probe's state changes are never kept
+      return reply.t !== "result";
+    };
+    let candidates = handlers.filter((n) => !skip.includes(n));
+    while (candidates.length > 1) {
+      const half = candidates.slice(0, Math.ceil(candidates.length / 2));
+      const failed = await probe(half);
+      if (failed === null) return null;
+      candidates = failed ? half : candidates.slice(half.length);
+    }
+    const culprit = candidates[0];
+    return culprit !== undefined && (await probe([culprit])) === true ? culprit : null;
+  }
+
+  /** Counts an offence of `handler` (what it did) and disables it at maxOverruns. */
+  function offend(handler: string, what: string) {
     const n = (offences.get(handler) ?? 0) + 1;
     offences.set(handler, n);
     const file = join(dir, handler.split("::")[0]!);
     if (n >= maxOverruns) {
       disabled.add(handler);
       log.error(
-        `rule handler ${handler} disabled: it ran past the ${budgetMs} ms budget ${n} ` +
-          `time${n === 1 ? "" : "s"} ` +
-          `(last: stopped after ${ms} ms). The other rules keep running. To re-enable it, fix ` +
-          `${file} and save it (the file is reloaded) or send SIGHUP to the agent`,
+        `rule handler ${handler} disabled: it ${what}, offence ${n} of ${maxOverruns}. The ` +
+          `other rules keep running. To re-enable it, fix ${file} and save it (the file is ` +
+          "reloaded) or send SIGHUP to the agent",
         { handler, file },
       );
     } else {
       log.error(
-        `rule handler ${handler} ran past the ${budgetMs} ms budget (stopped after ${ms} ms; ` +
-          `offence ${n} of ${maxOverruns} before it is disabled); the rule host was restarted ` +
-          "and the batch re-run without it",
+        `rule handler ${handler} ${what}; offence ${n} of ${maxOverruns} before it is ` +
+          "disabled; the rule host was restarted and the batch re-run without it",
         { handler, file },
       );
     }

@@ -1,6 +1,6 @@
 import { contextRuntime } from "./_context.ts";
 import { createPacketDecoder, type PacketDecoderFactory } from "./_decode.ts";
-import { encodeFrame, readFrames, type Reply } from "./_protocol.ts";
+import { encodeFrame, readFrames, type Reply, SLOW_FACTOR } from "./_protocol.ts";
 import { lockdown } from "./_worker_lockdown.ts";
 import { workerMain } from "./_worker_main.ts";
 import { moduleLoader } from "./_worker_modules.ts";
@@ -15,8 +15,6 @@ import { moduleLoader } from "./_worker_modules.ts";
 
 /** A handler call that has not returned for this long (past the budget) is the culprit. */
 const STUCK_MS = 10;
-/** A batch still progressing is stopped (no one blamed) after this many budgets. */
-const SLOW_FACTOR = 10;
 
 /** Permissions the host revokes before anything else (`import` where the runtime has it). */
 const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;

@@ -175,7 +175,10 @@ Deno.test("an endless loop is stopped within its budget while another rule keeps
   ]);
   assert.ok(firstMs < 5000, `the overrun took ${firstMs} ms to recover`);
   const errors = s.log.lines.filter((l) => l.fields?.handler === "spin.ts::metric::forever");
-  assert.match(errors[0]!.msg, /ran past the 50 ms budget \(stopped after \d+ ms; offence 1 of 2/);
+  assert.match(
+    errors[0]!.msg,
+    /ran past the 50 ms budget \(stopped after \d+ ms\); offence 1 of 2/,
+  );
   assert.match(
     errors[1]!.msg,
     /rule handler spin\.ts::metric::forever disabled: .*re-enable it, fix .*spin\.ts and save it .* or send SIGHUP/,
@@ -304,7 +307,7 @@ Deno.test("a rule allocating without bound is stopped within its budget", async 
   assert.deepEqual(s.ev.handlers, ["ok.ts::metric::low"]);
   assert.match(
     s.log.text(),
-    /hog\.ts::metric::objects disabled: it ran past the 50 ms budget 1 time /,
+    /hog\.ts::metric::objects disabled: it ran past the 50 ms budget \(stopped after \d+ ms\), offence 1 of 1\./,
   );
   assert.match(s.log.text(), /hog\.ts::metric::buffers disabled/);
 });
@@ -353,4 +356,34 @@ Deno.test("a batch that is slow but progressing finishes and no handler is blame
   assert.equal(r.events.length, 30);
   assert.deepEqual(s.ev.handlers, ["low.ts::metric::low", "slow.ts::metric::three_ms"]);
   assert.equal(s.log.lines.filter((l) => l.level === "error").length, 0, s.log.text());
+});
+
+Deno.test("a handler that crashes the rule host (out of memory) is found and the others keep firing", async () => {
+  const command = testHostCommand();
+  command.args = command.args.map((a) =>
+    a === `--v8-flags=${HOST_V8_FLAGS}`
+      ? "--v8-flags=--disallow-code-generation-from-strings,--max-old-space-size=24"
+      : a
+  );
+  await using s = await started({
+    "a_ok.ts": FIRE_ON_LOW,
+    "b_hog.ts": `export const metrics = {
+  grow(m: { values: number[] }) {
+    if (m.values[0] !== 13) return;
+    const a: unknown[] = [];
+    for (;;) a.push(new Array(1e5).fill(1.5));
+  },
+};\n`,
+    "c_ok.ts": FIRE_ON_LOW.replace("low(", "also_low("),
+  }, { hostCommand: command, budgetMs: 5000, maxOverruns: 1 });
+  const r = await s.ev.evaluate([metric({ values: [13] })]);
+  assert.deepEqual(r.events.map((e) => e.handler), [
+    "a_ok.ts::metric::low",
+    "c_ok.ts::metric::also_low",
+  ]);
+  assert.match(
+    s.log.text(),
+    /rule handler b_hog\.ts::metric::grow disabled: it crashed the rule host \(rule host exited \(exit code \d+/,
+  );
+  assert.deepEqual(s.ev.handlers, ["a_ok.ts::metric::low", "c_ok.ts::metric::also_low"]);
 });
