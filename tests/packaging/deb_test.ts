@@ -60,6 +60,8 @@ Deno.test("the package installs, upgrades keeping the operator's config, rules a
         assert.ok(unit.split("\n").includes(line), line);
       }
       assert.match(unit, /^WatchdogSec=\d+/m);
+      // systemd parses the installed unit without complaint (its ExecStart and man page exist)
+      await run("systemd-analyze", ["verify", "/lib/systemd/system/edge-agent.service"]);
       const conffiles = await run("dpkg-query", ["-W", "-f", "${Conffiles}", "edge-agent"]);
       assert.match(conffiles, /\/etc\/edge-agent\/config\.json [0-9a-f]{32}/);
       assert.match(conffiles, /\/etc\/edge-agent\/rules\/memory_free\.ts/);
