@@ -244,7 +244,8 @@ export function explain(p: Permissions): string {
 }
 
 function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const bare = host.replace(/^\[(.*)\]$/, "$1"); // "[::1]" as well as "::1"
+  return bare.includes(":") ? `[${bare}]:${port}` : `${bare}:${port}`;
 }
 
 if (import.meta.main) {

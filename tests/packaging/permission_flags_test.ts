@@ -50,7 +50,7 @@ Deno.test("derivePermissions() grants --allow-net only to listeners, brokers and
       Listen: [{ Host: "127.0.0.1", Port: 25826 }, { Host: "::1", Port: 25827 }],
       Host: ["broker-a", "broker-b:1884"],
       Secure: true,
-      NotifyServers: [{ Host: "10.0.0.5", Port: 25826 }],
+      NotifyServers: [{ Host: "10.0.0.5", Port: 25826 }, { Host: "[fd00::5]", Port: 25826 }],
     }),
     { self: "/usr/bin/edge-agent", isExecutable },
   );
@@ -58,7 +58,9 @@ Deno.test("derivePermissions() grants --allow-net only to listeners, brokers and
     "127.0.0.1:25826",
     "[::1]:25827",
     "10.0.0.5:25826",
-    "0.0.0.0:0", // the ephemeral port notifications are sent from
+    "[fd00::5]:25826",
+    "0.0.0.0:0", // the ephemeral ports notifications are sent from
+    "[::]:0",
     "broker-a:8883", // TLS default port
     "broker-b:1884",
   ]);
