@@ -54,8 +54,15 @@ export function workerMain(parts: {
   let agentPlugin = "";
   let logs: any[] = [];
   const MAX_LOGS = 200;
+  /** Longest message or stack a rule can put in one log line. */
+  const MAX_TEXT = 4000;
+  const clip = (t: unknown) =>
+    typeof t === "string" && t.length > MAX_TEXT ? t.slice(0, MAX_TEXT) + "… (cut)" : t;
   const log = (entry: any) => {
-    if (logs.length < MAX_LOGS) logs.push(entry);
+    if (logs.length >= MAX_LOGS) return;
+    entry.msg = clip(entry.msg);
+    if (entry.stack !== undefined) entry.stack = clip(entry.stack);
+    logs.push(entry);
   };
 
   // Rule console output becomes agent log lines (stdout belongs to the host protocol).
@@ -188,8 +195,19 @@ export function workerMain(parts: {
 
   const NO_HANDLERS: Handler[] = [];
 
+  /** Most actions one handler call may return. */
+  const MAX_ACTIONS = 16;
+
   function actionsOf(h: Handler, r: any): any[] {
-    const list = Array.isArray(r) ? r : [r];
+    let list = Array.isArray(r) ? r : [r];
+    if (list.length > MAX_ACTIONS) {
+      warnOnce(
+        h,
+        "many",
+        `returned ${list.length} actions; only the first ${MAX_ACTIONS} are taken`,
+      );
+      list = list.slice(0, MAX_ACTIONS);
+    }
     const out: any[] = [];
     for (const a of list) {
       if (a === undefined || a === null || a === false) continue;

@@ -387,3 +387,18 @@ Deno.test("a handler that crashes the rule host (out of memory) is found and the
   );
   assert.deepEqual(s.ev.handlers, ["a_ok.ts::metric::low", "c_ok.ts::metric::also_low"]);
 });
+
+Deno.test("a handler's output is bounded: 16 actions per call, log lines cut at 4000 characters", async () => {
+  await using s = await started({
+    "noisy.ts": `export const metrics = {
+  many: () => Array.from({ length: 100 }, () => ({ service: "web", command: "restart" })),
+  chatty: () => { console.log("x".repeat(100_000)); },
+};\n`,
+  });
+  const r = await s.ev.evaluate([metric()]);
+  const fired = r.events.find((e) => e.handler === "noisy.ts::metric::many");
+  assert.equal(fired?.kind === "fired" && fired.actions.length, 16);
+  assert.match(s.log.text(), /returned 100 actions; only the first 16 are taken/);
+  const line = s.log.lines.find((l) => l.fields?.handler === "noisy.ts::metric::chatty");
+  assert.equal(line?.msg.length, 4000 + "… (cut)".length);
+});
