@@ -26,7 +26,7 @@ export const testRuleCommand: CliCommand = {
   name: "test-rule",
   summary: "evaluate a rule file on given metrics/notifications or a recording; runs nothing",
   usage: "agent test-rule FILE (--metric JSON | --notification JSON)... [--replay FILE.jsonl] " +
-    "[--config FILE] [--budget-ms N]",
+    "[--config FILE] [--budget-ms N (default: the config's RuleBudgetMs)]",
   options: {
     ...CONFIG_OPTION,
     metric: { type: "string", multiple: true, short: "m" },
@@ -41,8 +41,8 @@ export const testRuleCommand: CliCommand = {
     };
     if (positionals.length !== 1) return usage("expected one rule FILE");
     const file = resolve(positionals[0]!);
-    const budgetMs = values["budget-ms"] === undefined ? 50 : Number(values["budget-ms"]);
-    if (!Number.isFinite(budgetMs) || budgetMs <= 0) return usage("--budget-ms must be > 0");
+    const budgetArg = values["budget-ms"] === undefined ? undefined : Number(values["budget-ms"]);
+    if (budgetArg !== undefined && !(budgetArg > 0)) return usage("--budget-ms must be > 0");
     const now = Date.now() / 1000;
     const items: (Metric | Notification)[] = [];
     try {
@@ -83,7 +83,7 @@ export const testRuleCommand: CliCommand = {
       onEvent: (e) => printed.push(e),
       watch: false,
       logProblems: false,
-      budgetMs,
+      budgetMs: budgetArg ?? loaded.config.RuleBudgetMs,
     });
     try {
       await ev.start();
