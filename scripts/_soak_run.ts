@@ -6,7 +6,11 @@ import { checkAlive } from "./_soak_check_alive.ts";
 import { checkAudit } from "./_soak_check_audit.ts";
 import { faultSummary } from "./_soak_check_faults.ts";
 import { checkFlood } from "./_soak_check_flood.ts";
-import { checkExactlyOneResult, checkExpectedCodes } from "./_soak_check_results.ts";
+import {
+  checkExactlyOneResult,
+  checkExpectedCodes,
+  checkRefusedRedeliveries,
+} from "./_soak_check_results.ts";
 import { checkRss } from "./_soak_check_rss.ts";
 import { checkCooldown, checkRuleRecovery } from "./_soak_check_rules.ts";
 import { checkNoDoubleRun } from "./_soak_check_runs.ts";
@@ -148,6 +152,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   const rows = [
     checkExactlyOneResult(facts),
+    checkRefusedRedeliveries(facts),
     checkNoDoubleRun(facts),
     checkAudit(facts),
     checkAlive(facts),
@@ -158,7 +163,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     checkRuleRecovery(facts),
     faultSummary(facts),
   ];
-  if (!options.keep) await Deno.remove(layout.dir, { recursive: true }).catch(() => {});
+  if (options.keep) {
+    await Deno.writeTextFile(`${layout.dir}/facts.json`, JSON.stringify({ ...facts, rows }));
+  } else await Deno.remove(layout.dir, { recursive: true }).catch(() => {});
   return { rows, dir: layout.dir, facts };
 }
 

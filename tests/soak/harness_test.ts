@@ -3,7 +3,10 @@ import { decodePacket, parseAuthFile, unwrapPacket } from "../../src/collectd/mo
 import { parseConfig } from "../../src/config/mod.ts";
 import { checkAudit } from "../../scripts/_soak_check_audit.ts";
 import { checkFlood } from "../../scripts/_soak_check_flood.ts";
-import { checkExactlyOneResult } from "../../scripts/_soak_check_results.ts";
+import {
+  checkExactlyOneResult,
+  checkRefusedRedeliveries,
+} from "../../scripts/_soak_check_results.ts";
 import { checkRss } from "../../scripts/_soak_check_rss.ts";
 import { checkNoDoubleRun } from "../../scripts/_soak_check_runs.ts";
 import { newFaultLog } from "../../scripts/_soak_context.ts";
@@ -98,16 +101,32 @@ Deno.test("checkExactlyOneResult() passes one result per task and fails a missin
   assert.match(missing.detail, /1 without/);
 });
 
-Deno.test("checkExactlyOneResult() tolerates identical re-deliveries and 0x1100 for re-sent tasks only", () => {
-  const resent = facts({
+Deno.test("checkExactlyOneResult() counts identical copies once and fails two different results", () => {
+  const copies = facts({
     tasks: [task("1", 2)],
     results: [result("1"), result("1"), result("1", 0x1100)],
   });
-  assert.equal(checkExactlyOneResult(resent).ok, true);
-  const sentOnce = facts({ tasks: [task("1", 1)], results: [result("1"), result("1", 0x1100)] });
-  assert.equal(checkExactlyOneResult(sentOnce).ok, false);
+  assert.equal(checkExactlyOneResult(copies).ok, true);
   const different = facts({ tasks: [task("1")], results: [result("1"), result("1", 1, "other")] });
   assert.equal(checkExactlyOneResult(different).ok, false);
+});
+
+Deno.test("checkRefusedRedeliveries() tells operator re-sends from broker re-deliveries, fails a re-run", () => {
+  const marks = parseMarks("1 q1 run 5\n");
+  const r = checkRefusedRedeliveries(facts({
+    tasks: [task("1", 1)],
+    results: [result("1"), result("1", 0x1100)],
+    marks,
+  }));
+  assert.equal(r.ok, true);
+  assert.match(r.detail, /0 for commands the operator re-sent, 1 for broker re-deliveries/);
+  const twice = parseMarks("1 q1 run 5\n2 q1 run 6\n");
+  assert.equal(
+    checkRefusedRedeliveries(
+      facts({ tasks: [task("1")], results: [result("1", 0x1100)], marks: twice }),
+    ).ok,
+    false,
+  );
 });
 
 Deno.test("checkNoDoubleRun() fails when one command left two run marks", () => {

@@ -10,6 +10,7 @@ const root = new URL("../../", import.meta.url).pathname;
 /** Checks that must pass (not be skipped) with the integrated agent. */
 const REQUIRED = [
   "every command got exactly one result",
+  "repeated deliveries refused (0x1100), not run",
   "no command ran twice",
   "every run is in the audit file",
   "the agent never exited on its own",
