@@ -20,6 +20,8 @@ import {
   type Counters,
   createCounters,
   type Logger,
+  type Metric,
+  type Notification,
   type Reporter,
   type RuleEvent,
   type Stage,
@@ -40,6 +42,8 @@ export interface AgentOptions {
    * file, pass `defaultHostCommand(<main.ts URL>)`.
    */
   ruleHost?: HostCommand;
+  /** Receives every decoded metric/notification (`agent run --record FILE`). */
+  record?: (item: Metric | Notification) => void;
 }
 
 /** The running agent: every stage wired in flow order. */
@@ -202,6 +206,9 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       logger: log.child("rules"),
       counters,
       onEvent: (e) => route(e, hostName, executor, channel),
+      budgetMs: c.RuleBudgetMs,
+      maxOverruns: c.RuleMaxOverruns,
+      ...(options.record ? { record: options.record } : {}),
       ...(options.ruleHost ? { hostCommand: options.ruleHost } : {}),
     });
 

@@ -15,6 +15,8 @@ export interface CliCommand {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig["options"]>;
+  /** Internal commands (e.g. the rule host) are left out of `--help`. */
+  hidden?: boolean;
   run(
     args: { values: Record<string, unknown>; positionals: string[] },
     io: CliIO,

@@ -15,7 +15,8 @@ export const processIO: CliIO = {
 };
 
 /** The `--help` text. */
-export function helpText(commands: readonly CliCommand[] = COMMANDS): string {
+export function helpText(all: readonly CliCommand[] = COMMANDS): string {
+  const commands = all.filter((c) => !c.hidden);
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     `edge-agent ${VERSION}: a self-healing agent for edge servers`,

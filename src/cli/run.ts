@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import { createAgent } from "../agent.ts";
 import { ConfigError } from "../config/mod.ts";
+import { openRecorder, type Recorder } from "../evaluator/mod.ts";
 import { ExitCode } from "../model/mod.ts";
 import { VERSION } from "../version.ts";
 import type { CliCommand } from "./_command.ts";
@@ -12,8 +14,8 @@ const STOP_BOUND_MS = 30_000;
 export const runCommand: CliCommand = {
   name: "run",
   summary: "run the agent (the default command)",
-  usage: "agent [run] [--config FILE]",
-  options: CONFIG_OPTION,
+  usage: "agent [run] [--config FILE] [--record FILE.jsonl (relative to StateDir)]",
+  options: { ...CONFIG_OPTION, record: { type: "string" } },
   async run({ values }, io) {
     let loaded;
     try {
@@ -30,7 +32,23 @@ export const runCommand: CliCommand = {
     log.info(`edge-agent ${VERSION} starting`, {
       config: loaded.config.source ?? "built-in default",
     });
-    const agent = createAgent(loaded.config, { logger: log });
+    let recorder: Recorder | undefined;
+    if (typeof values.record === "string") {
+      // Relative to StateDir: the one folder the agent may always write (least privilege).
+      const file = resolve(loaded.config.StateDir, values.record);
+      try {
+        await Deno.mkdir(loaded.config.StateDir, { recursive: true, mode: 0o700 });
+        recorder = await openRecorder(file);
+      } catch (e) {
+        log.fatal(`Cannot record to ${file}: ${(e as Error).message}`);
+        return ExitCode.RUNTIME;
+      }
+      log.info("recording every decoded metric and notification", { file });
+    }
+    const agent = createAgent(loaded.config, {
+      logger: log,
+      ...(recorder ? { record: (item) => recorder.write(item) } : {}),
+    });
 
     // Signal handlers go in before start, so a signal during start-up is never fatal.
     let started = false;
@@ -52,6 +70,7 @@ export const runCommand: CliCommand = {
     } catch (e) {
       log.fatal("cannot start", { error: (e as Error).message });
       await agent.stop();
+      await recorder?.close();
       removeHandlers();
       return ExitCode.RUNTIME;
     }
@@ -80,6 +99,7 @@ export const runCommand: CliCommand = {
       Deno.exit(ExitCode.RUNTIME);
     }, STOP_BOUND_MS);
     await agent.stop();
+    await recorder?.close();
     clearTimeout(timer);
     return ExitCode.OK;
   },

@@ -132,5 +132,6 @@ export const ruleHostCommand: CliCommand = {
   summary: "(internal) the sandboxed rule host the agent starts; not for direct use",
   usage: `agent ${HOST_SUBCOMMAND}`,
   options: {},
+  hidden: true,
   run: () => runRuleHost(),
 };

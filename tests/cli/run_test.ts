@@ -128,3 +128,44 @@ Deno.test("an address that cannot be bound is a fatal error with exit code 1", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("run --record writes every decoded metric to a JSON-lines file in StateDir", async () => {
+  const { dir, path, port } = await tempConfig();
+  const agent = startAgent(["--config", path, "--record", "night.jsonl"]);
+  try {
+    await agent.waitFor(/started in local-only mode/);
+    const { encodeValueList } = await import("../../src/collectd/mod.ts");
+    const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    await s.send(
+      encodeValueList({
+        host: "edge-9",
+        plugin: "load",
+        plugin_instance: "",
+        type: "load",
+        type_instance: "",
+        time: 1_700_000_000,
+        interval: 10,
+        values: [0.5, 0.25, 0.125],
+        dstypes: ["gauge", "gauge", "gauge"],
+      }),
+      { transport: "udp", hostname: "127.0.0.1", port },
+    );
+    s.close();
+    const file = `${dir}/state/night.jsonl`;
+    const deadline = Date.now() + 10_000;
+    let text = "";
+    while (Date.now() < deadline && !text.includes("edge-9")) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = await Deno.readTextFile(file).catch(() => "");
+    }
+    const item = JSON.parse(text.trim().split("\n")[0]!);
+    assert.equal(item.host, "edge-9");
+    assert.deepEqual(item.values, [0.5, 0.25, 0.125]);
+    agent.kill("SIGTERM");
+    assert.equal((await agent.status).code, 0);
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
