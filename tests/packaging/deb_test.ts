@@ -213,3 +213,43 @@ Deno.test("the binary layout packages the compiled binary as /usr/bin/edge-agent
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("with DENORT_BIN the package is built from the compiled binary and runs; without it the build says why", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const build = (env: Record<string, string> = {}) =>
+      new Deno.Command(join(root, "scripts/package_deb"), {
+        args: ["--layout", "binary", "--version", V1, "--output-dir", dir],
+        env: { EDGE_AGENT_DEB_COMPRESSION: "none", ...env },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    if (!Deno.env.get("DENORT_BIN")) {
+      // No denort (this machine; a dead proxy makes it so on a connected one too): the binary
+      // layout is refused with the compile script's message.
+      const out = await build({
+        HTTPS_PROXY: "http://127.0.0.1:9",
+        https_proxy: "http://127.0.0.1:9",
+      });
+      assert.notEqual(out.code, 0);
+      assert.match(new TextDecoder().decode(out.stderr), /deno compile needs its runtime 'denort'/);
+      return;
+    }
+    const out = await build();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const deb = new TextDecoder().decode(out.stdout).trim();
+    await withInstallLock(async () => {
+      await requireNotInstalled();
+      try {
+        await dpkg("-i", deb);
+        assert.match(await run("/usr/bin/edge-agent", ["--version"]), /^edge-agent \d/);
+        assert.ok(!await exists("/usr/lib/edge-agent/deno"));
+      } finally {
+        await purgeTestInstall();
+        await Deno.remove("/etc/edge-agent", { recursive: true }).catch(() => {});
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
