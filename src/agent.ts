@@ -27,6 +27,7 @@ import {
   type Stage,
 } from "./model/mod.ts";
 import { createAuditReporter, createCollectdReporter, createLogReporter } from "./reporters/mod.ts";
+import { createTelemetry, type Telemetry } from "./telemetry/mod.ts";
 import { VERSION } from "./version.ts";
 
 /** Effects and sinks the agent is given (passed in so tests can observe them). */
@@ -59,8 +60,10 @@ export interface Agent extends Stage {
   reload(config: Config): Promise<void>;
   /** UDP addresses actually bound (after start). */
   readonly listening: Deno.NetAddr[];
-  /** A compact summary (MQTT status, health): rules loaded, broker, uptime. */
+  /** A compact summary (MQTT status message): rules loaded, broker, uptime, every figure. */
   status(): Record<string, unknown>;
+  /** The health checks (`/healthz`); null before start. */
+  health(): ReturnType<Telemetry["health"]> | null;
 }
 
 /** The stages built from one config, in flow order. */
@@ -69,6 +72,7 @@ interface Stages {
   evaluator: Evaluator;
   executor: Executor;
   channel: MqttChannel | null;
+  telemetry: Telemetry;
   reporters: Reporter[];
 }
 
@@ -221,7 +225,9 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       },
     });
 
-    const stagesNow: Stages = { intake, evaluator, executor, channel, reporters };
+    const telemetry = createTelemetry(c.Telemetry, { counters, logger: log, hostName });
+
+    const stagesNow: Stages = { intake, evaluator, executor, channel, telemetry, reporters };
     // A replacement an earlier process left half-done is finished (and reported) at start.
     queueMicrotask(() => {
       void withProbe(() => replacer.resumePending()).then((result) => {
@@ -273,9 +279,11 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
     await s.evaluator.start();
     if (s.channel) await s.channel.start();
     await s.intake.start();
+    await s.telemetry.start();
   }
 
   async function stopStages(s: Stages) {
+    await s.telemetry.stop();
     await s.intake.stop();
     await s.evaluator.stop();
     await s.executor.stop(); // lets running commands finish (bounded), reports their records
@@ -309,7 +317,11 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         uptime_s: Math.round((Date.now() - startedAt) / 1000),
         rules_loaded: stages?.evaluator.handlers.length ?? 0,
         broker: stages?.channel?.broker ?? null,
+        ...stages?.telemetry.status(),
       };
+    },
+    health() {
+      return stages?.telemetry.health() ?? null;
     },
     async start() {
       await startWith(config);

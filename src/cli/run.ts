@@ -3,6 +3,7 @@ import { createAgent } from "../agent.ts";
 import { ConfigError } from "../config/mod.ts";
 import { openRecorder, type Recorder } from "../evaluator/mod.ts";
 import { ExitCode } from "../model/mod.ts";
+import { createSystemdNotifier } from "../systemd/mod.ts";
 import { VERSION } from "../version.ts";
 import type { CliCommand } from "./_command.ts";
 import { CONFIG_OPTION, loadFromArgs, loggerFor, reloadConfig } from "./_config.ts";
@@ -50,6 +51,13 @@ export const runCommand: CliCommand = {
       ...(recorder ? { record: (item) => recorder.write(item) } : {}),
     });
 
+    // systemd (Type=notify): READY once listening, WATCHDOG while alive, RELOADING, STOPPING.
+    // The socket's own end lives in StateDir, which least-privilege flags always allow.
+    const systemd = createSystemdNotifier({
+      bindPath: resolve(loaded.config.StateDir, "notify.sock"),
+      onError: (e) => log.warn(e.message),
+    });
+
     // Signal handlers go in before start, so a signal during start-up is never fatal.
     let started = false;
     let reloadPending = false;
@@ -71,15 +79,24 @@ export const runCommand: CliCommand = {
       log.fatal("cannot start", { error: (e as Error).message });
       await agent.stop();
       await recorder?.close();
+      await systemd.close();
       removeHandlers();
       return ExitCode.RUNTIME;
     }
     started = true;
+    await systemd.ready(readyStatus());
+    systemd.startWatchdog();
     if (reloadPending) void reload();
+
+    function readyStatus() {
+      const addrs = agent.listening.map((a) => `${a.hostname}:${a.port}`).join(", ");
+      return `listening on ${addrs}; ${agent.status().rules_loaded} rule handler(s)`;
+    }
 
     async function reload() {
       const source = agent.config.source;
       log.info("SIGHUP: reloading config and rules", { config: source ?? "built-in default" });
+      await systemd.reloading();
       try {
         const next = source ? await reloadConfig(source) : { config: agent.config, warnings: [] };
         for (const w of next.warnings) log.warn(w);
@@ -89,10 +106,12 @@ export const runCommand: CliCommand = {
           error: (e as Error).message,
         });
       }
+      await systemd.ready(readyStatus());
     }
 
     const signal = await stopped;
     log.info(`${signal}: stopping`);
+    await systemd.stopping(`${signal}: stopping`);
     removeHandlers();
     const timer = setTimeout(() => {
       log.error(`stop took longer than ${STOP_BOUND_MS} ms; exiting anyway`);
@@ -100,6 +119,7 @@ export const runCommand: CliCommand = {
     }, STOP_BOUND_MS);
     await agent.stop();
     await recorder?.close();
+    await systemd.close();
     clearTimeout(timer);
     return ExitCode.OK;
   },

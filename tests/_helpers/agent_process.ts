@@ -12,14 +12,17 @@ export interface AgentProcess {
 const root = new URL("../../", import.meta.url).pathname;
 
 /** Starts `scripts/agent ...args` (the same flags as the compiled binary). */
-export function startAgent(args: string[], options: { cwd?: string } = {}): AgentProcess {
+export function startAgent(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): AgentProcess {
   const child = new Deno.Command(`${root}scripts/agent`, {
     args,
     cwd: options.cwd ?? root,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
   }).spawn();
   const lines: string[] = [];
   const waiters = new Set<{ re: RegExp; resolve: (l: string) => void }>();

@@ -169,3 +169,52 @@ Deno.test("run --record writes every decoded metric to a JSON-lines file in Stat
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("under systemd the agent reports READY=1 once listening and STOPPING=1 on SIGTERM", async () => {
+  const { dir, path } = await tempConfig();
+  const sock = `${dir}/notify.sock`;
+  const systemd = Deno.listenDatagram({ transport: "unixpacket", path: sock });
+  const agent = startAgent(["--config", path], { env: { NOTIFY_SOCKET: sock } });
+  const decoder = new TextDecoder();
+  try {
+    const [ready] = await systemd.receive();
+    const text = decoder.decode(ready);
+    assert.match(text, /^READY=1$/m);
+    assert.match(text, /^STATUS=listening on 127\.0\.0\.1:\d+; 0 rule handler\(s\)$/m);
+    assert.ok(
+      agent.lines.some((l) => /listening for collectd packets/.test(l)),
+      "READY after bind",
+    );
+    agent.kill("SIGTERM");
+    const [stopping] = await systemd.receive();
+    assert.match(decoder.decode(stopping), /^STOPPING=1$/m);
+    assert.equal((await agent.status).code, 0);
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+    systemd.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with Telemetry.Listen the agent serves /metrics and /healthz", async () => {
+  const { freeTcpPort } = await import("../_helpers/ports.ts");
+  const httpPort = freeTcpPort();
+  const { dir, path } = await tempConfig({ Telemetry: { Listen: `127.0.0.1:${httpPort}` } });
+  const agent = startAgent(["--config", path]);
+  try {
+    await agent.waitFor(/started in local-only mode/);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    assert.match(metrics, /^# TYPE edge_agent_collectd_packets_total counter$/m);
+    assert.match(metrics, /^edge_agent_rules_handlers 0$/m);
+    const health = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+    const body = await health.json();
+    assert.ok("checks" in body, JSON.stringify(body));
+    agent.kill("SIGTERM");
+    assert.equal((await agent.status).code, 0);
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
