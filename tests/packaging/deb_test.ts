@@ -123,7 +123,7 @@ Deno.test("the package installs, upgrades keeping the operator's config, rules a
   });
 });
 
-Deno.test("the installed agent started as the unit's ExecStart runs on the packaged default config and reports READY=1", async () => {
+Deno.test("the installed agent started as the unit's ExecStart runs on the packaged default config and reports READY=1, WATCHDOG=1, RELOADING=1 and STOPPING=1", async () => {
   await withInstallLock(async () => {
     // The packaged flags grant sd_notify to /run/systemd/notify only, so the test socket is there.
     assert.ok(
@@ -159,11 +159,18 @@ Deno.test("the installed agent started as the unit's ExecStart runs on the packa
 
       agent = start(execStart[0]!, execStart.slice(1), {
         clearEnv: true,
-        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", NOTIFY_SOCKET: "/run/systemd/notify" },
+        env: {
+          PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+          NOTIFY_SOCKET: "/run/systemd/notify",
+          WATCHDOG_USEC: "400000", // what systemd sets for WatchdogSec (shortened here)
+        },
       });
       await agent.waitFor(/listening for collectd packets addr=127\.0\.0\.1:25826/);
       await agent.waitFor(/started in local-only mode/);
       await notify.waitFor("READY=1");
+      await notify.waitFor("WATCHDOG=1", 5000);
+      Deno.kill(agent.pid, "SIGHUP"); // systemctl reload
+      await notify.waitFor("RELOADING=1", 5000);
       const denied = agent.lines.filter((l) =>
         /NotCapable|Requires .* access/.test(l) && !/receive buffer not applied/.test(l)
       );
