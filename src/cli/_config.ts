@@ -6,6 +6,7 @@ import {
   type LoadedConfig,
 } from "../config/mod.ts";
 import { checkServices } from "../executor/mod.ts";
+import { resolve } from "node:path";
 import { createLogger, stdoutSink, syslogSink } from "../log/mod.ts";
 import type { Logger } from "../model/mod.ts";
 
@@ -44,6 +45,7 @@ function checkRunnable(config: Config): void {
 export function loggerFor(config: Config): Logger {
   const sink = config.LogDevice === "syslog"
     ? syslogSink({
+      bindPath: resolve(config.StateDir, "syslog.sock"),
       onError: (e) => console.error(`edge-agent: cannot write to syslog (/dev/log): ${e.message}`),
     })
     : stdoutSink(config.LogFormat);

@@ -73,6 +73,8 @@ function bound(s: string): number {
 export const DEFAULT_TYPES_DB_PATHS = [
   "/usr/share/collectd/types.db",
   "/opt/collectd/share/collectd/types.db",
+  // the copy the edge-agent package ships for hosts without collectd
+  "/usr/share/edge-agent/types.db",
 ];
 
 /** Options of {@linkcode loadTypesDb}. */

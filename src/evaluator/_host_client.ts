@@ -42,8 +42,9 @@ export function defaultHostCommand(entry: string = Deno.mainModule): HostCommand
   };
 }
 
+/** `--config <deno.json>` beside or above the entry; else `--no-config` (never one from cwd). */
 function configArgs(entry: string): string[] {
-  if (!entry.startsWith("file:")) return [];
+  if (!entry.startsWith("file:")) return ["--no-config"];
   let dir = dirname(fileURLToPath(entry));
   for (;;) {
     for (const name of ["deno.json", "deno.jsonc"]) {
@@ -52,7 +53,7 @@ function configArgs(entry: string): string[] {
       } catch { /* not here */ }
     }
     const up = dirname(dir);
-    if (up === dir) return [];
+    if (up === dir) return ["--no-config"];
     dir = up;
   }
 }

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import type { LogLevel } from "../model/mod.ts";
 import { formatText, type LogEvent, type LogSink } from "./logger.ts";
 
@@ -10,14 +11,19 @@ export interface SyslogOptions {
   path?: string;
   /** Program name in each message. Default `edge-agent`. */
   tag?: string;
+  /**
+   * Where this end of the datagram socket is bound. Deno autobinds (an empty path) only with
+   * every permission granted, so under least-privilege flags it must be a path the process may
+   * write (the agent: `<StateDir>/syslog.sock`). Default "" (autobind).
+   */
+  bindPath?: string;
   /** Called once per failure burst when the socket cannot be reached (e.g. write to stderr). */
   onError?: (error: Error) => void;
 }
 
 /**
  * Sends each event as one datagram to the local syslog socket (`<PRI>tag[pid]: text`, facility
- * daemon). Deno names unix datagram sockets `unixpacket`; an empty path autobinds an abstract
- * address, so nothing is created on disk. Needs `--unstable-net`.
+ * daemon). Deno names unix datagram sockets `unixpacket`. Needs `--unstable-net`.
  */
 export function syslogSink(options: SyslogOptions = {}): LogSink {
   const path = options.path ?? "/dev/log";
@@ -31,7 +37,7 @@ export function syslogSink(options: SyslogOptions = {}): LogSink {
     const text = formatText(e).replace(/^\S+ /, "");
     const bytes = encoder.encode(`<${pri}>${tag}: ${text}`);
     try {
-      conn ??= Deno.listenDatagram({ transport: "unixpacket", path: "" });
+      conn ??= open();
       conn.send(bytes, { transport: "unixpacket", path }).then(() => {
         failing = false;
       }, (err) => report(err));
@@ -39,6 +45,18 @@ export function syslogSink(options: SyslogOptions = {}): LogSink {
       report(err);
     }
   };
+  function open(): Deno.DatagramConn {
+    const bindPath = options.bindPath ?? "";
+    if (bindPath !== "") {
+      Deno.mkdirSync(dirname(bindPath), { recursive: true, mode: 0o700 });
+      try {
+        Deno.removeSync(bindPath); // stale from an earlier process
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+    return Deno.listenDatagram({ transport: "unixpacket", path: bindPath });
+  }
   function report(err: unknown) {
     if (failing) return;
     failing = true;

@@ -75,6 +75,25 @@ Deno.test("syslogSink() sends one datagram per event to the syslog socket", asyn
   }
 });
 
+Deno.test("syslogSink() can bind its own end at a path (least-privilege flags forbid autobind)", async () => {
+  const dir = await Deno.makeTempDir();
+  const server = Deno.listenDatagram({ transport: "unixpacket", path: `${dir}/log.sock` });
+  try {
+    const bindPath = `${dir}/state/syslog.sock`;
+    const logger = createLogger({ sink: syslogSink({ path: `${dir}/log.sock`, bindPath }) });
+    logger.error("cannot restart nginx");
+    const [bytes, from] = await server.receive();
+    assert.match(
+      new TextDecoder().decode(bytes),
+      /^<27>edge-agent\[\d+\]: ERROR agent: cannot restart nginx$/,
+    );
+    assert.equal((from as Deno.UnixAddr).path, bindPath);
+  } finally {
+    server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("syslogSink() reports an unreachable socket once, without throwing", async () => {
   const errors: Error[] = [];
   const logger = createLogger({
