@@ -187,7 +187,7 @@ Deno.test("checkFlood() states the loss of valid values between calm and flood s
 
 Deno.test("checkRss() fails above the bound and reports a growth trend of a long-lived process", () => {
   const rss = Array.from({ length: 60 }, (_, i) => ({
-    at: 61_000 + i * 10_000,
+    at: 121_000 + i * 10_000,
     generation: 1,
     agentKiB: 100_000 + i * 1000, // ~6 MiB/min: a leak
     treeKiB: 200_000,
