@@ -11,6 +11,9 @@ const DROPPED = "edge_agent_collectd_dropped_total";
  */
 export const FLOOD_LOSS_LIMIT = 0.1;
 
+/** The limit in force: `f.floodLossLimit` (--flood-loss-limit) or the default. */
+const limitOf = (f: SoakFacts) => f.floodLossLimit ?? FLOOD_LOSS_LIMIT;
+
 /**
  * Rate (per s) of `name` pooled over the scrape intervals inside a flood window and over those
  * touching none (intervals spanning a window edge or an agent restart are left out).
@@ -65,8 +68,8 @@ export function checkFlood(f: SoakFacts): Row {
       `${k.slice(DROPPED.length).replace(/[{}"]/g, "").replace("reason=", "")} ${n}`
     );
   const measured = Number.isFinite(loss) && v.nFlood > 0 && v.nCalm > 0;
-  const lossOk = measured && loss <= FLOOD_LOSS_LIMIT &&
-    (!e || !Number.isFinite(evalLoss) || evalLoss <= FLOOD_LOSS_LIMIT);
+  const lossOk = measured && loss <= limitOf(f) &&
+    (!e || !Number.isFinite(evalLoss) || evalLoss <= limitOf(f));
   return {
     check,
     ok: measured ? lossOk : null,
@@ -76,7 +79,7 @@ export function checkFlood(f: SoakFacts): Row {
       }); ` +
       `valid values/s calm ${v.calm.toFixed(1)} vs flood ${v.flood.toFixed(1)}: loss ` +
       `${measured ? (Math.max(0, loss) * 100).toFixed(1) + "%" : "n/a"} (limit ${
-        FLOOD_LOSS_LIMIT * 100
+        limitOf(f) * 100
       }%)` +
       (e
         ? `; ${evalName} /s calm ${e.calm.toFixed(1)} vs flood ${e.flood.toFixed(1)}`

@@ -41,6 +41,8 @@ export interface SoakFacts {
   health: (number | null)[];
   faults: FaultLog;
   peerCrashes: string[];
+  /** Highest accepted loss of valid values during floods (default 0.1). */
+  floodLossLimit?: number;
   /** Exit status of the final SIGTERM stop (0 expected). */
   finalExit: number | null;
 }

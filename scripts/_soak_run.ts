@@ -43,6 +43,8 @@ export interface SoakOptions {
   floodRate?: number;
   /** Kill the agent in every Nth 60-s cycle (1 = every cycle). Default 1. */
   agentKillEvery?: number;
+  /** Highest accepted loss of valid values during floods. Default 0.1. */
+  floodLossLimit?: number;
   /** Seconds without a result after which the operator re-sends a command. Default 30. */
   resendAfterS?: number;
   /** Keep the temp dir (logs, state) afterwards. */
@@ -149,6 +151,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     faults: ctx.faults,
     peerCrashes: [...brokers.crashed(), ...(collectd?.exitedOnItsOwn ? ["collectd"] : [])],
     finalExit,
+    ...(options.floodLossLimit !== undefined ? { floodLossLimit: options.floodLossLimit } : {}),
   };
   const rows = [
     checkExactlyOneResult(facts),

@@ -11,7 +11,8 @@
  * Options: --minutes N | --seconds N (default 20 min); --faults a,b (default all of commands,
  * flood, broker, agent-kill, rules); --flood-rate N bad datagrams/s (2000); --agent-kill-every N
  * cycles of 60 s (1); --resend-after N s without a result before the operator re-sends (30);
- * --keep (leave the temp dir with every log); --json (the rows as JSON too).
+ * --flood-loss-limit F (0.1: highest loss of valid values during floods); --keep (leave the
+ * temp dir with every log); --json (the rows as JSON too).
  */
 import { parseArgs } from "node:util";
 import { type FaultName, FAULTS, runSoak } from "./_soak_run.ts";
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     "flood-rate": { type: "string" },
     "agent-kill-every": { type: "string" },
     "resend-after": { type: "string" },
+    "flood-loss-limit": { type: "string" },
     keep: { type: "boolean" },
     json: { type: "boolean" },
   },
@@ -50,6 +52,7 @@ const report = await runSoak({
   ...(values["flood-rate"] ? { floodRate: Number(values["flood-rate"]) } : {}),
   ...(values["agent-kill-every"] ? { agentKillEvery: Number(values["agent-kill-every"]) } : {}),
   ...(values["resend-after"] ? { resendAfterS: Number(values["resend-after"]) } : {}),
+  ...(values["flood-loss-limit"] ? { floodLossLimit: Number(values["flood-loss-limit"]) } : {}),
   keep: values.keep ?? false,
 });
 console.log(
