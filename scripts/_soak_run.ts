@@ -3,7 +3,7 @@
  * drains, stops everything and returns the checks' rows.
  */
 import { checkAlive } from "./_soak_check_alive.ts";
-import { checkAudit } from "./_soak_check_audit.ts";
+import { checkRemoteAudit, checkRuleAudit } from "./_soak_check_audit.ts";
 import { faultSummary } from "./_soak_check_faults.ts";
 import { checkFlood } from "./_soak_check_flood.ts";
 import {
@@ -157,7 +157,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     checkExactlyOneResult(facts),
     checkRefusedRedeliveries(facts),
     checkNoDoubleRun(facts),
-    checkAudit(facts),
+    checkRuleAudit(facts),
+    checkRemoteAudit(facts),
     checkAlive(facts),
     checkRss(facts),
     checkFlood(facts),

@@ -128,6 +128,34 @@ export function stallCheck(
   };
 }
 
+/** Options of {@linkcode quietCheck}. */
+export interface QuietCheckOptions {
+  /** Milliseconds the value must have stayed unchanged. */
+  windowMs: number;
+  /** The detail when it moved (e.g. "packets dropped by the rule stage"). */
+  what: string;
+  now?: () => number;
+}
+
+/**
+ * A check that fails while `read()` (e.g. a drop counter) has changed within the last `windowMs`,
+ * and passes once it stayed still that long.
+ */
+export function quietCheck(read: () => number, options: QuietCheckOptions): HealthCheck {
+  const now = options.now ?? performance.now.bind(performance);
+  let last = read();
+  let movedAt = -Infinity;
+  return () => {
+    const v = read();
+    const t = now();
+    if (v !== last) [last, movedAt] = [v, t];
+    if (t - movedAt <= options.windowMs) {
+      return { ok: false, detail: `${options.what} ${((t - movedAt) / 1000).toFixed(1)} s ago` };
+    }
+    return { ok: true, detail: `no ${options.what} within ${options.windowMs / 1000} s` };
+  };
+}
+
 /**
  * The sum of every series of `name` in `counters` (all label combinations), e.g. all packets
  * whatever listener received them. Allocates a snapshot: for checks and summaries, not hot paths.

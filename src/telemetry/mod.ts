@@ -9,18 +9,20 @@ export {
   EVALUATIONS_COUNTER,
   HANDLERS_GAUGE,
   PACKETS_COUNTER,
+  RULE_DROPS_COUNTER,
   VALUES_COUNTER,
 } from "./telemetry.ts";
 export type { Telemetry, TelemetryOptions } from "./telemetry.ts";
 export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 export { createTelemetryServer, parseListenAddress } from "./server.ts";
 export type { TelemetryServer, TelemetryServerOptions } from "./server.ts";
-export { activityCheck, combineChecks, stallCheck, totalOf } from "./health.ts";
+export { activityCheck, combineChecks, quietCheck, stallCheck, totalOf } from "./health.ts";
 export type {
   ActivityCheckOptions,
   CheckResult,
   HealthCheck,
   HealthReport,
+  QuietCheckOptions,
   StallCheckOptions,
 } from "./health.ts";
 export { registerProcessGauges } from "./process_gauges.ts";

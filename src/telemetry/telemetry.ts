@@ -6,6 +6,7 @@ import {
   combineChecks,
   type HealthCheck,
   type HealthReport,
+  quietCheck,
   stallCheck,
   totalOf,
 } from "./health.ts";
@@ -20,6 +21,28 @@ export const VALUES_COUNTER = "edge_agent_collectd_values_total";
 /** Handler calls made by the rule stage, and the handlers running (registered by it). */
 export const EVALUATIONS_COUNTER = "edge_agent_rules_evaluations_total";
 export const HANDLERS_GAUGE = "edge_agent_rules_handlers";
+/** Packets the rule stage could not evaluate (queue full or rule host down). */
+export const RULE_DROPS_COUNTER = "edge_agent_rules_dropped_packets_total";
+
+/**
+ * Fails while the rule stage drops packets (rule host down, queue full), or while values arrive
+ * but no handler is called although handlers are loaded.
+ */
+function ruleWorkersCheck(counters: Counters, windowMs: number): HealthCheck {
+  const drops = quietCheck(() => totalOf(counters, RULE_DROPS_COUNTER), {
+    windowMs,
+    what: "packets dropped by the rule stage (rule host down or queue full): last",
+  });
+  const stall = stallCheck(
+    () => totalOf(counters, VALUES_COUNTER),
+    () => totalOf(counters, EVALUATIONS_COUNTER),
+    { windowMs, what: "rule evaluations", active: () => totalOf(counters, HANDLERS_GAUGE) > 0 },
+  );
+  return () => {
+    const d = drops();
+    return d.ok ? stall() : d;
+  };
+}
 
 /** Options of {@linkcode createTelemetry}. */
 export interface TelemetryOptions {
@@ -62,15 +85,7 @@ export function createTelemetry(
       windowMs: settings.HealthWindow * 1000,
       what: "collectd packets",
     }),
-    "rule workers up": stallCheck(
-      () => totalOf(counters, VALUES_COUNTER),
-      () => totalOf(counters, EVALUATIONS_COUNTER),
-      {
-        windowMs: settings.HealthWindow * 1000,
-        what: "rule evaluations",
-        active: () => totalOf(counters, HANDLERS_GAUGE) > 0,
-      },
-    ),
+    "rule workers up": ruleWorkersCheck(counters, settings.HealthWindow * 1000),
     ...options.checks,
   });
   const server = settings.Listen === undefined ? undefined : createTelemetryServer({

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodePacket, parseAuthFile, unwrapPacket } from "../../src/collectd/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
-import { checkAudit } from "../../scripts/_soak_check_audit.ts";
+import { checkRemoteAudit, checkRuleAudit } from "../../scripts/_soak_check_audit.ts";
 import { checkFlood } from "../../scripts/_soak_check_flood.ts";
 import {
   checkExactlyOneResult,
@@ -140,7 +140,7 @@ Deno.test("checkNoDoubleRun() fails when one command left two run marks", () => 
   assert.equal(checkNoDoubleRun(facts({ marks: marks.slice(1) })).ok, true);
 });
 
-Deno.test("checkAudit() needs every rule-triggered run audited, one gap per agent kill allowed", () => {
+Deno.test("checkRuleAudit() needs every rule-triggered run audited, one gap per agent kill allowed", () => {
   const marks = parseMarks("1 rule run 1\n7 rule run 2\n");
   const audited = {
     time: "",
@@ -150,10 +150,31 @@ Deno.test("checkAudit() needs every rule-triggered run audited, one gap per agen
     command: "restart",
     code: 0,
   };
-  assert.equal(checkAudit(facts({ marks, audit: [audited, audited] })).ok, true);
-  assert.equal(checkAudit(facts({ marks, audit: [audited] })).ok, false);
+  assert.equal(checkRuleAudit(facts({ marks, audit: [audited, audited] })).ok, true);
+  assert.equal(checkRuleAudit(facts({ marks, audit: [audited] })).ok, false);
   const faults = { ...newFaultLog(), agentKills: 1 };
-  assert.equal(checkAudit(facts({ marks, audit: [audited], faults })).ok, true);
+  assert.equal(checkRuleAudit(facts({ marks, audit: [audited], faults })).ok, true);
+  assert.equal(
+    checkRuleAudit(facts({ marks: [], audit: [] })).ok,
+    false,
+    "a rule that never fired fails",
+  );
+});
+
+Deno.test("checkRemoteAudit() matches marked remote runs to remote audit lines", () => {
+  const marks = parseMarks("1 q1 run 1\n2 q2 run 2\n");
+  const line = (service: string) => ({
+    time: "",
+    task_id: "x",
+    trigger: "remote",
+    service,
+    command: "run",
+    code: 0,
+  });
+  assert.equal(checkRemoteAudit(facts({ marks, audit: [line("q1"), line("q2")] })).ok, true);
+  const r = checkRemoteAudit(facts({ marks, audit: [line("q1")] }));
+  assert.equal(r.ok, false);
+  assert.match(r.detail, /missing q2/);
 });
 
 Deno.test("checkFlood() states the loss of valid values between calm and flood scrapes", () => {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { createCounters } from "../../src/model/mod.ts";
-import { activityCheck, combineChecks, stallCheck, totalOf } from "../../src/telemetry/health.ts";
+import {
+  activityCheck,
+  combineChecks,
+  quietCheck,
+  stallCheck,
+  totalOf,
+} from "../../src/telemetry/health.ts";
 
 Deno.test("activityCheck() passes during the start-up window, then fails until the value moves", () => {
   let t = 0;
@@ -73,4 +79,21 @@ Deno.test("stallCheck() fails when input keeps arriving but the work stopped for
   handlers = 1;
   output += 1;
   assert.equal(check().ok, true, "work resumed");
+});
+
+Deno.test("quietCheck() fails while a drop counter moved within the window, then recovers", () => {
+  let t = 0, drops = 0;
+  const check = quietCheck(() => drops, {
+    windowMs: 5000,
+    what: "packets dropped: last",
+    now: () => t,
+  });
+  assert.equal(check().ok, true);
+  t = 1000;
+  drops = 3;
+  assert.deepEqual(check(), { ok: false, detail: "packets dropped: last 0.0 s ago" });
+  t = 6000;
+  assert.equal(check().ok, false);
+  t = 6001;
+  assert.equal(check().ok, true);
 });

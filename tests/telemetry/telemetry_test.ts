@@ -80,3 +80,18 @@ Deno.test("config: Telemetry keys have defaults, are strict, and refuse a bad Li
     /needs a Username and a Password/,
   );
 });
+
+Deno.test("createTelemetry()'s rule check fails while the rule stage drops packets (rule host down)", () => {
+  const counters = createCounters();
+  const drops = counters.counter("edge_agent_rules_dropped_packets_total", "");
+  const t = createTelemetry(settings({ HealthWindow: 60 }), {
+    counters,
+    logger: memoryLogger().logger,
+    hostName: "h",
+  });
+  assert.equal(t.health().checks["rule workers up"]!.ok, true);
+  drops.inc(5);
+  const r = t.health();
+  assert.equal(r.ok, false);
+  assert.match(r.checks["rule workers up"]!.detail, /^packets dropped by the rule stage/);
+});
