@@ -1,4 +1,4 @@
-import { ConfigError, hasBroker, redacted } from "../config/mod.ts";
+import { hasBroker, redacted } from "../config/mod.ts";
 import { createEvaluator, formatProblem } from "../evaluator/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { ExitCode } from "../model/mod.ts";
@@ -12,16 +12,7 @@ export const checkConfigCommand: CliCommand = {
   usage: "agent check-config [--config FILE] [--json]",
   options: { ...CONFIG_OPTION, json: { type: "boolean" } },
   async run({ values }, io) {
-    let loaded;
-    try {
-      loaded = await loadFromArgs(values);
-    } catch (e) {
-      if (e instanceof ConfigError) {
-        io.stderr(e.message + "\n");
-        return ExitCode.CONFIG;
-      }
-      throw e;
-    }
+    const loaded = await loadFromArgs(values);
     const c = loaded.config;
     for (const w of loaded.warnings) io.stderr(`warning: ${w}\n`);
     if (values.json) {

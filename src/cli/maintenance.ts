@@ -1,4 +1,3 @@
-import { ConfigError } from "../config/mod.ts";
 import {
   endMaintenance,
   type Maintenance,
@@ -47,16 +46,7 @@ export const maintenanceCommand: CliCommand = {
       io.stderr(`agent maintenance ${action}: --for and --reason go with "on"\n`);
       return ExitCode.USAGE;
     }
-    let stateDir: string;
-    try {
-      stateDir = (await loadFromArgs(values)).config.StateDir;
-    } catch (e) {
-      if (e instanceof ConfigError) {
-        io.stderr(e.message + "\n");
-        return ExitCode.CONFIG;
-      }
-      throw e;
-    }
+    const stateDir = (await loadFromArgs(values)).config.StateDir;
     try {
       if (action === "on") {
         const reason = typeof values.reason === "string" ? values.reason : undefined;

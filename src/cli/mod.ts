@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { ConfigError } from "../config/mod.ts";
 import { ExitCode } from "../model/mod.ts";
 import { VERSION } from "../version.ts";
 import type { CliCommand, CliIO } from "./_command.ts";
@@ -75,8 +76,17 @@ export async function main(
     io.stderr(`agent ${command.name}: ${(e as Error).message}\nUsage: ${command.usage}\n`);
     return ExitCode.USAGE;
   }
-  return await command.run(
-    { values: parsed.values as Record<string, unknown>, positionals: parsed.positionals },
-    io,
-  );
+  try {
+    return await command.run(
+      { values: parsed.values as Record<string, unknown>, positionals: parsed.positionals },
+      io,
+    );
+  } catch (e) {
+    // Every command that reads a config reports a bad one the same way.
+    if (e instanceof ConfigError) {
+      io.stderr(e.message + "\n");
+      return ExitCode.CONFIG;
+    }
+    throw e;
+  }
 }

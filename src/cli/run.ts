@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import { createAgent } from "../agent.ts";
-import { ConfigError } from "../config/mod.ts";
 import { openRecorder, type Recorder } from "../evaluator/mod.ts";
 import { ExitCode } from "../model/mod.ts";
 import { createSystemdNotifier } from "../systemd/mod.ts";
@@ -17,17 +16,8 @@ export const runCommand: CliCommand = {
   summary: "run the agent (the default command)",
   usage: "agent [run] [--config FILE] [--record FILE.jsonl (relative to StateDir)]",
   options: { ...CONFIG_OPTION, record: { type: "string" } },
-  async run({ values }, io) {
-    let loaded;
-    try {
-      loaded = await loadFromArgs(values);
-    } catch (e) {
-      if (e instanceof ConfigError) {
-        io.stderr(e.message + "\n");
-        return ExitCode.CONFIG;
-      }
-      throw e;
-    }
+  async run({ values }) {
+    const loaded = await loadFromArgs(values);
     const log = loggerFor(loaded.config);
     for (const w of loaded.warnings) log.warn(w);
     log.info(`edge-agent ${VERSION} starting`, {

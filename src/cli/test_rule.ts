@@ -1,5 +1,4 @@
 import { basename, dirname, resolve } from "node:path";
-import { ConfigError } from "../config/mod.ts";
 import {
   createEvaluator,
   type Evaluator,
@@ -58,16 +57,7 @@ export const testRuleCommand: CliCommand = {
     }
     if (items.length === 0) return usage("give --metric, --notification or --replay");
 
-    let loaded;
-    try {
-      loaded = await loadFromArgs(values);
-    } catch (e) {
-      if (e instanceof ConfigError) {
-        io.stderr(e.message + "\n");
-        return ExitCode.CONFIG;
-      }
-      throw e;
-    }
+    const loaded = await loadFromArgs(values);
     const logger = createLogger({
       level: "info",
       sink: (e) => io.stderr(formatText(e) + "\n"),

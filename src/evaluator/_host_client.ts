@@ -42,9 +42,9 @@ export function defaultHostCommand(entry: string = Deno.mainModule): HostCommand
   };
 }
 
-/** `--config <deno.json>` beside or above the entry; else `--no-config` (never one from cwd). */
+/** `--config <deno.json>` beside or above the entry (a bundle needs none). */
 function configArgs(entry: string): string[] {
-  if (!entry.startsWith("file:")) return ["--no-config"];
+  if (!entry.startsWith("file:")) return [];
   let dir = dirname(fileURLToPath(entry));
   for (;;) {
     for (const name of ["deno.json", "deno.jsonc"]) {
@@ -53,7 +53,7 @@ function configArgs(entry: string): string[] {
       } catch { /* not here */ }
     }
     const up = dirname(dir);
-    if (up === dir) return ["--no-config"];
+    if (up === dir) return [];
     dir = up;
   }
 }

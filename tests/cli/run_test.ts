@@ -218,3 +218,23 @@ Deno.test("with Telemetry.Listen the agent serves /metrics and /healthz", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("scripts/agent started outside the checkout still starts the sandboxed rule host", async () => {
+  const { dir, path } = await tempConfig();
+  await Deno.writeTextFile(
+    `${dir}/rules/any.ts`,
+    "export const metrics = { seen(m) { return null; } };\n",
+  );
+  const agent = startAgent(["--config", path], { cwd: dir });
+  try {
+    await agent.waitFor(/rules loaded .*handlers=1 problems=0/);
+    assert.ok(
+      !agent.lines.some((l) => /cannot start the rule host/.test(l)),
+      agent.lines.join("\n"),
+    );
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
