@@ -150,7 +150,7 @@ Deno.test("derivePermissions() refuses what a flag cannot express, saying why", 
   );
 });
 
-Deno.test("scripts/agent runs main.ts with exactly the flags derived from the --config it is given", async () => {
+Deno.test("scripts/agent runs main.ts with exactly the flags derived from the --config it is given (+ deno.json in development)", async () => {
   const dir = await Deno.makeTempDir();
   const probe = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
@@ -178,7 +178,11 @@ Deno.test("scripts/agent runs main.ts with exactly the flags derived from the --
     const { config: c } = parseConfig(await Deno.readTextFile(file), file);
     const expected = permissionFlags(derivePermissions(c));
     const flags = cmdline.filter((a) => a.startsWith("--allow") || a.startsWith("--unstable"));
-    assert.deepEqual(flags, expected.filter((a) => a !== "--no-prompt"));
+    // plus, in development only, reading deno.json for the rule-host child's import map
+    assert.deepEqual(flags, [
+      ...expected.filter((a) => a !== "--no-prompt"),
+      `--allow-read=${join(root, "deno.json")}`,
+    ]);
     assert.ok(cmdline.includes("--no-prompt"));
     assert.ok(!cmdline.includes("-A") && !cmdline.includes("--allow-all"));
     reader.releaseLock();
