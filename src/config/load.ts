@@ -99,7 +99,7 @@ function finish(parsed: ParsedConfig, base: string, source: string | null): Conf
 function holdsSecret(c: Config): boolean {
   return c.Password !== undefined || c.SignAs !== undefined ||
     c.CommandSenders.length > 0 ||
-    c.NotifyServers.some((s) => s.Password !== undefined);
+    [...c.NotifyServers, ...c.Telemetry.CollectdServers].some((s) => s.Password !== undefined);
 }
 
 /** Whether the config names a broker (otherwise the agent runs local-only, a normal mode). */

@@ -105,3 +105,22 @@ Deno.test("LogLevel and LogDevice accept lua-collectd-monitor's spellings", () =
   const err = parseConfig('{"LogLevel": "err"}', "/x/config.json");
   assert.equal(err.config.LogLevel, "error");
 });
+
+Deno.test("a telemetry collectd Password in a group-readable file also gets the warning", async () => {
+  const { warnings } = await loadConfig("/etc/edge-agent/config.json", {
+    readTextFile: () =>
+      Promise.resolve(JSON.stringify({
+        Telemetry: {
+          CollectdServers: [{
+            Host: "10.0.0.1",
+            SecurityLevel: "Sign",
+            Username: "agent",
+            Password: "pw",
+          }],
+        },
+      })),
+    mode: () => Promise.resolve(0o100640),
+  });
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /chmod 600/);
+});
