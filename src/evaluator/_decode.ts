@@ -7,10 +7,13 @@ import type { Metric, Notification } from "../model/mod.ts";
  * rate tracker, so the first sample after a host restart has null rates).
  */
 export type PacketDecoder = (bytes: Uint8Array, out: unknown[]) => void;
-export type PacketDecoderFactory = (typesDbText: string) => PacketDecoder;
+export type PacketDecoderFactory = (
+  typesDbText: string,
+  onUnknownType?: (type: string) => void,
+) => PacketDecoder;
 
 /** The collectd decoder (src/collectd). */
-export const createPacketDecoder: PacketDecoderFactory = (typesDbText) => {
+export const createPacketDecoder: PacketDecoderFactory = (typesDbText, onUnknownType) => {
   const typesDb = parseTypesDb(typesDbText);
   const rates = new RateTracker();
   let sink: unknown[] = [];
@@ -18,7 +21,8 @@ export const createPacketDecoder: PacketDecoderFactory = (typesDbText) => {
     metric: (m: Metric) => void sink.push(m),
     notification: (n: Notification) => void sink.push(n),
   };
-  const options = { typesDb, rates };
+  // the decoder reports each unknown type once per TypesDb
+  const options = { typesDb, rates, ...(onUnknownType ? { onUnknownType } : {}) };
   return (bytes, out) => {
     sink = out;
     decodePacket(bytes, visitor, options);

@@ -89,6 +89,8 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     { type: "module", deno: { permissions: "none" } } as any,
   );
   let decode: ((bytes: Uint8Array, out: unknown[]) => void) | null = null;
+  /** Host-side warnings (e.g. a type missing from types.db), sent with the next result. */
+  const notes: { level: "warn"; msg: string }[] = [];
   const makeDecoder = options.decoder ?? createPacketDecoder;
   let budgetMs = 50;
   let loadBudgetMs = 2000;
@@ -148,6 +150,7 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     arm();
     if (msg.t === "loaded") handlers = msg.handlers;
     if (msg.t === "result" && record) msg.items = recorded.shift();
+    if (msg.t === "result" && notes.length > 0) msg.logs = [...notes.splice(0), ...msg.logs];
     send(msg);
   };
   worker.onerror = (e: ErrorEvent) => {
@@ -164,7 +167,12 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
       loadBudgetMs = msg.loadBudgetMs;
       record = msg.record;
       try {
-        decode = makeDecoder(msg.typesDb);
+        decode = makeDecoder(msg.typesDb, (type) =>
+          notes.push({
+            level: "warn",
+            msg: `collectd type "${type}" is not in types.db: its values keep positional names ` +
+              "(value, or value0, value1, ...); add it to a TypesDB file",
+          }));
       } catch (e) {
         send({ t: "fatal", message: `cannot parse types.db: ${(e as Error).message}` });
         return 1;

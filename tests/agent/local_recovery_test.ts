@@ -145,3 +145,31 @@ Deno.test("a collectd FAILURE notification fires a notification rule", async () 
     await t.cleanup();
   }
 });
+
+Deno.test("a type missing from types.db keeps positional names and is warned about once", async () => {
+  const t = await setup();
+  try {
+    await t.agent.start();
+    const metric = {
+      host: "edge-1",
+      plugin: "custom",
+      plugin_instance: "",
+      type: "no_such_type_in_types_db",
+      type_instance: "",
+      time: Date.now() / 1000,
+      interval: 10,
+      values: [1, 2],
+      dstypes: ["gauge" as const, "gauge" as const],
+    };
+    await t.send(encodeValueList(metric));
+    await t.send(encodeValueList(metric));
+    const warned = () =>
+      t.events.filter((e) => /"no_such_type_in_types_db" is not in types\.db/.test(e.msg));
+    await waitFor("the warning", () => Promise.resolve(warned().length > 0 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(warned().length, 1);
+    assert.equal(warned()[0]!.level, "warn");
+  } finally {
+    await t.cleanup();
+  }
+});
