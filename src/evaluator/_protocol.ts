@@ -112,6 +112,8 @@ export const ReplySchema = z.discriminatedUnion("t", [
     states: z.record(z.string(), z.unknown()).optional(),
     evaluations: z.number(),
     errors: z.number(),
+    /** Throws per handler in this batch (only handlers that threw). */
+    errorsBy: z.record(z.string(), z.number()).optional(),
     /** Milliseconds the worker spent on the batch (handlers and bookkeeping). */
     busyMs: z.number(),
     /** Decoded items, only when recording is on. */

@@ -269,6 +269,7 @@ export function workerMain(parts: {
     const dirty = new Set<Handler>();
     let evaluations = 0;
     let errors = 0;
+    let errorsBy: Record<string, number> | undefined;
     progress[0] = 2;
     for (const item of msg.items as any[]) {
       const notification = item.severity !== undefined;
@@ -294,6 +295,8 @@ export function workerMain(parts: {
           r = h.fn(item, c.ctx);
         } catch (e) {
           errors++;
+          errorsBy ??= {};
+          errorsBy[h.name] = (errorsBy[h.name] ?? 0) + 1;
           logThrow(h, e);
           if (c.dirty) dirty.add(h);
           continue;
@@ -361,6 +364,7 @@ export function workerMain(parts: {
       states: changed,
       evaluations,
       errors,
+      errorsBy,
       busyMs,
     });
   }

@@ -435,6 +435,15 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     c.evaluations.inc(reply.evaluations);
     if (reply.errors) c.errors.inc(reply.errors);
     for (const l of reply.logs) writeLog(l);
+    for (const [handler, n] of Object.entries(reply.errorsBy ?? {})) {
+      counters.counter(
+        "edge_agent_rules_handler_errors_total",
+        "Handler calls that threw, per handler",
+        {
+          handler,
+        },
+      ).inc(n);
+    }
     const events = reply.events as RuleEvent[]; // schema-checked; `host` absent, not undefined
     for (const e of events) {
       if (e.kind === "fired") c.fired.inc();
@@ -511,6 +520,13 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
 
   /** Counts an offence of `handler` (what it did) and disables it at maxOverruns. */
   function offend(handler: string, what: string) {
+    counters.counter(
+      "edge_agent_rules_overruns_total",
+      "Budget overruns and crashes, per handler",
+      {
+        handler,
+      },
+    ).inc();
     const n = (offences.get(handler) ?? 0) + 1;
     offences.set(handler, n);
     const file = join(dir, handler.split("::")[0]!);

@@ -75,6 +75,7 @@ export function createRulePath(deps: RulePathDeps) {
 
   function suppress(reason: string, where: string, handler: string, quiet = false) {
     counters.counter("edge_agent_executor_suppressed_total", "Rule-triggered runs suppressed", {
+      service: where.split("/")[0] ?? where,
       reason,
     }).inc();
     if (!quiet) suppressedWarn(`${reason}\u0000${where}\u0000${handler}`);
@@ -205,6 +206,9 @@ export function createRulePath(deps: RulePathDeps) {
     /** A handler fired for series `key` asking for service/command. */
     fired(handler: string, key: string, service: string, command: string) {
       if (stopped) return;
+      counters.counter("edge_agent_executor_triggered_total", "Rule-triggered repair requests", {
+        service,
+      }).inc();
       const where = sc(service, command);
       const id = loopId({ handler, key, service, command });
       const entry = loops.get(id);

@@ -134,6 +134,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
       ? "failed"
       : "refused";
     counters.counter("edge_agent_executor_runs_total", "Recovery command requests by outcome", {
+      service: rec.service,
       trigger: rec.trigger.kind,
       result,
     }).inc();

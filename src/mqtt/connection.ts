@@ -91,6 +91,15 @@ export function createBrokerConnection(
     "edge_agent_mqtt_connections_total",
     "Successful connections to an MQTT broker",
   );
+  const connectedGauge = options.counters?.gauge(
+    "edge_agent_mqtt_connected",
+    "1 while connected to an MQTT broker, else 0",
+  );
+  const failovers = options.counters?.counter(
+    "edge_agent_mqtt_failovers_total",
+    "Connections to a different broker than the previous one",
+  );
+  let lastBroker: string | null = null;
 
   /** Hands one message to onMessage; resolves when it is done (never rejects). */
   async function deliver(packet: mqtt.IPublishPacket): Promise<void> {
@@ -175,6 +184,9 @@ export function createBrokerConnection(
       rotation.connected();
       c.options.reconnectPeriod = rotation.delayAfter();
       reconnects?.inc();
+      connectedGauge?.set(1);
+      if (lastBroker !== null && lastBroker !== current) failovers?.inc();
+      lastBroker = current;
       log.info("connected to broker", {
         broker: current,
         session_present: connack.sessionPresent,
@@ -192,6 +204,7 @@ export function createBrokerConnection(
     c.on("close", () => {
       if (connectedNow && !stopped) log.warn("disconnected from broker", { broker: current });
       connectedNow = false;
+      connectedGauge?.set(0);
     });
     c.on("error", (e) => {
       log.warn("MQTT connection error", { broker: current, error: e.message });

@@ -3,7 +3,7 @@ import { createMqttChannel, type MqttChannel } from "../../src/commands/mod.ts";
 import { type Config, parseConfig } from "../../src/config/mod.ts";
 import { createExecutor, type Executor } from "../../src/executor/mod.ts";
 import type { LogEvent } from "../../src/log/mod.ts";
-import { createCounters, type Logger } from "../../src/model/mod.ts";
+import { type Counters, createCounters, type Logger } from "../../src/model/mod.ts";
 import { captureLogger } from "../mqtt/_helpers.ts";
 import { PASSWORD, USER } from "../mqtt/_mosquitto.ts";
 
@@ -43,6 +43,7 @@ export interface TestAgent {
   logger: Logger;
   /** Every log event so far. */
   events: LogEvent[];
+  counters: Counters;
   stop(): Promise<void>;
 }
 
@@ -73,6 +74,7 @@ export async function startTestAgent(config: Config): Promise<TestAgent> {
     config,
     logger,
     events,
+    counters,
     async stop() {
       await ch.stop();
       await executor.stop();

@@ -106,6 +106,10 @@ for (const qos of [1, 2] as const) {
         assert.equal(seen.get(id)![0]!.code, 0, `task ${id}: ${JSON.stringify(seen.get(id))}`);
       }
       assert.equal(await runs(), ids.length);
+      const figure = (name: string) =>
+        agent.counters.snapshot().find((c) => c.name === name)?.value;
+      assert.equal(figure("edge_agent_mqtt_failovers_total"), 2, "A → B, then B → A");
+      assert.equal(figure("edge_agent_mqtt_connected"), 1);
     } finally {
       await Promise.all(clients.map((c) => c.endAsync(true)));
       await agent.stop();

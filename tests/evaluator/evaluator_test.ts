@@ -7,7 +7,7 @@ import {
   formatProblem,
   HOST_V8_FLAGS,
 } from "../../src/evaluator/mod.ts";
-import { AGENT_PLUGIN, type RuleEvent } from "../../src/model/mod.ts";
+import { AGENT_PLUGIN, createCounters, type RuleEvent } from "../../src/model/mod.ts";
 import { memoryLogger, metric, rulesDir, testHostCommand } from "./_helpers.ts";
 
 const SERVICES = { web: { commands: { restart: "/bin/true", reload: "/bin/true" } } };
@@ -110,6 +110,7 @@ Deno.test("notification handlers never see the agent's own notifications", async
 });
 
 Deno.test("a throwing handler is logged with rule file:line and the other handlers still run", async () => {
+  const counters = createCounters();
   await using s = await started({
     "a_throws.ts": `export const metrics = {
   bad(m: { values: number[] }) {
@@ -118,8 +119,14 @@ Deno.test("a throwing handler is logged with rule file:line and the other handle
   },
 };\n`,
     "b_low.ts": FIRE_ON_LOW,
-  });
+  }, { counters });
   const r = await s.ev.evaluate([metric({ values: [1] })]);
+  await s.ev.evaluate([metric({ values: [2] })]);
+  const perHandler = counters.snapshot().find((c) =>
+    c.name === "edge_agent_rules_handler_errors_total" &&
+    c.labels.handler === "a_throws.ts::metric::bad"
+  );
+  assert.equal(perHandler?.value, 2, "both throws are counted for that handler");
   assert.equal(r.evaluations, 2);
   assert.deepEqual(s.events.map((e) => e.handler), ["b_low.ts::metric::low"]);
   const err = s.log.lines.find((l) => l.fields?.handler === "a_throws.ts::metric::bad");
@@ -150,6 +157,7 @@ Deno.test("syntax errors and wrong export shapes are reported with file and line
 });
 
 Deno.test("an endless loop is stopped within its budget while another rule keeps firing and keeps its state", async () => {
+  const counters = createCounters();
   await using s = await started({
     "spin.ts": `export const metrics = {
   forever(m: { values: number[] }) {
@@ -161,7 +169,7 @@ Deno.test("an endless loop is stopped within its budget while another rule keeps
     if (ctx.sustained(m.values[0]! > 0, { samples: 3 })) return { service: "web", command: "reload" };
   },
 };\n`,
-  }, { budgetMs: 50, maxOverruns: 2 });
+  }, { budgetMs: 50, maxOverruns: 2, counters });
   // Two overruns: the host is killed and restarted twice; `steady` needs 3 samples in a row,
   // so it fires only if its state survived both restarts.
   const t0 = performance.now();
@@ -184,6 +192,13 @@ Deno.test("an endless loop is stopped within its budget while another rule keeps
     /rule handler spin\.ts::metric::forever disabled: .*re-enable it, fix .*spin\.ts and save it .* or send SIGHUP/,
   );
   assert.deepEqual(s.ev.handlers, ["steady.ts::metric::third"]);
+  assert.equal(
+    counters.snapshot().find((c) =>
+      c.name === "edge_agent_rules_overruns_total" &&
+      c.labels.handler === "spin.ts::metric::forever"
+    )?.value,
+    2,
+  );
   // Disabled: the next value 13 costs nothing; SIGHUP (reload) re-enables it.
   await s.ev.reload();
   assert.deepEqual(s.ev.handlers, ["spin.ts::metric::forever", "steady.ts::metric::third"]);

@@ -177,3 +177,27 @@ Deno.test("a daemon started by a command does not hold up the result, and is lef
     await executor.stop();
   }
 });
+
+Deno.test("runs are counted per service, trigger and outcome", async () => {
+  const counters = createCounters();
+  const executor = createExecutor({
+    hello: { commands: { exec: "/bin/true" } },
+    fail: { commands: { exit3: { Argv: ["/bin/sh", "-c", "exit 3"] } } },
+  }, {
+    logger: memoryLogger().logger,
+    counters,
+    stateDir: Deno.makeTempDirSync(),
+    reporters: [memoryReporter()],
+  });
+  await executor.start();
+  try {
+    await executor.run({ service: "hello", command: "exec", trigger: cli });
+    await executor.run({ service: "hello", command: "exec", trigger: cli });
+    await executor.run({ service: "fail", command: "exit3", trigger: cli });
+    const runs = counters.snapshot().filter((c) => c.name === "edge_agent_executor_runs_total")
+      .map((c) => `${c.labels.service} ${c.labels.trigger} ${c.labels.result} ${c.value}`).sort();
+    assert.deepEqual(runs, ["fail cli failed 1", "hello cli ok 2"]);
+  } finally {
+    await executor.stop();
+  }
+});
