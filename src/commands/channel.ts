@@ -102,6 +102,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
   let central: CentralSender | undefined;
   let stopping = false;
   let started = false;
+  let statusTimer: ReturnType<typeof setInterval> | undefined;
 
   const reporter: Reporter = {
     name: "mqtt",
@@ -178,6 +179,12 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
     }
   }
 
+  function publishStatus() {
+    if (!statusTopic || !connection) return;
+    connection.publish(statusTopic, statusPayload(true), { qos: 1, retain: true })
+      .catch((e) => log.warn("cannot publish the status", { error: e.message }));
+  }
+
   function statusPayload(online: boolean) {
     return JSON.stringify(
       online
@@ -230,16 +237,18 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         logger: log,
         counters: options.counters,
         onMessage,
-        onConnect: () => {
-          if (!statusTopic) return;
-          conn.publish(statusTopic, statusPayload(true), { qos: 1, retain: true })
-            .catch((e) => log.warn("cannot publish the status", { error: e.message }));
-        },
+        onConnect: publishStatus,
         ...(statusTopic
           ? { will: { topic: statusTopic, payload: statusPayload(false), qos: 1, retain: true } }
           : {}),
       });
       connection = conn;
+      // The status carries live figures: refreshed every StatusInterval while connected.
+      if (statusTopic && config.StatusInterval > 0) {
+        statusTimer = setInterval(() => {
+          if (conn.connected) publishStatus();
+        }, config.StatusInterval * 1000);
+      }
       outbox = createOutbox(spool, conn, { logger: log });
       mqttReporter = createMqttReporter(outbox, { topic: resultTopic, qos });
       central = createCentralSender({ config, qos, connection: conn, outbox, logger: log, now });
@@ -273,6 +282,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
     async stop() {
       if (stopping) return;
       stopping = true;
+      clearInterval(statusTimer);
       central?.stop();
       if (!connection) return;
       await Promise.all([...inFlight]);

@@ -38,6 +38,8 @@ export const mqttKeys = {
   CommandResultTopic: z.string().min(1).optional(),
   /** Retained liveness topic (`{host}` replaced): online on connect, offline as last will. */
   StatusTopic: z.string().min(1).optional(),
+  /** Seconds between re-publishes of the online status (its figures are live); 0: on connect only. */
+  StatusInterval: z.number().min(0).default(60),
   /** Events (`{host}` replaced): escalations of repairs that do not work. Absent: none. */
   EventTopic: z.string().min(1).optional(),
   /** Seconds: a command whose `timestamp` is older is refused (0x1005). 0 = no limit. */

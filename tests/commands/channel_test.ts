@@ -296,3 +296,13 @@ Deno.test("a second command for a service that is still running gets the executo
     assert.deepEqual(codes, { 1: 0, 2: Code.BUSY });
   });
 });
+
+Deno.test("the online status is re-published every StatusInterval, so its figures stay live", async () => {
+  await withAgent({ StatusInterval: 0.2 }, async ({ client }) => {
+    const status = await collect(client, "status/edge1");
+    await status.waitFor(4, 5_000); // the retained one, then fresh ones
+    assert.ok(status.messages.every((m) => m.status === "online"));
+    const stamps = status.messages.map((m) => m.timestamp);
+    assert.ok(stamps.length >= 4);
+  });
+});
