@@ -5,6 +5,8 @@
  */
 export { createDecodeStats, decodePacket, DROP_REASONS } from "./decode.ts";
 export type { DecodeOptions, DecodeStats, DropReason, PacketVisitor } from "./decode.ts";
+export { decoderRuntime, decoderSource } from "./decoder_runtime.ts";
+export type { DecoderRuntime, ProtocolConstants } from "./decoder_runtime.ts";
 export { encodeNotification, encodeValueList, PacketBuilder } from "./encode.ts";
 export type { EncodeOptions, PacketBuilderOptions } from "./encode.ts";
 export { DEFAULT_TYPES_DB_PATHS, loadTypesDb, parseTypesDb } from "./types_db.ts";
