@@ -4,14 +4,25 @@ import { z } from "zod";
 /**
  * The agent ↔ rule-host protocol over the child's stdin/stdout: frames of a 4-byte big-endian
  * length followed by a V8-serialized message (keeps bigint values and byte arrays intact).
- * Replies come in request order; the agent keeps at most two batches in flight, so the host
- * decodes the next batch while the worker evaluates the current one.
+ * Replies come in request order; the agent keeps up to IN_FLIGHT batches in flight, so the
+ * next batch is already in the worker when the current one ends.
  *
  * Requests (agent → host): `configure`, `load`, `batch` (decoded objects), `packets` (raw
  * collectd packets, decoded in the host). Replies: `ready`, `loaded`, `result`, `overrun`,
  * `fatal`. Replies come from a process running untrusted code, so the agent parses them with
  * the schemas below.
  */
+
+/** Batches the agent keeps in flight (sent, not yet answered). */
+export const IN_FLIGHT = 2;
+
+/**
+ * Handler-state changes (series, `ctx.state`) travel to the agent at most this often with
+ * packet batches (every `evaluate()` batch carries them): cloning them with every small batch
+ * would cost more than the rules. A rule-host restart restores the state as of the last sync;
+ * fired/cleared changes travel with every result, so a restart never fires a series again.
+ */
+export const STATE_SYNC_MS = 1000;
 
 /** A batch still progressing (no handler call stuck) is stopped after this many budgets. */
 export const SLOW_FACTOR = 10;
@@ -150,5 +161,13 @@ export type Request =
     states: Record<string, unknown>;
     disabled: string[];
   }
-  | { t: "batch"; id: number; items: readonly unknown[]; skip: string[] }
-  | { t: "packets"; id: number; data: Uint8Array; ends: Uint32Array; skip: string[] };
+  | { t: "batch"; id: number; items: readonly unknown[]; skip: string[]; sync: boolean }
+  | {
+    t: "packets";
+    id: number;
+    data: Uint8Array;
+    ends: Uint32Array;
+    skip: string[];
+    /** Send the handler-state changes since the last sync with this result (see STATE_SYNC_MS). */
+    sync: boolean;
+  };

@@ -188,6 +188,11 @@ export function workerMain(parts: {
     for (const name of Object.keys(states)) {
       if (!live.has(name) && !disabled.has(name)) delete states[name];
     }
+    // Unsynced state changes follow their handler into the new set (or go with it).
+    const byName = new Map(handlers.map((h) => [h.name, h]));
+    const unsynced = [...dirty].map((h) => byName.get(h.name));
+    dirty.clear();
+    for (const h of unsynced) if (h !== undefined) dirty.add(h);
     metricHandlers = handlers.filter((h) => h.kind === "metric");
     notificationHandlers = handlers.filter((h) => h.kind === "notification");
     post({ t: "loaded", results, handlers: handlers.map((h) => h.name) });
@@ -262,11 +267,15 @@ export function workerMain(parts: {
   let lastSweep = performance.now();
   let latest = 0;
 
+  /** Handlers whose state changed since the last sync to the agent. */
+  const dirty = new Set<Handler>();
+  /** Handlers whose fired set changed in this batch (sent with every result). */
+  const firedNow = new Set<Handler>();
+
   function onBatch(msg: any) {
     const started = performance.now();
     const skip = new Set<string>(msg.skip ?? []);
     const events: any[] = [];
-    const dirty = new Set<Handler>();
     let evaluations = 0;
     let errors = 0;
     let errorsBy: Record<string, number> | undefined;
@@ -320,14 +329,14 @@ export function workerMain(parts: {
             fired[key] = 1;
             h.firing++;
             h.firedDelta[key] = 1;
-            dirty.add(h);
+            firedNow.add(h);
             events.push({ kind: "fired", handler: h.name, key, actions, time });
           }
         } else if (fired[key] !== undefined && !c.latched(h.state, key)) {
           delete fired[key];
           h.firing--;
           h.firedDelta[key] = null;
-          dirty.add(h);
+          firedNow.add(h);
           events.push({ kind: "cleared", handler: h.name, key, time });
         }
       }
@@ -340,18 +349,24 @@ export function workerMain(parts: {
         if (h.c.expire(h.state, latest - SERIES_TTL_S) !== 0) dirty.add(h);
       }
     }
+    // Fired/cleared changes go with every result; series and ctx.state only when asked to sync.
     let changed: Record<string, any> | undefined;
-    if (dirty.size !== 0) {
-      changed = {};
+    for (const h of firedNow) {
+      changed ??= {};
+      changed[h.name] = { f: h.firedDelta };
+      h.firedDelta = {};
+    }
+    firedNow.clear();
+    if (msg.sync && dirty.size !== 0) {
+      changed ??= {};
       for (const h of dirty) {
-        const delta = h.c.takeDelta(h.state) ?? {};
-        for (const _ in h.firedDelta) {
-          delta.f = h.firedDelta;
-          h.firedDelta = {};
-          break;
-        }
+        const delta = h.c.takeDelta(h.state);
+        if (delta === null) continue;
+        const entry = changed[h.name];
+        if (entry !== undefined) delta.f = entry.f;
         changed[h.name] = delta;
       }
+      dirty.clear();
     }
     const out = logs;
     logs = [];

@@ -19,10 +19,12 @@ import {
 } from "./_host_client.ts";
 import {
   type FileResult,
+  IN_FLIGHT,
   type Reply,
   type Request,
   type RuleLog,
   SLOW_FACTOR,
+  STATE_SYNC_MS,
 } from "./_protocol.ts";
 import { PacketQueue } from "./_packet_queue.ts";
 import { isRuleFile, readSources, type RuleProblem, type RuleSource } from "./_sources.ts";
@@ -190,19 +192,31 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     done: (r: EvaluateResult | Error) => void;
   }
 
+  /** When handler-state changes last travelled with a packet batch (see STATE_SYNC_MS). */
+  let lastSync = 0;
+  function syncDue(): boolean {
+    const now = performance.now();
+    if (now - lastSync < STATE_SYNC_MS) return false;
+    lastSync = now;
+    return true;
+  }
+
   /** The next batch: a queued evaluate() call, else pending packets; null before a load. */
   function nextBatch(): Batch | null {
     const job = jobs[0];
     if (job?.kind === "items") {
       jobs.shift();
-      return { make: (id, skip) => ({ t: "batch", id, items: job.items, skip }), done: job.done };
+      return {
+        make: (id, skip) => ({ t: "batch", id, items: job.items, skip, sync: true }),
+        done: job.done,
+      };
     }
     if (job?.kind === "load") return null;
     const packets = queue.take(maxBatch);
     if (packets === null) return null;
     const { data, ends: packetEnds, arrivals: times } = packets;
     return {
-      make: (id, skip) => ({ t: "packets", id, data, ends: packetEnds, skip }),
+      make: (id, skip) => ({ t: "packets", id, data, ends: packetEnds, skip, sync: syncDue() }),
       done: (r) => {
         if (r instanceof Error) c.dropped.inc(packetEnds.length);
         else {
@@ -217,69 +231,96 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     };
   }
 
+  /** A batch sent to the host, waiting for its outcome. */
+  interface Flight {
+    b: Batch;
+    id: number;
+    host: HostProcess;
+    reply: Promise<Outcome>;
+  }
+
   /**
-   * Sends batches two at a time when there is a backlog (the host decodes the second while the
-   * worker evaluates the first); loads run between batches. A batch that did not get a result
-   * (overrun, crash) is re-run alone by runBatch().
+   * Keeps up to IN_FLIGHT batches in the host (a new one goes out as soon as one comes back,
+   * so the worker never waits for the agent); loads run between batches, after the batches in
+   * flight have come back. A batch that did not get a result (overrun, crash) is re-run alone
+   * by runBatch().
    */
   async function pump() {
     if (running) return;
     running = true;
+    const flights: Flight[] = [];
     try {
       while (!stopped) {
         const job = jobs[0];
         if (job?.kind === "load") {
+          while (flights.length !== 0) await land(flights.shift()!);
           jobs.shift();
           await loadNow();
           job.done();
           continue;
         }
-        const first = nextBatch();
-        if (first === null) break;
-        const second = nextBatch();
-        const h = await ensureHost();
-        if (h === null) {
-          const down = new Error("the rule host is not running");
-          first.done(down);
-          second?.done(down);
-          continue;
-        }
-        const sent = [first, second].filter((b) => b !== null).map((b) => {
-          const id = ++batchId;
-          return { b, id, reply: h.request(b.make(id, []), 2 * replyTimeoutMs) };
-        });
-        for (const { b, id, reply } of sent) {
-          const outcome = await reply;
-          if (outcome.t === "result") {
-            b.done(accept(outcome));
+        while (flights.length < IN_FLIGHT) {
+          const b = nextBatch();
+          if (b === null) break;
+          const h = await ensureHost();
+          if (h === null) {
+            b.done(new Error("the rule host is not running"));
             continue;
           }
-          const skip: string[] = [];
-          if (host === h) {
-            await killHost();
-            if (outcome.t === "overrun" && outcome.phase === "evaluate" && outcome.id === id) {
-              offend(
-                outcome.label,
-                `ran past the ${budgetMs} ms budget (stopped after ${outcome.ms} ms)`,
-              );
-              skip.push(outcome.label);
-            } else if (outcome.t !== "overrun" || outcome.phase === "unknown") {
-              log.error("the rule host stopped during a batch; restarting it", {
-                error: why(outcome),
-              });
-            }
-          }
-          try {
-            b.done(await runBatch(b.make, skip));
-          } catch (e) {
-            b.done(e as Error);
-          }
+          const id = ++batchId;
+          flights.push({ b, id, host: h, reply: h.request(b.make(id, []), 2 * replyTimeoutMs) });
         }
+        const next = flights.shift();
+        if (next === undefined) break;
+        await land(next);
       }
+      while (flights.length !== 0) await land(flights.shift()!);
     } finally {
       running = false;
     }
     if (!stopped && (jobs.length !== 0 || queue.count !== 0)) schedule();
+  }
+
+  /**
+   * Takes the outcome of a batch in flight. Without a result, the host is restarted (the
+   * batches still in flight share the outcome: an overrun or a crash ends them all) and the
+   * batch is re-run alone, without the handler that overran.
+   */
+  async function land(f: Flight) {
+    const outcome = await f.reply;
+    if (outcome.t === "result") {
+      f.b.done(accept(outcome));
+      return;
+    }
+    if (stopped) {
+      f.b.done(new Error("the rule stage stopped"));
+      return;
+    }
+    const skip: string[] = [];
+    if (host === f.host) {
+      await killHost();
+      // The first batch to land with the outcome counts the offence (once per overrun).
+      if (outcome.t === "overrun" && outcome.phase === "evaluate") {
+        offend(
+          outcome.label,
+          `ran past the ${budgetMs} ms budget (stopped after ${outcome.ms} ms)`,
+        );
+      } else if (outcome.t !== "overrun" || outcome.phase === "unknown") {
+        log.error("the rule host stopped during a batch; restarting it", {
+          error: why(outcome),
+        });
+      }
+    }
+    // A handler disabled meanwhile is not loaded by the new host; one that overran but is not
+    // disabled yet is skipped for the batches that were in flight with it.
+    if (outcome.t === "overrun" && outcome.phase === "evaluate" && !disabled.has(outcome.label)) {
+      skip.push(outcome.label);
+    }
+    try {
+      f.b.done(await runBatch(f.b.make, skip));
+    } catch (e) {
+      f.b.done(e as Error);
+    }
   }
 
   /** Starts the host if needed and loads the rules into it. Null when it cannot start. */
@@ -351,7 +392,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       handlers = reply.handlers;
       c.handlers.set(handlers.length);
       for (const name of [...states.keys()]) {
-        if (!handlers.includes(name) && !disabled.has(name)) states.delete(name);
+        if (!handlers.includes(name) && !disabled.has(name)) forgetHandler(name);
       }
       noteResults(reply.results, modules);
       return "ok";
@@ -373,6 +414,19 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
         : `${reply.t}${reply.t === "overrun" ? ` (${reply.phase})` : ""}`,
     });
     return "failed";
+  }
+
+  /**
+   * A handler that is gone (its file changed or was deleted): its state goes, and every series
+   * it had fired for is reported `cleared` (marked `removed`), so nothing waits on it forever.
+   */
+  function forgetHandler(name: string) {
+    const fired = (states.get(name) as { fired?: Record<string, unknown> } | undefined)?.fired;
+    states.delete(name);
+    const time = Date.now() / 1000;
+    for (const key of Object.keys(fired ?? {})) {
+      options.onEvent({ kind: "cleared", handler: name, key, time, removed: true });
+    }
   }
 
   function selected(file: string) {
@@ -426,7 +480,6 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     }
   }
 
-  /** Runs one batch, restarting the host and retrying without the culprit after an overrun. */
   /** Takes a result in: state deltas, counters, logs, events, recording. */
   function accept(reply: Extract<Reply, { t: "result" }>): EvaluateResult {
     for (const [name, delta] of Object.entries(reply.states ?? {})) {
@@ -564,22 +617,45 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       log.error(`cannot read the rules directory ${dir}`, { error: (e as Error).message });
       return;
     }
-    // A changed (or removed) file gets a fresh start: its offences are forgiven.
+    // A changed (or removed) file gets a fresh start: its offences are forgiven. If its new
+    // version fails to load, the old one keeps running, and stays disabled where it was.
+    const forgiven = new Map<string, Forgiven>();
     for (const [file, s] of before) {
-      if (sources.get(file)?.text !== s.text) forgive(file);
+      if (sources.get(file)?.text !== s.text) forgiven.set(file, forgive(file));
       if (!sources.has(file)) good.delete(file); // deleted: its last good version goes too
     }
     const hadHost = host !== null;
-    const h = await ensureHost(); // a newly started host is loaded by ensureHost()
-    if (h !== null && hadHost && (await sendLoad(h, false)) !== "ok") await ensureHost();
+    let h = await ensureHost(); // a newly started host is loaded by ensureHost()
+    if (h !== null && hadHost && (await sendLoad(h, false)) !== "ok") h = await ensureHost();
+    let again = false;
+    for (const [file, was] of forgiven) {
+      const source = sources.get(file);
+      const broken = source !== undefined && (source.js === null || failedInHost.has(file));
+      if (!broken || !good.has(file) || was.disabled.length === 0) continue;
+      for (const name of was.disabled) disabled.add(name);
+      for (const [name, n] of was.offences) offences.set(name, n);
+      again = true;
+    }
+    if (again && h !== null && host === h && (await sendLoad(h, false)) !== "ok") {
+      await ensureHost();
+    }
   }
 
-  function forgive(file: string) {
-    disabled.delete(file);
-    for (const name of [...disabled]) if (name.startsWith(file + "::")) disabled.delete(name);
-    for (const name of [...offences.keys()]) {
-      if (name === file || name.startsWith(file + "::")) offences.delete(name);
-    }
+  /** What forgive() took away from a file, to give back if its new version does not load. */
+  interface Forgiven {
+    disabled: string[];
+    offences: [string, number][];
+  }
+
+  function forgive(file: string): Forgiven {
+    const mine = (name: string) => name === file || name.startsWith(file + "::");
+    const was: Forgiven = {
+      disabled: [...disabled].filter(mine),
+      offences: [...offences].filter(([name]) => mine(name)),
+    };
+    for (const name of was.disabled) disabled.delete(name);
+    for (const [name] of was.offences) offences.delete(name);
+    return was;
   }
 
   function enqueueLoad(): Promise<void> {

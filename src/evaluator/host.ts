@@ -202,7 +202,7 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
       }
       if (record) recorded.push(items);
       enqueue(msg.id, budgetMs);
-      worker.postMessage({ t: "batch", id: msg.id, items, skip: msg.skip });
+      worker.postMessage({ t: "batch", id: msg.id, items, skip: msg.skip, sync: msg.sync });
     }
   }
   worker.terminate();

@@ -237,14 +237,19 @@ export function createRulePath(deps: RulePathDeps) {
       tryRun(fresh, id, cmd);
     },
 
-    /** The handler reports its condition gone for `key`: repairs confirmed, loops re-armed. */
-    cleared(handler: string, key: string) {
+    /**
+     * The handler reports its condition gone for `key`: repairs confirmed, loops re-armed.
+     * `removed`: the handler itself went away; its loops end without a verdict.
+     */
+    cleared(handler: string, key: string, removed = false) {
       if (stopped) return;
       let changed = false;
       for (const [id, entry] of loops) {
         if (entry.handler !== handler || entry.key !== key) continue;
         const fields = { handler, key, service_command: sc(entry.service, entry.command) };
-        if (entry.phase === "escalated") {
+        if (removed) {
+          log.info("rule handler removed while its condition held; closed loop ended", fields);
+        } else if (entry.phase === "escalated") {
           log.info("condition cleared after escalation; closed loop re-armed", fields);
         } else if (entry.attempt === 0) {
           log.info("condition cleared before its held-back repair ran", fields);

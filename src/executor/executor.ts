@@ -248,7 +248,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     onRuleEvent(e) {
       if (stopping) return;
       try {
-        if (e.kind === "cleared") return rules.cleared(e.handler, e.key);
+        if (e.kind === "cleared") return rules.cleared(e.handler, e.key, e.removed);
         for (const a of e.actions) {
           if (a.host === undefined) rules.fired(e.handler, e.key, a.service, a.command);
         }

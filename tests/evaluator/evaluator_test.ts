@@ -204,6 +204,62 @@ Deno.test("an endless loop is stopped within its budget while another rule keeps
   assert.deepEqual(s.ev.handlers, ["spin.ts::metric::forever", "steady.ts::metric::third"]);
 });
 
+/** Polls `ok` every 25 ms for up to 10 s. */
+async function until(what: string, ok: () => boolean) {
+  const deadline = Date.now() + 10_000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+Deno.test("a disabled handler stays disabled while a broken new version of its file keeps the old one running", async () => {
+  const spin = `export const metrics = {
+  forever(m: { values: number[] }) {
+    if (m.values[0] === 13) while (true) { /* 3 a.m. */ }
+  },
+};\n`;
+  const counters = createCounters();
+  await using s = await started({ "spin.ts": spin }, {
+    budgetMs: 50,
+    maxOverruns: 1,
+    counters,
+    watch: true,
+  });
+  await s.ev.evaluate([metric({ values: [13] })]);
+  assert.deepEqual(s.ev.handlers, []);
+  await Deno.writeTextFile(`${s.dir}/spin.ts`, spin.replace("forever(", "forever( {"));
+  await until("the syntax error", () => s.ev.problems.length === 1);
+  assert.match(formatProblem(s.ev.problems[0]!), /syntax error.*previous version keeps running/);
+  // The old version is back in the host, but its looping handler is still disabled.
+  await s.ev.evaluate([metric({ values: [13] })]);
+  assert.deepEqual(s.ev.handlers, []);
+  const overruns = counters.snapshot().find((c) => c.name === "edge_agent_rules_overruns_total");
+  assert.equal(overruns?.value, 1, s.log.text());
+  // A fixed version is a fresh start.
+  await Deno.writeTextFile(`${s.dir}/spin.ts`, spin.replace("=== 13", "=== 14"));
+  await until("the fixed version", () => s.ev.handlers.length === 1);
+  assert.deepEqual(s.ev.problems, []);
+});
+
+Deno.test("a handler removed while it has fired reports each of its series cleared (removed)", async () => {
+  await using s = await started({ "low.ts": FIRE_ON_LOW, "other.ts": FIRE_ON_LOW });
+  await s.ev.evaluate([metric({ values: [1] }), metric({ values: [2], host: "web2" })]);
+  assert.equal(s.events.length, 4);
+  await Deno.remove(`${s.dir}/low.ts`);
+  await s.ev.reload();
+  assert.deepEqual(
+    s.events.slice(4).map((e) =>
+      `${e.kind} ${e.handler} ${e.key} ${e.kind === "cleared" && e.removed}`
+    ),
+    [
+      "cleared low.ts::metric::low web1/memory/memory-free true",
+      "cleared low.ts::metric::low web2/memory/memory-free true",
+    ],
+  );
+  assert.deepEqual(s.ev.handlers, ["other.ts::metric::low"]);
+});
+
 Deno.test("a rule file whose top-level code never finishes is disabled and the others load", async () => {
   await using s = await started({
     "a_hang.ts": `while (true) {}\nexport const metrics = () => {};\n`,
@@ -270,13 +326,6 @@ Deno.test("the rule host refuses to run when code generation from strings is all
 
 Deno.test("the directory watcher loads a saved file and unloads a deleted one", async () => {
   await using s = await started({ "low.ts": FIRE_ON_LOW }, { watch: true });
-  const until = async (what: string, ok: () => boolean) => {
-    const deadline = Date.now() + 10_000;
-    while (!ok()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
   await Deno.writeTextFile(`${s.dir}/extra.ts`, `export const notifications = { note() {} };\n`);
   await until("extra.ts to load", () => s.ev.handlers.includes("extra.ts::notification::note"));
   await Deno.remove(`${s.dir}/low.ts`);
