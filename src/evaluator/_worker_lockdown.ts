@@ -35,8 +35,9 @@ export function lockdown() {
       },
     });
   } catch { /* a frozen namespace: the budget still catches a worker that went away */ }
-  // Shared built-ins are frozen, so a rule cannot change what the glue (or another rule)
-  // runs, e.g. replace Array.prototype.push to forge another handler's events. (Not
+  // Shared built-ins are frozen, so a rule cannot change what the glue (the collectd decoder
+  // included) or another rule runs, e.g. replace Array.prototype.push to forge another
+  // handler's events. (Not
   // Error.prototype: Deno sets `name` on its own errors, which a frozen prototype forbids.)
   const typedArray = Object.getPrototypeOf(Uint8Array);
   for (
@@ -64,6 +65,12 @@ export function lockdown() {
       Int32Array.prototype,
       Float64Array.prototype,
       Uint8Array.prototype,
+      Uint32Array.prototype,
+      DataView.prototype,
+      TextDecoder.prototype,
+      String,
+      Number,
+      BigInt,
       JSON,
       Math,
       Reflect,

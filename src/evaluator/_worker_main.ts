@@ -1,4 +1,5 @@
 // deno-lint-ignore-file no-explicit-any
+import type { DecoderRuntime } from "../collectd/mod.ts";
 import type { ContextRuntime } from "./_context.ts";
 import type { ModuleLoader } from "./_worker_modules.ts";
 
@@ -8,7 +9,9 @@ import type { ModuleLoader } from "./_worker_modules.ts";
  * host can create it after it revoked its own read permission: it must stay self-contained, with
  * no imports and nothing captured from outside.
  *
- * Messages in (from the host): `configure`, `load`, `batch`; out: `loaded`, `result`.
+ * Messages in (from the host): `configure`, `load`, `batch` (decoded items), `packets` (raw
+ * collectd packets, decoded here: nothing but bytes crosses the thread boundary); out:
+ * `loaded`, `result`.
  * While it runs rule code it writes what runs into the shared `progress` array
  * (`[phase, index, calls]`: phase 1 = loading rule file `index`, 2 = running handler `index`;
  * `calls` counts handler calls), so the host can name the culprit when the budget expires.
@@ -17,6 +20,8 @@ export function workerMain(parts: {
   lockdown: () => void;
   moduleLoader: () => ModuleLoader;
   contextRuntime: () => ContextRuntime;
+  /** The collectd decoder (evaluated from `decoderSource()` before the lockdown). */
+  collectd: DecoderRuntime;
 }) {
   parts.lockdown();
   const { importAll, instantiate, collect, describe } = parts.moduleLoader();
@@ -272,15 +277,49 @@ export function workerMain(parts: {
   /** Handlers whose fired set changed in this batch (sent with every result). */
   const firedNow = new Set<Handler>();
 
-  function onBatch(msg: any) {
-    const started = performance.now();
+  // Packets are decoded here, into one reused array (rates from this worker's own tracker, so
+  // the first sample after a rule-host restart has null rates).
+  let typesDb = parts.collectd.parseTypesDb("");
+  let rates = new parts.collectd.RateTracker();
+  let record = false;
+  let decoded: any[] = [];
+  const visitor = {
+    metric: (m: any) => void decoded.push(m),
+    notification: (n: any) => void decoded.push(n),
+  };
+  const decodeOptions: any = {
+    typesDb,
+    rates,
+    stats: parts.collectd.createDecodeStats(),
+    onUnknownType: (type: string) =>
+      log({
+        level: "warn",
+        msg: `collectd type "${type}" is not in types.db: its values keep positional names ` +
+          "(value, or value0, value1, ...); add it to a TypesDB file",
+      }),
+  };
+  function decode(data: Uint8Array, ends: Uint32Array): any[] {
+    decoded = record ? [] : decoded;
+    decoded.length = 0;
+    let from = 0;
+    for (let i = 0; i < ends.length; i++) {
+      const end = ends[i]!;
+      parts.collectd.decodePacket(data.subarray(from, end), visitor, decodeOptions);
+      from = end;
+    }
+    return decoded;
+  }
+
+  /** Evaluates `items`; `started`: when the worker began on the batch (decoding included). */
+  function onBatch(msg: any, items: any[], started = performance.now()) {
     const skip = new Set<string>(msg.skip ?? []);
     const events: any[] = [];
     let evaluations = 0;
     let errors = 0;
     let errorsBy: Record<string, number> | undefined;
     progress[0] = 2;
-    for (const item of msg.items as any[]) {
+    for (let n = 0; n < items.length; n++) {
+      const item = items[n];
       const notification = item.severity !== undefined;
       const list = notification
         ? (item.plugin === agentPlugin ? NO_HANDLERS : notificationHandlers)
@@ -381,6 +420,7 @@ export function workerMain(parts: {
       errors,
       errorsBy,
       busyMs,
+      ...(record ? { items } : {}),
     });
   }
 
@@ -411,10 +451,18 @@ export function workerMain(parts: {
       progress = new Int32Array(msg.progress);
       services = msg.services;
       agentPlugin = msg.agentPlugin;
+      record = msg.record;
+      typesDb = parts.collectd.parseTypesDb(msg.typesDb);
+      rates = new parts.collectd.RateTracker();
+      decodeOptions.typesDb = typesDb;
+      decodeOptions.rates = rates;
     } else if (msg.t === "load") {
       await onLoad(msg);
     } else if (msg.t === "batch") {
-      onBatch(msg);
+      onBatch(msg, msg.items);
+    } else if (msg.t === "packets") {
+      const started = performance.now();
+      onBatch(msg, decode(msg.data, msg.ends), started);
     }
   };
   // A listener rules hold no reference to (so cannot remove); they can neither post to the

@@ -1,5 +1,5 @@
+import { decoderSource } from "../collectd/mod.ts";
 import { contextRuntime } from "./_context.ts";
-import { createPacketDecoder, type PacketDecoderFactory } from "./_decode.ts";
 import { encodeFrame, readFrames, type Reply, SLOW_FACTOR } from "./_protocol.ts";
 import { lockdown } from "./_worker_lockdown.ts";
 import { workerMain } from "./_worker_main.ts";
@@ -8,8 +8,8 @@ import { moduleLoader } from "./_worker_modules.ts";
 /**
  * The rule host: the child process the agent starts (`agent __rule-host`) to run rules. Its
  * first act is to give up every permission; then it starts the rule worker (from source text,
- * since it can no longer read files) and relays the agent's requests to it, decoding collectd
- * packets on the way. The agent enforces the time budget by killing this process; the host only
+ * since it can no longer read files) and relays the agent's requests to it (collectd packets
+ * as bytes: the worker decodes them). The agent enforces the time budget by killing this process; the host only
  * names the culprit (`overrun`) when a request runs past its budget.
  */
 
@@ -23,13 +23,11 @@ const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import
 export interface RuleHostOptions {
   input?: ReadableStream<Uint8Array>;
   write?: (bytes: Uint8Array) => void;
-  /** Builds the packet decoder from types.db text. Default: the collectd decoder. */
-  decoder?: PacketDecoderFactory;
 }
 
 /** The source of the rule worker, as loaded from a `data:` URL. */
 export function workerSource(): string {
-  return `(${workerMain.toString()})({ lockdown: ${lockdown.toString()}, moduleLoader: ${moduleLoader.toString()}, contextRuntime: ${contextRuntime.toString()} });\n`;
+  return `(${workerMain.toString()})({ lockdown: ${lockdown.toString()}, moduleLoader: ${moduleLoader.toString()}, contextRuntime: ${contextRuntime.toString()}, collectd: ${decoderSource()} });\n`;
 }
 
 /** Revokes every permission; returns the names still granted afterwards (should be none). */
@@ -88,18 +86,12 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     // deno-lint-ignore no-explicit-any
     { type: "module", deno: { permissions: "none" } } as any,
   );
-  let decode: ((bytes: Uint8Array, out: unknown[]) => void) | null = null;
-  /** Host-side warnings (e.g. a type missing from types.db), sent with the next result. */
-  const notes: { level: "warn"; msg: string }[] = [];
-  const makeDecoder = options.decoder ?? createPacketDecoder;
   let budgetMs = 50;
   let loadBudgetMs = 2000;
-  let record = false;
   let rules: string[] = [];
   let handlers: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let started = 0;
-  const recorded: unknown[][] = [];
 
   // Requests queued in the worker, oldest first. The oldest one's budget runs from when the
   // worker started it: when it was posted to an idle worker, or when the one before it ended.
@@ -149,8 +141,6 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     queue.shift();
     arm();
     if (msg.t === "loaded") handlers = msg.handlers;
-    if (msg.t === "result" && record) msg.items = recorded.shift();
-    if (msg.t === "result" && notes.length > 0) msg.logs = [...notes.splice(0), ...msg.logs];
     send(msg);
   };
   worker.onerror = (e: ErrorEvent) => {
@@ -165,44 +155,21 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     if (msg.t === "configure") {
       budgetMs = msg.budgetMs;
       loadBudgetMs = msg.loadBudgetMs;
-      record = msg.record;
-      try {
-        decode = makeDecoder(msg.typesDb, (type) =>
-          notes.push({
-            level: "warn",
-            msg: `collectd type "${type}" is not in types.db: its values keep positional names ` +
-              "(value, or value0, value1, ...); add it to a TypesDB file",
-          }));
-      } catch (e) {
-        send({ t: "fatal", message: `cannot parse types.db: ${(e as Error).message}` });
-        return 1;
-      }
       worker.postMessage({
         t: "configure",
         services: msg.services,
         agentPlugin: msg.agentPlugin,
+        typesDb: msg.typesDb,
+        record: msg.record,
         progress: progressBuffer,
       });
     } else if (msg.t === "load") {
       rules = msg.rules;
       enqueue(-1, loadBudgetMs);
       worker.postMessage(msg);
-    } else if (msg.t === "batch") {
-      if (record) recorded.push(msg.items);
+    } else if (msg.t === "batch" || msg.t === "packets") {
       enqueue(msg.id, budgetMs);
       worker.postMessage(msg);
-    } else if (msg.t === "packets") {
-      const items: unknown[] = [];
-      if (decode !== null) {
-        let from = 0;
-        for (const end of msg.ends as Uint32Array) {
-          decode((msg.data as Uint8Array).subarray(from, end), items);
-          from = end;
-        }
-      }
-      if (record) recorded.push(items);
-      enqueue(msg.id, budgetMs);
-      worker.postMessage({ t: "batch", id: msg.id, items, skip: msg.skip, sync: msg.sync });
     }
   }
   worker.terminate();
