@@ -14,30 +14,56 @@
  */
 export function contextRuntime() {
   const IDS = Array.from({ length: 16 }, (_, i) => "#" + i);
+  /**
+   * What is being evaluated now, shared by every context: the evaluation loop sets `key` and
+   * `time` once per sample and bumps `call` before each handler call (no per-call work in the
+   * contexts: each notices a new call lazily, the first time the handler uses its `ctx`).
+   */
+  const cursor = { key: "", time: 0, call: 0 };
 
-  /** One handler's context object; `bind` points it at the current sample before each call. */
-  function createContext(handlerName: string) {
+  /**
+   * One handler's context object. `onDirty` is called the first time the handler's state
+   * changes after a takeDelta() (so the caller can collect what to sync without checking every
+   * handler after every call).
+   */
+  function createContext(handlerName: string, onDirty: () => void = () => {}) {
     let hs: any = null; // the handler state being used
     let seriesState: any = null;
-    let key = "";
-    let time = 0;
+    let seen = -1; // the cursor call this context last reset itself for
     let call = 0;
     /** What changed since the last takeDelta(): the handler state, and series keys. */
     let stateTouched = false;
     const touched = new Set<string>();
+    let marked = false;
+    const mark = () => {
+      if (!marked) {
+        marked = true;
+        onDirty();
+      }
+    };
+    const fresh = () => {
+      if (seen !== cursor.call) {
+        seen = cursor.call;
+        seriesState = null;
+        call = 0;
+      }
+    };
 
     const series = () => {
+      fresh();
       if (seriesState === null) {
+        const key = cursor.key;
         touched.add(key);
+        mark();
         seriesState = hs.series[key];
         if (seriesState === undefined) seriesState = hs.series[key] = { data: {}, h: {}, t: 0 };
-        seriesState.t = time;
+        seriesState.t = cursor.time;
       }
       return seriesState;
     };
     const helper = (id: string | undefined, init: () => any) => {
-      const name = id ?? (call < IDS.length ? IDS[call++]! : "#" + call++);
       const s = series();
+      const name = id ?? (call < IDS.length ? IDS[call++]! : "#" + call++);
       let h = s.h[name];
       if (h === undefined) h = s.h[name] = init();
       return h;
@@ -48,13 +74,14 @@ export function contextRuntime() {
         return handlerName;
       },
       get key() {
-        return key;
+        return cursor.key;
       },
       get time() {
-        return time;
+        return cursor.time;
       },
       get state() {
         stateTouched = true;
+        mark();
         return hs.state;
       },
       get series() {
@@ -62,6 +89,7 @@ export function contextRuntime() {
       },
       sustained(condition: boolean, options: any = {}) {
         const h = helper(options.id, () => ({ a: 0, n: 0, t: 0, cn: 0, ct: 0 }));
+        const time = cursor.time;
         const samples = options.samples ?? (options.seconds === undefined ? 1 : 0);
         const seconds = options.seconds ?? 0;
         const clearSamples = options.clearSamples ?? (options.clearSeconds === undefined ? 1 : 0);
@@ -90,6 +118,7 @@ export function contextRuntime() {
       },
       rate(value: number | bigint | null | undefined, options: any = {}) {
         const h = helper(options.id, () => ({ s: [] as number[] }));
+        const time = cursor.time;
         const seconds = options.seconds ?? 60;
         if (value === null || value === undefined) return null;
         const s: number[] = h.s;
@@ -107,13 +136,17 @@ export function contextRuntime() {
 
     return {
       ctx,
-      /** Points the context at handler state `state`, series `k`, sample time `t`. */
+      /** Makes the context use handler state `state` (once; again after a restore). */
+      use(state: any) {
+        hs = state;
+        seriesState = null;
+      },
+      /** For a single call (tests, tools): state, series `k`, sample time `t`, a new call. */
       bind(state: any, k: string, t: number) {
         hs = state;
-        key = k;
-        time = t;
-        seriesState = null;
-        call = 0;
+        cursor.key = k;
+        cursor.time = t;
+        cursor.call++;
       },
       /** Whether anything was touched since the last takeDelta(). */
       get dirty() {
@@ -134,6 +167,7 @@ export function contextRuntime() {
         }
         stateTouched = false;
         touched.clear();
+        marked = false;
         return delta;
       },
       /**
@@ -146,6 +180,7 @@ export function contextRuntime() {
           if (state.series[k].t < before && state.fired[k] === undefined) {
             delete state.series[k];
             touched.add(k);
+            mark();
             dropped++;
           }
         }
@@ -184,7 +219,7 @@ export function contextRuntime() {
     return st;
   }
 
-  return { createContext, emptyState, applyDelta };
+  return { cursor, createContext, emptyState, applyDelta };
 }
 
 /** What {@linkcode contextRuntime} returns. */

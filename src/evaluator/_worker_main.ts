@@ -117,6 +117,7 @@ export function workerMain(parts: {
   let instances = new Map<string, Instance>();
   const states: Record<string, any> = {};
   let handlers: Handler[] = [];
+  let byName = new Map<string, Handler>();
   let metricHandlers: Handler[] = [];
   let notificationHandlers: Handler[] = [];
 
@@ -176,10 +177,15 @@ export function workerMain(parts: {
         if (disabled.has(h.name)) continue;
         const before = previous.get(h.name);
         const state = states[h.name] ?? (states[h.name] = runtime.emptyState());
+        const name = h.name;
+        const c = before && before.fn === h.fn
+          ? before.c
+          : runtime.createContext(name, () => dirty.add(name));
+        c.use(state);
         handlers.push({
           ...h,
           index: handlers.length,
-          c: before && before.fn === h.fn ? before.c : runtime.createContext(h.name),
+          c,
           state,
           warned: before?.warned ?? new Set(),
           lastError: -Infinity,
@@ -193,11 +199,7 @@ export function workerMain(parts: {
     for (const name of Object.keys(states)) {
       if (!live.has(name) && !disabled.has(name)) delete states[name];
     }
-    // Unsynced state changes follow their handler into the new set (or go with it).
-    const byName = new Map(handlers.map((h) => [h.name, h]));
-    const unsynced = [...dirty].map((h) => byName.get(h.name));
-    dirty.clear();
-    for (const h of unsynced) if (h !== undefined) dirty.add(h);
+    byName = new Map(handlers.map((h) => [h.name, h]));
     metricHandlers = handlers.filter((h) => h.kind === "metric");
     notificationHandlers = handlers.filter((h) => h.kind === "notification");
     post({ t: "loaded", results, handlers: handlers.map((h) => h.name) });
@@ -272,8 +274,10 @@ export function workerMain(parts: {
   let lastSweep = performance.now();
   let latest = 0;
 
-  /** Handlers whose state changed since the last sync to the agent. */
-  const dirty = new Set<Handler>();
+  /** Handlers (names) whose state changed since the last sync to the agent. */
+  const dirty = new Set<string>();
+  /** What is being evaluated: shared with every handler's context. */
+  const cursor = runtime.cursor;
   /** Handlers whose fired set changed in this batch (sent with every result). */
   const firedNow = new Set<Handler>();
 
@@ -330,13 +334,16 @@ export function workerMain(parts: {
         "/" + item.type + (item.type_instance ? "-" + item.type_instance : "");
       const time = item.time;
       if (time > latest) latest = time;
+      cursor.key = key;
+      cursor.time = time;
       for (let i = 0; i < list.length; i++) {
         const h = list[i]!;
         if (skip.size !== 0 && skip.has(h.name)) continue;
         progress[1] = h.index;
-        progress[2] = progress[2]! + 1; // a new call: the host tells a stuck call from a slow batch by this
+        // A new call: contexts notice it lazily; the host tells a stuck call from a slow
+        // batch by this counter.
+        progress[2] = ++cursor.call;
         const c = h.c;
-        c.bind(h.state, key, time);
         evaluations++;
         let r: any;
         try {
@@ -346,10 +353,8 @@ export function workerMain(parts: {
           errorsBy ??= {};
           errorsBy[h.name] = (errorsBy[h.name] ?? 0) + 1;
           logThrow(h, e);
-          if (c.dirty) dirty.add(h);
           continue;
         }
-        if (c.dirty) dirty.add(h);
         if (r === undefined || r === null || r === false) {
           if (h.firing === 0) continue;
           r = NO_ACTIONS;
@@ -385,7 +390,7 @@ export function workerMain(parts: {
     if (started - lastSweep >= SWEEP_MS && latest > 0) {
       lastSweep = started;
       for (const h of handlers) {
-        if (h.c.expire(h.state, latest - SERIES_TTL_S) !== 0) dirty.add(h);
+        h.c.expire(h.state, latest - SERIES_TTL_S);
       }
     }
     // Fired/cleared changes go with every result; series and ctx.state only when asked to sync.
@@ -398,7 +403,9 @@ export function workerMain(parts: {
     firedNow.clear();
     if (msg.sync && dirty.size !== 0) {
       changed ??= {};
-      for (const h of dirty) {
+      for (const name of dirty) {
+        const h = byName.get(name);
+        if (h === undefined) continue; // removed or disabled meanwhile
         const delta = h.c.takeDelta(h.state);
         if (delta === null) continue;
         const entry = changed[h.name];
