@@ -154,20 +154,25 @@ export function contextRuntime() {
       },
       /**
        * What changed in `state` since the last call, for the agent's copy: `s` the handler
-       * state, `k` touched series (null: gone). Null when nothing changed.
+       * state, `k` touched series (null: gone), at most `max` of them (the rest stay for the
+       * next call). Null when nothing changed.
        */
-      takeDelta(state: any) {
+      takeDelta(state: any, max = Infinity) {
         if (!stateTouched && touched.size === 0) return null;
         const delta: any = {};
         if (stateTouched) delta.s = state.state;
         if (touched.size !== 0) {
           const k: any = {};
-          for (const t of touched) k[t] = state.series[t] ?? null;
+          let n = 0;
+          for (const t of touched) {
+            if (n++ >= max) break;
+            k[t] = state.series[t] ?? null;
+            touched.delete(t);
+          }
           delta.k = k;
         }
         stateTouched = false;
-        touched.clear();
-        marked = false;
+        marked = touched.size !== 0; // what is left goes with a later delta
         return delta;
       },
       /**

@@ -1,6 +1,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { encodeFrame, readFrames, type Reply, ReplySchema, type Request } from "./_protocol.ts";
+import { encodeFrame, readFrames } from "./_frames.ts";
+import { type Reply, ReplySchema, type Request } from "./_protocol.ts";
 
 /** How to start the rule host: a program and its arguments (plus environment additions). */
 export interface HostCommand {

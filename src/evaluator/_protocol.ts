@@ -1,14 +1,12 @@
-import { deserialize, serialize } from "node:v8";
 import { z } from "zod";
 
 /**
- * The agent ↔ rule-host protocol over the child's stdin/stdout: frames of a 4-byte big-endian
- * length followed by a V8-serialized message (keeps bigint values and byte arrays intact).
+ * The agent ↔ rule-host protocol over the child's stdin/stdout (framing: `_frames.ts`).
  * Replies come in request order; the agent keeps up to IN_FLIGHT batches in flight, so the
  * next batch is already in the worker when the current one ends.
  *
  * Requests (agent → host): `configure`, `load`, `batch` (decoded objects), `packets` (raw
- * collectd packets, decoded in the host). Replies: `ready`, `loaded`, `result`, `overrun`,
+ * collectd packets, decoded in the worker). Replies: `ready`, `loaded`, `result`, `overrun`,
  * `fatal`. Replies come from a process running untrusted code, so the agent parses them with
  * the schemas below.
  */
@@ -17,51 +15,17 @@ import { z } from "zod";
 export const IN_FLIGHT = 2;
 
 /**
- * Handler-state changes (series, `ctx.state`) travel to the agent at most this often with
- * packet batches (every `evaluate()` batch carries them): cloning them with every small batch
- * would cost more than the rules. A rule-host restart restores the state as of the last sync;
- * fired/cleared changes travel with every result, so a restart never fires a series again.
+ * Handler-state changes (series, `ctx.state`) travel to the agent with at most one packet
+ * batch per STATE_SYNC_MS, each carrying at most 512 series (every `evaluate()` batch carries
+ * them all): cloning them with every small batch, or all at once, would show in the latency.
+ * A rule-host restart restores the state as of the last sync (typically under a second old;
+ * longer when thousands of series change every second). fired/cleared changes travel with
+ * every result, so a restart never fires a series again.
  */
-export const STATE_SYNC_MS = 1000;
+export const STATE_SYNC_MS = 100;
 
 /** A batch still progressing (no handler call stuck) is stopped after this many budgets. */
 export const SLOW_FACTOR = 10;
-
-/** Encodes one message as a frame. */
-export function encodeFrame(message: unknown): Uint8Array {
-  const body = serialize(message);
-  const frame = new Uint8Array(4 + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame.set(body, 4);
-  return frame;
-}
-
-/** Largest frame either side accepts (a batch reply with every handler's state). */
-export const MAX_FRAME = 256 * 1024 * 1024;
-
-/** Splits a byte stream into decoded messages. Throws RangeError on an oversized frame. */
-export async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
-  let buf: Uint8Array = new Uint8Array(0);
-  for await (const chunk of stream) {
-    buf = buf.length === 0 ? chunk : concat(buf, chunk);
-    let at = 0;
-    while (buf.length - at >= 4) {
-      const len = new DataView(buf.buffer, buf.byteOffset + at, 4).getUint32(0);
-      if (len > MAX_FRAME) throw new RangeError(`rule host frame of ${len} bytes is too large`);
-      if (buf.length - at - 4 < len) break;
-      yield deserialize(buf.subarray(at + 4, at + 4 + len));
-      at += 4 + len;
-    }
-    buf = at === buf.length ? new Uint8Array(0) : buf.slice(at);
-  }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 const ActionSchema = z.strictObject({
   service: z.string(),

@@ -274,6 +274,8 @@ export function workerMain(parts: {
   let lastSweep = performance.now();
   let latest = 0;
 
+  /** Most series one packet batch's sync carries. */
+  const SYNC_SERIES = 512;
   /** Handlers (names) whose state changed since the last sync to the agent. */
   const dirty = new Set<string>();
   /** What is being evaluated: shared with every handler's context. */
@@ -403,21 +405,28 @@ export function workerMain(parts: {
     firedNow.clear();
     if (msg.sync && dirty.size !== 0) {
       changed ??= {};
-      for (const name of dirty) {
+      // A packet batch carries a bounded share (the cost of a sync must not show in the
+      // latency); an evaluate() batch carries everything.
+      let budget = msg.t === "packets" ? SYNC_SERIES : Infinity;
+      for (const name of [...dirty]) {
+        if (budget <= 0) break;
+        dirty.delete(name);
         const h = byName.get(name);
         if (h === undefined) continue; // removed or disabled meanwhile
-        const delta = h.c.takeDelta(h.state);
+        const delta = h.c.takeDelta(h.state, budget);
         if (delta === null) continue;
-        const entry = changed[h.name];
+        for (const _ in delta.k) budget--;
+        if (delta.s !== undefined) budget--;
+        const entry = changed[name];
         if (entry !== undefined) delta.f = entry.f;
-        changed[h.name] = delta;
+        changed[name] = delta;
+        if (h.c.dirty) dirty.add(name); // the rest later, after the others (round robin)
       }
-      dirty.clear();
     }
     const out = logs;
     logs = [];
     const busyMs = performance.now() - started;
-    post({
+    const result = {
       t: "result",
       id: msg.id,
       events,
@@ -428,7 +437,20 @@ export function workerMain(parts: {
       errorsBy,
       busyMs,
       ...(record ? { items } : {}),
-    });
+    };
+    post(toJson(result));
+  }
+
+  /** A result as JSON text (see _frames.ts); bigints (values, rule state) as `{"$bigint"}`. */
+  function toJson(value: unknown): string {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return JSON.stringify(
+        value,
+        (_k, v) => typeof v === "bigint" ? { $bigint: v.toString() } : v,
+      );
+    }
   }
 
   function logThrow(h: Handler, e: unknown) {

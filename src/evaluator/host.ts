@@ -1,6 +1,7 @@
 import { decoderSource } from "../collectd/mod.ts";
 import { contextRuntime } from "./_context.ts";
-import { encodeFrame, readFrames, type Reply, SLOW_FACTOR } from "./_protocol.ts";
+import { encodeFrame, encodeJsonFrame, readFrames } from "./_frames.ts";
+import { type Reply, SLOW_FACTOR } from "./_protocol.ts";
 import { lockdown } from "./_worker_lockdown.ts";
 import { workerMain } from "./_worker_main.ts";
 import { moduleLoader } from "./_worker_modules.ts";
@@ -140,6 +141,8 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     const msg = e.data;
     queue.shift();
     arm();
+    // A result comes as JSON text, passed on as is; anything else as an object.
+    if (typeof msg === "string") return write(encodeJsonFrame(msg));
     if (msg.t === "loaded") handlers = msg.handlers;
     send(msg);
   };
@@ -167,9 +170,12 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
       rules = msg.rules;
       enqueue(-1, loadBudgetMs);
       worker.postMessage(msg);
-    } else if (msg.t === "batch" || msg.t === "packets") {
+    } else if (msg.t === "batch") {
       enqueue(msg.id, budgetMs);
       worker.postMessage(msg);
+    } else if (msg.t === "packets") {
+      enqueue(msg.id, budgetMs);
+      worker.postMessage(msg, [msg.data.buffer, msg.ends.buffer]);
     }
   }
   worker.terminate();
