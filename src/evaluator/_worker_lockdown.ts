@@ -27,6 +27,15 @@ export function lockdown() {
       writable: false,
     });
   }
+  // The process's stdio is the host protocol (stdout carries its frames, stdin the agent's
+  // requests) and needs no permission: a rule writing there could forge results (events for
+  // other handlers, overruns blaming them), reading there could steal requests. Deno's
+  // internal namespace (`Deno[Deno.internal].core`) reaches raw ops on the same descriptors.
+  const D = g.Deno;
+  for (const key of ["stdin", "stdout", "stderr", D?.internal]) {
+    if (key === undefined) continue;
+    Object.defineProperty(D, key, { value: undefined, writable: false, configurable: false });
+  }
   // Deno.exit in a worker would end the worker (every rule) without a word.
   try {
     Object.defineProperty(g.Deno, "exit", {

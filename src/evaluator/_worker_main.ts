@@ -27,8 +27,11 @@ export function workerMain(parts: {
   const { importAll, instantiate, collect, describe } = parts.moduleLoader();
   const runtime = parts.contextRuntime();
   const g: any = globalThis;
-  const postMessage = g.postMessage.bind(g);
-  const post = (m: unknown) => postMessage(m);
+  // Requests and replies go through a MessagePort the host sends first: unlike the global
+  // scope's listeners (reachable through its EventTarget data), nothing a rule can reach
+  // refers to it, so a rule can neither feed the glue forged requests nor post replies.
+  let port: MessagePort | null = null;
+  const post = (m: unknown) => port!.postMessage(m);
 
   // A rule's rejected promise or throwing timer must not end the worker.
   g.addEventListener("unhandledrejection", (e: any) => {
@@ -474,7 +477,6 @@ export function workerMain(parts: {
   }
 
   const onmessage = async (e: MessageEvent) => {
-    if (!e.isTrusted) return; // dispatched by a rule, not sent by the host
     const msg = e.data;
     if (msg.t === "configure") {
       progress = new Int32Array(msg.progress);
@@ -494,9 +496,14 @@ export function workerMain(parts: {
       onBatch(msg, decode(msg.data, msg.ends), started);
     }
   };
-  // A listener rules hold no reference to (so cannot remove); they can neither post to the
-  // host nor close the worker.
-  g.addEventListener("message", onmessage);
+  const takePort = (e: MessageEvent) => {
+    if (port !== null || !e.isTrusted || !(e.ports?.[0] instanceof MessagePort)) return;
+    port = e.ports[0];
+    port.onmessage = onmessage;
+    g.removeEventListener("message", takePort);
+  };
+  g.addEventListener("message", takePort);
+  // Rules can neither post to the host nor close the worker.
   for (const name of ["postMessage", "close"]) {
     Object.defineProperty(g, name, { value: undefined, writable: false, configurable: false });
   }

@@ -137,7 +137,11 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     if (queue.length === 1) arm();
   };
 
-  worker.onmessage = (e: MessageEvent) => {
+  // Requests and replies use a private channel (see workerMain: rules cannot reach it).
+  const channel = new MessageChannel();
+  worker.postMessage({ t: "port" }, [channel.port2]);
+  const toWorker = channel.port1;
+  toWorker.onmessage = (e: MessageEvent) => {
     const msg = e.data;
     queue.shift();
     arm();
@@ -158,7 +162,7 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     if (msg.t === "configure") {
       budgetMs = msg.budgetMs;
       loadBudgetMs = msg.loadBudgetMs;
-      worker.postMessage({
+      toWorker.postMessage({
         t: "configure",
         services: msg.services,
         agentPlugin: msg.agentPlugin,
@@ -169,13 +173,13 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     } else if (msg.t === "load") {
       rules = msg.rules;
       enqueue(-1, loadBudgetMs);
-      worker.postMessage(msg);
+      toWorker.postMessage(msg);
     } else if (msg.t === "batch") {
       enqueue(msg.id, budgetMs);
-      worker.postMessage(msg);
+      toWorker.postMessage(msg);
     } else if (msg.t === "packets") {
       enqueue(msg.id, budgetMs);
-      worker.postMessage(msg, [msg.data.buffer, msg.ends.buffer]);
+      toWorker.postMessage(msg, [msg.data.buffer, msg.ends.buffer]);
     }
   }
   worker.terminate();

@@ -214,3 +214,39 @@ Deno.test("a rule cannot end the sandbox, post to its host or feed it forged mes
   assert.equal(msg("d_forge"), ""); // dispatched, ignored
   assert.deepEqual(s.ev.handlers.length, 4, "every handler still loaded (no restart needed)");
 });
+
+Deno.test("a rule cannot reach the host protocol: stdio, Deno's internals, the glue's listener", async () => {
+  await using s = await sandbox(() => ({
+    "a_stdout.ts": handler(
+      `Deno.stdout.writeSync(new Uint8Array([0, 0, 0, 9, 1, 123, 34, 116, 34]));`,
+    ),
+    "b_stdin.ts": handler(`Deno.stdin.readSync(new Uint8Array(64));`),
+    "c_core.ts": handler(
+      `const d = Deno as unknown as Record<symbol, { core: unknown }>;\n` +
+        `console.log("core:", typeof d[(Deno as unknown as { internal: symbol }).internal].core);`,
+    ),
+    "d_listener.ts": handler(
+      `const g = globalThis as unknown as Record<symbol, { listeners?: Record<string, { callback(e: unknown): void }[]> }>;\n` +
+        `for (const sym of Object.getOwnPropertySymbols(g)) {\n` +
+        `  for (const l of g[sym]?.listeners?.message ?? []) {\n` +
+        `    l.callback({ isTrusted: true, data: { t: "configure", services: {}, agentPlugin: "", typesDb: "", record: false, progress: new SharedArrayBuffer(12) } });\n` +
+        `    console.log("called the glue");\n` +
+        `  }\n` +
+        `}\n` +
+        `console.log("listener probe done");`,
+    ),
+  }));
+  const text = await run(s.ev, s.log);
+  const msg = (file: string) =>
+    s.log.lines.find((l) => l.fields?.handler === `${file}.ts::metric::default`)?.msg ?? "";
+  assert.match(
+    msg("a_stdout"),
+    /rule handler threw TypeError: Cannot read properties of undefined/,
+  );
+  assert.match(msg("b_stdin"), /rule handler threw TypeError: Cannot read properties of undefined/);
+  assert.match(msg("c_core"), /rule handler threw TypeError: Cannot read properties of undefined/);
+  assert.match(text, /listener probe done/);
+  assert.doesNotMatch(text, /called the glue/);
+  assert.doesNotMatch(text, /rule host stopped/);
+  assert.equal(s.ev.handlers.length, 4, "every handler still loaded (no restart needed)");
+});
