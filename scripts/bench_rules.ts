@@ -244,6 +244,8 @@ await offered("gather 1 ms, cap 100 pkts", { batchDelayMs: 1 });
 await offered("gather 5 ms, cap 100 pkts", { batchDelayMs: 5 });
 await offered("next tick, cap 10 pkts", { maxBatchPackets: 10 });
 await offered("next tick, cap 1000 pkts", { maxBatchPackets: 1000 });
+await offered("next tick, cap 100 pkts, 1 in flight", { inFlight: 1 });
+await offered("next tick, cap 100 pkts, 4 in flight", { inFlight: 4 });
 // Below saturation, for the latency of the stage itself rather than of a queue.
 await offered("next tick, cap 100 pkts (default)", {}, RATE / 4);
 await offered("gather 1 ms, cap 100 pkts", { batchDelayMs: 1 }, RATE / 4);

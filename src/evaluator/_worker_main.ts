@@ -320,13 +320,56 @@ export function workerMain(parts: {
   }
 
   /** Evaluates `items`; `started`: when the worker began on the batch (decoding included). */
+  /**
+   * One batch: evaluate, then the bookkeeping. The evaluation loop is kept free of rarely
+   * taken paths (a throw, an action, a sync): V8 would compile them from no type feedback and
+   * leave the optimized loop each time one is first taken.
+   */
   function onBatch(msg: any, items: any[], started = performance.now()) {
-    const skip = new Set<string>(msg.skip ?? []);
-    const events: any[] = [];
-    let evaluations = 0;
-    let errors = 0;
-    let errorsBy: Record<string, number> | undefined;
+    const batch: Batch = {
+      skip: msg.skip?.length ? new Set<string>(msg.skip) : NO_SKIP,
+      events: [],
+      evaluations: 0,
+      errors: 0,
+      errorsBy: undefined,
+    };
     progress[0] = 2;
+    evaluate(items, batch);
+    progress[0] = 0;
+    // Now and then, forget series a handler has not seen for SERIES_TTL_S of sample time.
+    if (started - lastSweep >= SWEEP_MS && latest > 0) sweep(started);
+    const changed = changes(msg.sync === true, msg.t === "packets" ? SYNC_SERIES : Infinity);
+    const out = logs;
+    logs = [];
+    const busyMs = performance.now() - started;
+    const result = {
+      t: "result",
+      id: msg.id,
+      events: batch.events,
+      logs: out,
+      states: changed,
+      evaluations: batch.evaluations,
+      errors: batch.errors,
+      errorsBy: batch.errorsBy,
+      busyMs,
+      ...(record ? { items } : {}),
+    };
+    post(toJson(result));
+  }
+
+  type Batch = {
+    skip: Set<string>;
+    events: any[];
+    evaluations: number;
+    errors: number;
+    errorsBy: Record<string, number> | undefined;
+  };
+  const NO_SKIP = new Set<string>();
+
+  /** The hot loop: every handler of its kind on every item. */
+  function evaluate(items: any[], batch: Batch) {
+    const skip = batch.skip;
+    let evaluations = 0;
     for (let n = 0; n < items.length; n++) {
       const item = items[n];
       const notification = item.severity !== undefined;
@@ -348,57 +391,69 @@ export function workerMain(parts: {
         // A new call: contexts notice it lazily; the host tells a stuck call from a slow
         // batch by this counter.
         progress[2] = ++cursor.call;
-        const c = h.c;
         evaluations++;
         let r: any;
         try {
-          r = h.fn(item, c.ctx);
+          r = h.fn(item, h.c.ctx);
         } catch (e) {
-          errors++;
-          errorsBy ??= {};
-          errorsBy[h.name] = (errorsBy[h.name] ?? 0) + 1;
-          logThrow(h, e);
+          threw(h, e, batch);
           continue;
         }
-        if (r === undefined || r === null || r === false) {
-          if (h.firing === 0) continue;
-          r = NO_ACTIONS;
-        } else if (typeof r === "object" && typeof r.then === "function") {
-          warnOnce(
-            h,
-            "async",
-            "returned a Promise: handlers must be synchronous (the action was not taken)",
-          );
-          r = NO_ACTIONS;
-        }
-        const actions = r === NO_ACTIONS ? r : actionsOf(h, r);
-        const fired = h.state.fired;
-        if (actions.length !== 0) {
-          if (fired[key] === undefined) {
-            fired[key] = 1;
-            h.firing++;
-            h.firedDelta[key] = 1;
-            firedNow.add(h);
-            events.push({ kind: "fired", handler: h.name, key, actions, time });
-          }
-        } else if (fired[key] !== undefined && !c.latched(h.state, key)) {
-          delete fired[key];
-          h.firing--;
-          h.firedDelta[key] = null;
-          firedNow.add(h);
-          events.push({ kind: "cleared", handler: h.name, key, time });
-        }
+        if ((r === undefined || r === null || r === false) && h.firing === 0) continue;
+        decide(h, r, key, time, batch.events);
       }
     }
-    progress[0] = 0;
-    // Now and then, forget series a handler has not seen for SERIES_TTL_S of sample time.
-    if (started - lastSweep >= SWEEP_MS && latest > 0) {
-      lastSweep = started;
-      for (const h of handlers) {
-        h.c.expire(h.state, latest - SERIES_TTL_S);
-      }
+    batch.evaluations = evaluations;
+  }
+
+  function threw(h: Handler, e: unknown, batch: Batch) {
+    batch.errors++;
+    batch.errorsBy ??= {};
+    batch.errorsBy[h.name] = (batch.errorsBy[h.name] ?? 0) + 1;
+    logThrow(h, e);
+  }
+
+  /** A handler returned something, or is fired for some series: fired/cleared for `key`. */
+  function decide(h: Handler, r: any, key: string, time: number, events: any[]) {
+    if (r === undefined || r === null || r === false) {
+      r = NO_ACTIONS;
+    } else if (typeof r === "object" && typeof r.then === "function") {
+      warnOnce(
+        h,
+        "async",
+        "returned a Promise: handlers must be synchronous (the action was not taken)",
+      );
+      r = NO_ACTIONS;
     }
-    // Fired/cleared changes go with every result; series and ctx.state only when asked to sync.
+    const actions = r === NO_ACTIONS ? r : actionsOf(h, r);
+    const fired = h.state.fired;
+    if (actions.length !== 0) {
+      if (fired[key] === undefined) {
+        fired[key] = 1;
+        h.firing++;
+        h.firedDelta[key] = 1;
+        firedNow.add(h);
+        events.push({ kind: "fired", handler: h.name, key, actions, time });
+      }
+    } else if (fired[key] !== undefined && !h.c.latched(h.state, key)) {
+      delete fired[key];
+      h.firing--;
+      h.firedDelta[key] = null;
+      firedNow.add(h);
+      events.push({ kind: "cleared", handler: h.name, key, time });
+    }
+  }
+
+  function sweep(now: number) {
+    lastSweep = now;
+    for (const h of handlers) h.c.expire(h.state, latest - SERIES_TTL_S);
+  }
+
+  /**
+   * State changes for the agent: fired/cleared always; series and ctx.state when `sync`, at
+   * most `max` series (round robin over the handlers).
+   */
+  function changes(sync: boolean, max: number): Record<string, any> | undefined {
     let changed: Record<string, any> | undefined;
     for (const h of firedNow) {
       changed ??= {};
@@ -406,42 +461,24 @@ export function workerMain(parts: {
       h.firedDelta = {};
     }
     firedNow.clear();
-    if (msg.sync && dirty.size !== 0) {
-      changed ??= {};
-      // A packet batch carries a bounded share (the cost of a sync must not show in the
-      // latency); an evaluate() batch carries everything.
-      let budget = msg.t === "packets" ? SYNC_SERIES : Infinity;
-      for (const name of [...dirty]) {
-        if (budget <= 0) break;
-        dirty.delete(name);
-        const h = byName.get(name);
-        if (h === undefined) continue; // removed or disabled meanwhile
-        const delta = h.c.takeDelta(h.state, budget);
-        if (delta === null) continue;
-        for (const _ in delta.k) budget--;
-        if (delta.s !== undefined) budget--;
-        const entry = changed[name];
-        if (entry !== undefined) delta.f = entry.f;
-        changed[name] = delta;
-        if (h.c.dirty) dirty.add(name); // the rest later, after the others (round robin)
-      }
+    if (!sync || dirty.size === 0) return changed;
+    changed ??= {};
+    let budget = max;
+    for (const name of [...dirty]) {
+      if (budget <= 0) break;
+      dirty.delete(name);
+      const h = byName.get(name);
+      if (h === undefined) continue; // removed or disabled meanwhile
+      const delta = h.c.takeDelta(h.state, budget);
+      if (delta === null) continue;
+      for (const _ in delta.k) budget--;
+      if (delta.s !== undefined) budget--;
+      const entry = changed[name];
+      if (entry !== undefined) delta.f = entry.f;
+      changed[name] = delta;
+      if (h.c.dirty) dirty.add(name); // the rest later, after the others (round robin)
     }
-    const out = logs;
-    logs = [];
-    const busyMs = performance.now() - started;
-    const result = {
-      t: "result",
-      id: msg.id,
-      events,
-      logs: out,
-      states: changed,
-      evaluations,
-      errors,
-      errorsBy,
-      busyMs,
-      ...(record ? { items } : {}),
-    };
-    post(toJson(result));
+    return changed;
   }
 
   /** A result as JSON text (see _frames.ts); bigints (values, rule state) as `{"$bigint"}`. */

@@ -74,6 +74,8 @@ export interface EvaluatorOptions {
   logProblems?: boolean;
   /** Wait this long after the first packet before sending a batch (0: next tick). Default 0. */
   batchDelayMs?: number;
+  /** Batches sent to the rule host and not yet answered, at most. Default 2 (IN_FLIGHT). */
+  inFlight?: number;
 }
 
 /** What one `evaluate()` call decided. */
@@ -119,6 +121,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   /** The host answers within SLOW_FACTOR budgets (then it reports an overrun); plus slack. */
   const replyTimeoutMs = budgetMs * SLOW_FACTOR + 2000;
   const maxBatch = options.maxBatchPackets ?? 100;
+  const inFlight = options.inFlight ?? IN_FLIGHT;
   const maxPending = options.maxPendingPackets ?? 50_000;
   const hostCommand = options.hostCommand ?? defaultHostCommand();
   const services = Object.fromEntries(
@@ -240,7 +243,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   }
 
   /**
-   * Keeps up to IN_FLIGHT batches in the host (a new one goes out as soon as one comes back,
+   * Keeps up to `inFlight` batches in the host (a new one goes out as soon as one comes back,
    * so the worker never waits for the agent); loads run between batches, after the batches in
    * flight have come back. A batch that did not get a result (overrun, crash) is re-run alone
    * by runBatch().
@@ -259,7 +262,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
           job.done();
           continue;
         }
-        while (flights.length < IN_FLIGHT) {
+        while (flights.length < inFlight) {
           const b = nextBatch();
           if (b === null) break;
           const h = await ensureHost();
