@@ -1,6 +1,7 @@
 // deno-lint-ignore-file no-explicit-any
 import type { DecoderRuntime } from "../collectd/mod.ts";
 import type { ContextRuntime } from "./_context.ts";
+import type { FrameCodec } from "./_frames.ts";
 import type { ModuleLoader } from "./_worker_modules.ts";
 
 /**
@@ -9,12 +10,16 @@ import type { ModuleLoader } from "./_worker_modules.ts";
  * host can create it after it revoked its own read permission: it must stay self-contained, with
  * no imports and nothing captured from outside.
  *
- * Messages in (from the host): `configure`, `load`, `batch` (decoded items), `packets` (raw
- * collectd packets, decoded here: nothing but bytes crosses the thread boundary); out:
- * `loaded`, `result`.
- * While it runs rule code it writes what runs into the shared `progress` array
- * (`[phase, index, calls]`: phase 1 = loading rule file `index`, 2 = running handler `index`;
- * `calls` counts handler calls), so the host can name the culprit when the budget expires.
+ * It talks to the agent itself: it reads the requests from the process's stdin (`configure`,
+ * `load`, `batch` with decoded items, `packets` with raw collectd packets, decoded here) and
+ * writes `ready`, `loaded` and `result` frames to its stdout, through stdio handles taken
+ * before the lockdown removes them from rules' reach. The host's main thread only watches the
+ * budget, through the shared `progress` buffer (see host.ts, PROGRESS): phase 1 = loading rule
+ * file `index`, 2 = running handler `index`, `calls` counts handler calls, and the running
+ * request's id, start time and budget; and it shares the stdout lock (a frame is written
+ * whole). The host sends the buffer and a private MessagePort first; the worker reports the
+ * names of rule files and handlers (for the host's overrun reports) and the end of its input
+ * there.
  */
 export function workerMain(parts: {
   lockdown: () => void;
@@ -22,16 +27,45 @@ export function workerMain(parts: {
   contextRuntime: () => ContextRuntime;
   /** The collectd decoder (evaluated from `decoderSource()` before the lockdown). */
   collectd: DecoderRuntime;
+  /** The protocol's framing (frameCodec()). */
+  frames: FrameCodec;
 }) {
+  // The process's stdio, kept here before the lockdown takes it away from rules.
+  const g: any = globalThis;
+  const stdin: ReadableStream<Uint8Array> = g.Deno.stdin.readable;
+  const stdout: { writeSync(b: Uint8Array): number } = g.Deno.stdout;
   parts.lockdown();
   const { importAll, instantiate, collect, describe } = parts.moduleLoader();
   const runtime = parts.contextRuntime();
-  const g: any = globalThis;
-  // Requests and replies go through a MessagePort the host sends first: unlike the global
-  // scope's listeners (reachable through its EventTarget data), nothing a rule can reach
-  // refers to it, so a rule can neither feed the glue forged requests nor post replies.
+  const frames = parts.frames;
+  // The host's control port and the shared progress buffer arrive first. Unlike the global
+  // scope's listeners (reachable through its EventTarget data), nothing a rule can reach refers
+  // to the port or the buffer.
   let port: MessagePort | null = null;
-  const post = (m: unknown) => port!.postMessage(m);
+  /** [phase, index, calls, stdout lock, request id] (Int32), [started at, budget] (Float64). */
+  let progress = new Int32Array(5);
+  let timing = new Float64Array(5);
+  const STARTED = 3, BUDGET = 4, LOCK = 3, ID = 4;
+  /** Writes one frame whole to stdout (the host's main thread writes there too, rarely). */
+  const write = (bytes: Uint8Array) => {
+    while (Atomics.compareExchange(progress, LOCK, 0, 1) !== 0) Atomics.wait(progress, LOCK, 1, 1);
+    try {
+      let at = 0;
+      while (at < bytes.length) at += stdout.writeSync(bytes.subarray(at));
+    } finally {
+      Atomics.store(progress, LOCK, 0);
+    }
+  };
+  const post = (m: unknown) => write(frames.jsonFrame(frames.toJson(m)));
+  /** A request starts / ends: what the host's budget watch reads. */
+  const begin = (id: number, budget: number) => {
+    progress[ID] = id;
+    timing[BUDGET] = budget;
+    timing[STARTED] = performance.timeOrigin + performance.now();
+  };
+  const end = () => void (timing[STARTED] = 0);
+  let budgetMs = 50;
+  let loadBudgetMs = 2000;
 
   // A rule's rejected promise or throwing timer must not end the worker.
   g.addEventListener("unhandledrejection", (e: any) => {
@@ -57,7 +91,6 @@ export function workerMain(parts: {
     });
   });
 
-  let progress = new Int32Array(3);
   let services: Record<string, string[]> = {};
   let agentPlugin = "";
   let logs: any[] = [];
@@ -205,6 +238,8 @@ export function workerMain(parts: {
     byName = new Map(handlers.map((h) => [h.name, h]));
     metricHandlers = handlers.filter((h) => h.kind === "metric");
     notificationHandlers = handlers.filter((h) => h.kind === "notification");
+    end();
+    port!.postMessage({ t: "names", rules: msg.rules, handlers: handlers.map((h) => h.name) });
     post({ t: "loaded", results, handlers: handlers.map((h) => h.name) });
   }
 
@@ -342,6 +377,7 @@ export function workerMain(parts: {
     const out = logs;
     logs = [];
     const busyMs = performance.now() - started;
+    end();
     const result = {
       t: "result",
       id: msg.id,
@@ -354,7 +390,7 @@ export function workerMain(parts: {
       busyMs,
       ...(record ? { items } : {}),
     };
-    post(toJson(result));
+    post(result);
   }
 
   type Batch = {
@@ -481,18 +517,6 @@ export function workerMain(parts: {
     return changed;
   }
 
-  /** A result as JSON text (see _frames.ts); bigints (values, rule state) as `{"$bigint"}`. */
-  function toJson(value: unknown): string {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return JSON.stringify(
-        value,
-        (_k, v) => typeof v === "bigint" ? { $bigint: v.toString() } : v,
-      );
-    }
-  }
-
   function logThrow(h: Handler, e: unknown) {
     const now = performance.now();
     if (now - h.lastError < ERROR_LOG_INTERVAL_MS) {
@@ -513,31 +537,55 @@ export function workerMain(parts: {
     h.suppressed = 0;
   }
 
-  const onmessage = async (e: MessageEvent) => {
-    const msg = e.data;
+  async function handle(msg: any) {
     if (msg.t === "configure") {
-      progress = new Int32Array(msg.progress);
       services = msg.services;
       agentPlugin = msg.agentPlugin;
       record = msg.record;
+      budgetMs = msg.budgetMs;
+      loadBudgetMs = msg.loadBudgetMs;
       typesDb = parts.collectd.parseTypesDb(msg.typesDb);
       rates = new parts.collectd.RateTracker();
       decodeOptions.typesDb = typesDb;
       decodeOptions.rates = rates;
     } else if (msg.t === "load") {
+      port!.postMessage({ t: "names", rules: msg.rules, handlers: [] });
+      begin(-1, loadBudgetMs);
       await onLoad(msg);
     } else if (msg.t === "batch") {
+      begin(msg.id, budgetMs);
       onBatch(msg, msg.items);
     } else if (msg.t === "packets") {
+      begin(msg.id, budgetMs);
       const started = performance.now();
       onBatch(msg, decode(msg.data, msg.ends), started);
     }
-  };
+  }
+
+  /** Reads and answers the agent's requests until stdin ends. */
+  async function serve() {
+    post({ t: "ready" });
+    const reader = frames.reader();
+    for await (const chunk of stdin) {
+      let requests: unknown[];
+      try {
+        requests = reader.push(chunk);
+      } catch (e) {
+        post({ t: "fatal", message: `bad request from the agent: ${(e as Error).message}` });
+        break;
+      }
+      for (const request of requests) await handle(request);
+    }
+    port!.postMessage({ t: "eof" });
+  }
+
   const takePort = (e: MessageEvent) => {
     if (port !== null || !e.isTrusted || !(e.ports?.[0] instanceof MessagePort)) return;
     port = e.ports[0];
-    port.onmessage = onmessage;
+    progress = new Int32Array(e.data.progress, 0, 5);
+    timing = new Float64Array(e.data.progress, 0, 5);
     g.removeEventListener("message", takePort);
+    void serve();
   };
   g.addEventListener("message", takePort);
   // Rules can neither post to the host nor close the worker.

@@ -1,6 +1,6 @@
 import { decoderSource } from "../collectd/mod.ts";
 import { contextRuntime } from "./_context.ts";
-import { encodeFrame, encodeJsonFrame, readFrames } from "./_frames.ts";
+import { encodeFrame, frameCodec } from "./_frames.ts";
 import { type Reply, SLOW_FACTOR } from "./_protocol.ts";
 import { lockdown } from "./_worker_lockdown.ts";
 import { workerMain } from "./_worker_main.ts";
@@ -9,9 +9,10 @@ import { moduleLoader } from "./_worker_modules.ts";
 /**
  * The rule host: the child process the agent starts (`agent __rule-host`) to run rules. Its
  * first act is to give up every permission; then it starts the rule worker (from source text,
- * since it can no longer read files) and relays the agent's requests to it (collectd packets
- * as bytes: the worker decodes them). The agent enforces the time budget by killing this process; the host only
- * names the culprit (`overrun`) when a request runs past its budget.
+ * since it can no longer read files), which reads the agent's requests from stdin and writes
+ * its replies to stdout itself (no hop through this thread). The agent enforces the time
+ * budget by killing this process; the host's main thread only watches the running request and
+ * names the culprit (`overrun`) when it runs past its budget.
  */
 
 /** A handler call that has not returned for this long (past the budget) is the culprit. */
@@ -20,15 +21,9 @@ const STUCK_MS = 10;
 /** Permissions the host revokes before anything else (`import` where the runtime has it). */
 const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
 
-/** Options of {@linkcode runRuleHost}; the defaults are the real process's streams. */
-export interface RuleHostOptions {
-  input?: ReadableStream<Uint8Array>;
-  write?: (bytes: Uint8Array) => void;
-}
-
 /** The source of the rule worker, as loaded from a `data:` URL. */
 export function workerSource(): string {
-  return `(${workerMain.toString()})({ lockdown: ${lockdown.toString()}, moduleLoader: ${moduleLoader.toString()}, contextRuntime: ${contextRuntime.toString()}, collectd: ${decoderSource()} });\n`;
+  return `(${workerMain.toString()})({ lockdown: ${lockdown.toString()}, moduleLoader: ${moduleLoader.toString()}, contextRuntime: ${contextRuntime.toString()}, collectd: ${decoderSource()}, frames: (${frameCodec.toString()})() });\n`;
 }
 
 /** Revokes every permission; returns the names still granted afterwards (should be none). */
@@ -57,15 +52,40 @@ function codeFromStringsAllowed(): boolean {
   }
 }
 
+/**
+ * The shared progress buffer: Int32 slots [phase, index, calls, stdout lock, request id] and
+ * Float64 slots 3 and 4 [request started at (epoch ms, 0: idle), its budget (ms)]; the worker
+ * writes it (see workerMain), the host's watch reads it.
+ */
+const PROGRESS_BYTES = 40;
+const PHASE = 0, INDEX = 1, CALLS = 2, LOCK = 3, ID = 4, STARTED = 3, BUDGET = 4;
+/** How often the host looks at the running request. */
+const WATCH_MS = 5;
+
 /** Runs the host until its input closes. Resolves to the process exit code. */
-export async function runRuleHost(options: RuleHostOptions = {}): Promise<number> {
+export async function runRuleHost(): Promise<number> {
   const left = revokeAll();
-  const stdout = (bytes: Uint8Array) => {
-    let at = 0;
-    while (at < bytes.length) at += Deno.stdout.writeSync(bytes.subarray(at));
+  const progressBuffer = new SharedArrayBuffer(PROGRESS_BYTES);
+  const progress = new Int32Array(progressBuffer, 0, 5);
+  const timing = new Float64Array(progressBuffer, 0, 5);
+  /** Frames waiting for the stdout lock (the worker may be writing). */
+  const pending: Uint8Array[] = [];
+  const flush = () => {
+    while (pending.length !== 0) {
+      if (Atomics.compareExchange(progress, LOCK, 0, 1) !== 0) return;
+      try {
+        const bytes = pending.shift()!;
+        let at = 0;
+        while (at < bytes.length) at += Deno.stdout.writeSync(bytes.subarray(at));
+      } finally {
+        Atomics.store(progress, LOCK, 0);
+      }
+    }
   };
-  const write = options.write ?? stdout;
-  const send = (reply: Reply) => write(encodeFrame(reply));
+  const send = (reply: Reply) => {
+    pending.push(encodeFrame(reply));
+    flush();
+  };
   // stdout carries the protocol: nothing else may print there.
   for (const level of ["log", "info", "debug"] as const) console[level] = console.error;
   if (left.length !== 0) {
@@ -80,108 +100,71 @@ export async function runRuleHost(options: RuleHostOptions = {}): Promise<number
     });
     return 1;
   }
-  const progressBuffer = new SharedArrayBuffer(12);
-  const progress = new Int32Array(progressBuffer);
   const worker = new Worker(
     "data:text/javascript;charset=utf-8," + encodeURIComponent(workerSource()),
     // deno-lint-ignore no-explicit-any
     { type: "module", deno: { permissions: "none" } } as any,
   );
-  let budgetMs = 50;
-  let loadBudgetMs = 2000;
   let rules: string[] = [];
   let handlers: string[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let started = 0;
+  const done = Promise.withResolvers<number>();
 
-  // Requests queued in the worker, oldest first. The oldest one's budget runs from when the
-  // worker started it: when it was posted to an idle worker, or when the one before it ended.
-  const queue: { id: number; budget: number }[] = [];
-  const arm = () => {
-    clearTimeout(timer);
-    const head = queue[0];
-    if (head === undefined) return;
-    started = performance.now();
-    timer = setTimeout(() => expired(head, -1), head.budget);
-  };
   /**
-   * The oldest request ran past its budget. A handler is blamed only when one call of it has
-   * been running for a while (the call counter stands still for STUCK_MS): a batch that is
-   * merely slow (a starved CPU, many values) keeps going, up to SLOW_FACTOR × the budget, and
-   * is then stopped without blaming anyone.
+   * The running request, once past its budget. A handler is blamed only when one call of it
+   * has been running for a while (the call counter stands still for STUCK_MS): a batch that
+   * is merely slow (a starved CPU, many values) keeps going, up to SLOW_FACTOR × the budget,
+   * and is then stopped without blaming anyone. One report: the agent kills the host.
    */
-  const expired = (head: { id: number; budget: number }, lastCalls: number) => {
-    const [phase, index, calls] = [0, 1, 2].map((i) => Atomics.load(progress, i)) as [
-      number,
-      number,
-      number,
-    ];
-    const elapsed = performance.now() - started;
-    const stuck = calls === lastCalls;
-    const culprit = phase === 1 || (phase === 2 && stuck);
-    if (!culprit && elapsed < head.budget * SLOW_FACTOR) {
-      timer = setTimeout(() => expired(head, calls), STUCK_MS);
+  let watched = { id: 0, started: 0, lastCalls: -1, checkAt: 0 };
+  let reported = false;
+  const watch = () => {
+    flush();
+    const started = timing[STARTED]!;
+    if (started === 0 || reported) return;
+    const id = progress[ID]!;
+    const budget = timing[BUDGET]!;
+    if (watched.id !== id || watched.started !== started) {
+      watched = { id, started, lastCalls: -1, checkAt: started + budget };
+    }
+    const now = performance.timeOrigin + performance.now();
+    if (now < watched.checkAt) return;
+    const phase = Atomics.load(progress, PHASE);
+    const index = Atomics.load(progress, INDEX);
+    const calls = Atomics.load(progress, CALLS);
+    const culprit = phase === 1 || (phase === 2 && calls === watched.lastCalls);
+    if (!culprit && now - started < budget * SLOW_FACTOR) {
+      watched.lastCalls = calls;
+      watched.checkAt = now + STUCK_MS;
       return;
     }
     const label = !culprit ? undefined : phase === 1 ? rules[index] : handlers[index];
+    reported = true;
     send({
       t: "overrun",
-      id: head.id,
+      id,
       phase: label === undefined ? "unknown" : phase === 1 ? "load" : "evaluate",
       label: label ?? "",
-      ms: Math.round(elapsed),
+      ms: Math.round(now - started),
     });
   };
-  const enqueue = (id: number, budget: number) => {
-    queue.push({ id, budget });
-    if (queue.length === 1) arm();
-  };
+  const timer = setInterval(watch, WATCH_MS);
 
-  // Requests and replies use a private channel (see workerMain: rules cannot reach it).
+  // The worker reads requests and writes replies itself; this channel only carries the
+  // progress buffer to it and, back, the names for overrun reports and the end of the input.
   const channel = new MessageChannel();
-  worker.postMessage({ t: "port" }, [channel.port2]);
-  const toWorker = channel.port1;
-  toWorker.onmessage = (e: MessageEvent) => {
+  worker.postMessage({ t: "port", progress: progressBuffer }, [channel.port2]);
+  channel.port1.onmessage = (e: MessageEvent) => {
     const msg = e.data;
-    queue.shift();
-    arm();
-    // A result comes as JSON text, passed on as is; anything else as an object.
-    if (typeof msg === "string") return write(encodeJsonFrame(msg));
-    if (msg.t === "loaded") handlers = msg.handlers;
-    send(msg);
+    if (msg.t === "names") [rules, handlers] = [msg.rules, msg.handlers];
+    else if (msg.t === "eof") done.resolve(0);
   };
   worker.onerror = (e: ErrorEvent) => {
     e.preventDefault();
     send({ t: "fatal", message: `rule worker failed: ${e.message}` });
   };
-  send({ t: "ready" });
-
-  for await (const raw of readFrames(options.input ?? Deno.stdin.readable)) {
-    // deno-lint-ignore no-explicit-any
-    const msg = raw as any;
-    if (msg.t === "configure") {
-      budgetMs = msg.budgetMs;
-      loadBudgetMs = msg.loadBudgetMs;
-      toWorker.postMessage({
-        t: "configure",
-        services: msg.services,
-        agentPlugin: msg.agentPlugin,
-        typesDb: msg.typesDb,
-        record: msg.record,
-        progress: progressBuffer,
-      });
-    } else if (msg.t === "load") {
-      rules = msg.rules;
-      enqueue(-1, loadBudgetMs);
-      toWorker.postMessage(msg);
-    } else if (msg.t === "batch") {
-      enqueue(msg.id, budgetMs);
-      toWorker.postMessage(msg);
-    } else if (msg.t === "packets") {
-      enqueue(msg.id, budgetMs);
-      toWorker.postMessage(msg, [msg.data.buffer, msg.ends.buffer]);
-    }
-  }
+  const code = await done.promise;
+  clearInterval(timer);
+  channel.port1.close();
   worker.terminate();
-  return 0;
+  return code;
 }
