@@ -4,7 +4,8 @@
  *
  * - offered load: 100 k values/s of packets submitted like the intake does; reports values/s
  *   and handler evaluations/s achieved, arrival→decision latency p50/p99/max, batch sizes;
- *   once per batching choice (next-tick vs. a 1 ms / 5 ms gather delay, batch caps).
+ *   once per batching choice (next-tick vs. a 1 ms / 5 ms gather delay, batch caps, batches
+ *   in flight).
  * - saturation: as many values as the stage takes; the drain rate is its ceiling.
  *
  * ```sh
