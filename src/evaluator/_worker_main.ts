@@ -562,21 +562,24 @@ export function workerMain(parts: {
     }
   }
 
-  /** Reads and answers the agent's requests until stdin ends. */
+  /** Reads and answers the agent's requests until stdin ends (or stdout breaks). */
   async function serve() {
-    post({ t: "ready" });
-    const reader = frames.reader();
-    for await (const chunk of stdin) {
-      let requests: unknown[];
-      try {
-        requests = reader.push(chunk);
-      } catch (e) {
-        post({ t: "fatal", message: `bad request from the agent: ${(e as Error).message}` });
-        break;
+    try {
+      post({ t: "ready" });
+      const reader = frames.reader();
+      for await (const chunk of stdin) {
+        let requests: unknown[];
+        try {
+          requests = reader.push(chunk);
+        } catch (e) {
+          post({ t: "fatal", message: `bad request from the agent: ${(e as Error).message}` });
+          break;
+        }
+        for (const request of requests) await handle(request);
       }
-      for (const request of requests) await handle(request);
+    } finally {
+      port!.postMessage({ t: "eof" }); // the host exits: no rule host outlives its agent
     }
-    port!.postMessage({ t: "eof" });
   }
 
   const takePort = (e: MessageEvent) => {

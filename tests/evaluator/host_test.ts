@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createEvaluator, type Evaluator, formatProblem } from "../../src/evaluator/mod.ts";
+import { encodeFrame } from "../../src/evaluator/_frames.ts";
 import { memoryLogger, metric, rulesDir, testHostCommand } from "./_helpers.ts";
 
 const SECRET = "broker-password-4f1d9";
@@ -249,4 +250,35 @@ Deno.test("a rule cannot reach the host protocol: stdio, Deno's internals, the g
   assert.doesNotMatch(text, /called the glue/);
   assert.doesNotMatch(text, /rule host stopped/);
   assert.equal(s.ev.handlers.length, 4, "every handler still loaded (no restart needed)");
+});
+
+Deno.test("the rule host exits when the agent closes its stdin or stops reading its stdout", async () => {
+  for (const end of ["stdin", "stdout"] as const) {
+    const command = testHostCommand();
+    const child = new Deno.Command(command.cmd, {
+      args: command.args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    await reader.read(); // ready
+    const writer = child.stdin.getWriter();
+    if (end === "stdin") await writer.close();
+    else {
+      await reader.cancel();
+      // a request that is answered: writing the answer fails
+      await writer.write(encodeFrame({ t: "batch", id: 1, items: [], skip: [], sync: true }));
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      child.status.then((s) => `exited ${s.code}`),
+      new Promise<string>((r) => timer = setTimeout(() => r("still running"), 10_000)),
+    ]);
+    clearTimeout(timer);
+    if (outcome === "still running") child.kill("SIGKILL");
+    await child.status;
+    if (end === "stdout") await writer.close().catch(() => {});
+    assert.match(outcome, /^exited/, `after the agent's ${end} went away`);
+  }
 });
