@@ -5,10 +5,11 @@ import { z } from "zod";
  * Replies come in request order; the agent keeps up to IN_FLIGHT batches in flight, so the
  * next batch is already in the worker when the current one ends.
  *
- * Requests (agent → host): `configure`, `load`, `batch` (decoded objects), `packets` (raw
- * collectd packets, decoded in the worker). Replies: `ready`, `loaded`, `result`, `overrun`,
- * `fatal`. Replies come from a process running untrusted code, so the agent parses them with
- * the schemas below.
+ * Requests (agent → the rule worker, which reads the host's stdin itself): `configure`, `load`,
+ * `batch` (decoded objects), `packets` (raw collectd packets, decoded in the worker). Replies:
+ * `ready`, `loaded`, `result` (from the worker), `overrun` (from the host's budget watch),
+ * `fatal` (either). Replies come from a process running untrusted code, so the agent parses them
+ * with the schemas below.
  */
 
 /** Batches the agent keeps in flight (sent, not yet answered). */
