@@ -110,6 +110,7 @@ export function stallCheck(
     if (i !== lastIn) [lastIn, inAt] = [i, t];
     if (o !== lastOut) [lastOut, outAt] = [o, t];
     if (options.active && !options.active()) {
+      outAt = t; // nothing to run is not a stall: the window starts again when work returns
       return { ok: true, detail: `${options.what}: nothing to run` };
     }
     const waiting = inAt - outAt;

@@ -81,6 +81,24 @@ Deno.test("stallCheck() fails when input keeps arriving but the work stopped for
   assert.equal(check().ok, true, "work resumed");
 });
 
+Deno.test("stallCheck() does not count the time with nothing to run as a stall", () => {
+  let t = 0, input = 0, handlers = 0;
+  const output = 0;
+  const check = stallCheck(() => input, () => output, {
+    windowMs: 5000,
+    what: "rule evaluations",
+    active: () => handlers > 0,
+    now: () => t,
+  });
+  for (t = 1000; t <= 12000; t += 1000) {
+    input += 10; // values arrive while every handler is disabled
+    assert.equal(check().ok, true);
+  }
+  handlers = 1; // a fixed rule file loads; its first call comes with the next packet
+  input += 10;
+  assert.equal(check().ok, true, "not a stall the moment work returns");
+});
+
 Deno.test("quietCheck() fails while a drop counter moved within the window, then recovers", () => {
   let t = 0, drops = 0;
   const check = quietCheck(() => drops, {
