@@ -134,16 +134,13 @@ export function frameCodec() {
     return out;
   }
 
-  return { MAX_FRAME, toJson, parseJson, jsonFrame, packetsFrame, reader };
+  return { toJson, jsonFrame, packetsFrame, reader };
 }
 
 /** What {@linkcode frameCodec} returns. */
 export type FrameCodec = ReturnType<typeof frameCodec>;
 
 const codec = frameCodec();
-
-/** Largest frame either side accepts. */
-export const MAX_FRAME = codec.MAX_FRAME;
 
 /** Encodes one message as a frame (`packets` in its binary form, anything else as JSON). */
 export function encodeFrame(message: unknown): Uint8Array {

@@ -2,6 +2,7 @@
 import type { DecoderRuntime } from "../collectd/mod.ts";
 import type { ContextRuntime } from "./_context.ts";
 import type { FrameCodec } from "./_frames.ts";
+import type { ProgressView } from "./_progress.ts";
 import type { ModuleLoader } from "./_worker_modules.ts";
 
 /**
@@ -29,6 +30,8 @@ export function workerMain(parts: {
   collectd: DecoderRuntime;
   /** The protocol's framing (frameCodec()). */
   frames: FrameCodec;
+  /** The view of the buffer shared with the host's budget watch. */
+  progressView: (buffer: SharedArrayBuffer) => ProgressView;
 }) {
   // The process's stdio, kept here before the lockdown takes it away from rules.
   const g: any = globalThis;
@@ -42,28 +45,15 @@ export function workerMain(parts: {
   // scope's listeners (reachable through its EventTarget data), nothing a rule can reach refers
   // to the port or the buffer.
   let port: MessagePort | null = null;
-  /** [phase, index, calls, stdout lock, request id] (Int32), [started at, budget] (Float64). */
-  let progress = new Int32Array(5);
-  let timing = new Float64Array(5);
-  const STARTED = 3, BUDGET = 4, LOCK = 3, ID = 4;
+  // The buffer shared with the host's budget watch; it arrives with the port, before serve().
+  let shared: ProgressView;
+  /** [phase, index, calls]: written before and during every handler call (hot path). */
+  let progress: Int32Array;
+  let PHASE = 0, INDEX = 0, CALLS = 0;
   /** Writes one frame whole to stdout (the host's main thread writes there too, rarely). */
-  const write = (bytes: Uint8Array) => {
-    while (Atomics.compareExchange(progress, LOCK, 0, 1) !== 0) Atomics.wait(progress, LOCK, 1, 1);
-    try {
-      let at = 0;
-      while (at < bytes.length) at += stdout.writeSync(bytes.subarray(at));
-    } finally {
-      Atomics.store(progress, LOCK, 0);
-    }
-  };
-  const post = (m: unknown) => write(frames.jsonFrame(frames.toJson(m)));
-  /** A request starts / ends: what the host's budget watch reads. */
-  const begin = (id: number, budget: number) => {
-    progress[ID] = id;
-    timing[BUDGET] = budget;
-    timing[STARTED] = performance.timeOrigin + performance.now();
-  };
-  const end = () => void (timing[STARTED] = 0);
+  const post = (m: unknown) => void shared.write(stdout, frames.jsonFrame(frames.toJson(m)), true);
+  const begin = (id: number, budget: number) => shared.begin(id, budget);
+  const end = () => shared.end();
   let budgetMs = 50;
   let loadBudgetMs = 2000;
 
@@ -110,7 +100,11 @@ export function workerMain(parts: {
   let loading = "";
   /** The handler running now, from the progress slots (no per-call bookkeeping needed). */
   const current = () =>
-    progress[0] === 2 ? handlers[progress[1]!]?.name : progress[0] === 1 ? loading : undefined;
+    progress[PHASE] === 2
+      ? handlers[progress[INDEX]!]?.name
+      : progress[PHASE] === 1
+      ? loading
+      : undefined;
   for (const level of ["log", "info", "warn", "error", "debug"]) {
     g.console[level] = (...args: unknown[]) =>
       log({
@@ -166,18 +160,18 @@ export function workerMain(parts: {
       let result: any = { file, ok: true };
       try {
         if (failedImport[file]) throw failedImport[file]; // its module did not even import
-        progress[0] = 1;
-        progress[1] = i;
+        progress[PHASE] = 1;
+        progress[INDEX] = i;
         loading = file;
         const { exports, sig } = instantiate(file);
-        progress[0] = 0;
+        progress[PHASE] = 0;
         if (old && old.sig === sig) {
           next.set(file, old);
         } else {
           next.set(file, { file, sig, handlers: collect(file, exports) });
         }
       } catch (e: any) {
-        progress[0] = 0;
+        progress[PHASE] = 0;
         if (e && typeof e === "object" && "shape" in e) {
           result = {
             file,
@@ -368,9 +362,9 @@ export function workerMain(parts: {
       errors: 0,
       errorsBy: undefined,
     };
-    progress[0] = 2;
+    progress[PHASE] = 2;
     evaluate(items, batch);
-    progress[0] = 0;
+    progress[PHASE] = 0;
     // Now and then, forget series a handler has not seen for SERIES_TTL_S of sample time.
     if (started - lastSweep >= SWEEP_MS && latest > 0) sweep(started);
     const changed = changes(msg.sync === true, msg.t === "packets" ? SYNC_SERIES : Infinity);
@@ -423,10 +417,10 @@ export function workerMain(parts: {
       for (let i = 0; i < list.length; i++) {
         const h = list[i]!;
         if (skip.size !== 0 && skip.has(h.name)) continue;
-        progress[1] = h.index;
+        progress[INDEX] = h.index;
         // A new call: contexts notice it lazily; the host tells a stuck call from a slow
         // batch by this counter.
-        progress[2] = ++cursor.call;
+        progress[CALLS] = ++cursor.call;
         evaluations++;
         let r: any;
         try {
@@ -585,8 +579,8 @@ export function workerMain(parts: {
   const takePort = (e: MessageEvent) => {
     if (port !== null || !e.isTrusted || !(e.ports?.[0] instanceof MessagePort)) return;
     port = e.ports[0];
-    progress = new Int32Array(e.data.progress, 0, 5);
-    timing = new Float64Array(e.data.progress, 0, 5);
+    shared = parts.progressView(e.data.progress);
+    ({ slots: progress, PHASE, INDEX, CALLS } = shared);
     g.removeEventListener("message", takePort);
     void serve();
   };

@@ -237,7 +237,6 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   /** A batch sent to the host, waiting for its outcome. */
   interface Flight {
     b: Batch;
-    id: number;
     host: HostProcess;
     reply: Promise<Outcome>;
   }
@@ -271,7 +270,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
             continue;
           }
           const id = ++batchId;
-          flights.push({ b, id, host: h, reply: h.request(b.make(id, []), 2 * replyTimeoutMs) });
+          flights.push({ b, host: h, reply: h.request(b.make(id, []), 2 * replyTimeoutMs) });
         }
         const next = flights.shift();
         if (next === undefined) break;

@@ -5,6 +5,7 @@ import { type Reply, SLOW_FACTOR } from "./_protocol.ts";
 import { lockdown } from "./_worker_lockdown.ts";
 import { workerMain } from "./_worker_main.ts";
 import { moduleLoader } from "./_worker_modules.ts";
+import { PROGRESS_BYTES, progressView } from "./_progress.ts";
 
 /**
  * The rule host: the child process the agent starts (`agent __rule-host`) to run rules. Its
@@ -23,7 +24,7 @@ const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import
 
 /** The source of the rule worker, as loaded from a `data:` URL. */
 export function workerSource(): string {
-  return `(${workerMain.toString()})({ lockdown: ${lockdown.toString()}, moduleLoader: ${moduleLoader.toString()}, contextRuntime: ${contextRuntime.toString()}, collectd: ${decoderSource()}, frames: (${frameCodec.toString()})() });\n`;
+  return `(${workerMain.toString()})({ lockdown: ${lockdown.toString()}, moduleLoader: ${moduleLoader.toString()}, contextRuntime: ${contextRuntime.toString()}, collectd: ${decoderSource()}, frames: (${frameCodec.toString()})(), progressView: ${progressView.toString()} });\n`;
 }
 
 /** Revokes every permission; returns the names still granted afterwards (should be none). */
@@ -52,13 +53,6 @@ function codeFromStringsAllowed(): boolean {
   }
 }
 
-/**
- * The shared progress buffer: Int32 slots [phase, index, calls, stdout lock, request id] and
- * Float64 slots 3 and 4 [request started at (epoch ms, 0: idle), its budget (ms)]; the worker
- * writes it (see workerMain), the host's watch reads it.
- */
-const PROGRESS_BYTES = 40;
-const PHASE = 0, INDEX = 1, CALLS = 2, LOCK = 3, ID = 4, STARTED = 3, BUDGET = 4;
 /** How often the host looks at the running request. */
 const WATCH_MS = 5;
 
@@ -66,20 +60,12 @@ const WATCH_MS = 5;
 export async function runRuleHost(): Promise<number> {
   const left = revokeAll();
   const progressBuffer = new SharedArrayBuffer(PROGRESS_BYTES);
-  const progress = new Int32Array(progressBuffer, 0, 5);
-  const timing = new Float64Array(progressBuffer, 0, 5);
+  const progress = progressView(progressBuffer);
   /** Frames waiting for the stdout lock (the worker may be writing). */
   const pending: Uint8Array[] = [];
   const flush = () => {
-    while (pending.length !== 0) {
-      if (Atomics.compareExchange(progress, LOCK, 0, 1) !== 0) return;
-      try {
-        const bytes = pending.shift()!;
-        let at = 0;
-        while (at < bytes.length) at += Deno.stdout.writeSync(bytes.subarray(at));
-      } finally {
-        Atomics.store(progress, LOCK, 0);
-      }
+    while (pending.length !== 0 && progress.write(Deno.stdout, pending[0]!, false)) {
+      pending.shift();
     }
   };
   const send = (reply: Reply) => {
@@ -119,18 +105,15 @@ export async function runRuleHost(): Promise<number> {
   let reported = false;
   const watch = () => {
     flush();
-    const started = timing[STARTED]!;
-    if (started === 0 || reported) return;
-    const id = progress[ID]!;
-    const budget = timing[BUDGET]!;
+    const request = progress.running();
+    if (request === null || reported) return;
+    const { id, started, budget } = request;
     if (watched.id !== id || watched.started !== started) {
       watched = { id, started, lastCalls: -1, checkAt: started + budget };
     }
-    const now = performance.timeOrigin + performance.now();
+    const now = progress.now();
     if (now < watched.checkAt) return;
-    const phase = Atomics.load(progress, PHASE);
-    const index = Atomics.load(progress, INDEX);
-    const calls = Atomics.load(progress, CALLS);
+    const [phase, index, calls] = progress.where();
     const culprit = phase === 1 || (phase === 2 && calls === watched.lastCalls);
     if (!culprit && now - started < budget * SLOW_FACTOR) {
       watched.lastCalls = calls;
