@@ -153,20 +153,20 @@ export function contextRuntime() {
         return stateTouched || touched.size !== 0;
       },
       /**
-       * What changed in `state` since the last call, for the agent's copy: `s` the handler
+       * What changed in the handler state since the last call, for the agent's copy: `s` the handler
        * state, `k` touched series (null: gone), at most `max` of them (the rest stay for the
        * next call). Null when nothing changed.
        */
-      takeDelta(state: any, max = Infinity) {
+      takeDelta(max = Infinity) {
         if (!stateTouched && touched.size === 0) return null;
         const delta: any = {};
-        if (stateTouched) delta.s = state.state;
+        if (stateTouched) delta.s = hs.state;
         if (touched.size !== 0) {
           const k: any = {};
           let n = 0;
           for (const t of touched) {
             if (n++ >= max) break;
-            k[t] = state.series[t] ?? null;
+            k[t] = hs.series[t] ?? null;
             touched.delete(t);
           }
           delta.k = k;
@@ -179,11 +179,11 @@ export function contextRuntime() {
        * Forgets series not touched since `before` (sample time) that are not fired, and marks
        * them for the next delta. Returns how many were dropped.
        */
-      expire(state: any, before: number) {
+      expire(before: number) {
         let dropped = 0;
-        for (const k in state.series) {
-          if (state.series[k].t < before && state.fired[k] === undefined) {
-            delete state.series[k];
+        for (const k in hs.series) {
+          if (hs.series[k].t < before && hs.fired[k] === undefined) {
+            delete hs.series[k];
             touched.add(k);
             mark();
             dropped++;
@@ -192,8 +192,8 @@ export function contextRuntime() {
         return dropped;
       },
       /** Whether a latch (an active `sustained`) of series `k` holds the condition active. */
-      latched(state: any, k: string) {
-        const s = state.series[k];
+      latched(k: string) {
+        const s = hs.series[k];
         if (s === undefined) return false;
         for (const id in s.h) if (s.h[id].a === 1) return true;
         return false;

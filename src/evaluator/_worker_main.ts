@@ -465,7 +465,7 @@ export function workerMain(parts: {
         firedNow.add(h);
         events.push({ kind: "fired", handler: h.name, key, actions, time });
       }
-    } else if (fired[key] !== undefined && !h.c.latched(h.state, key)) {
+    } else if (fired[key] !== undefined && !h.c.latched(key)) {
       delete fired[key];
       h.firing--;
       h.firedDelta[key] = null;
@@ -476,7 +476,7 @@ export function workerMain(parts: {
 
   function sweep(now: number) {
     lastSweep = now;
-    for (const h of handlers) h.c.expire(h.state, latest - SERIES_TTL_S);
+    for (const h of handlers) h.c.expire(latest - SERIES_TTL_S);
   }
 
   /**
@@ -499,7 +499,7 @@ export function workerMain(parts: {
       dirty.delete(name);
       const h = byName.get(name);
       if (h === undefined) continue; // removed or disabled meanwhile
-      const delta = h.c.takeDelta(h.state, budget);
+      const delta = h.c.takeDelta(budget);
       if (delta === null) continue;
       for (const _ in delta.k) budget--;
       if (delta.s !== undefined) budget--;

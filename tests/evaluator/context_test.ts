@@ -78,15 +78,15 @@ Deno.test("takeDelta() carries only what changed and applyDelta() rebuilds the s
   (c.ctx.state as Record<string, number>).n = 1;
   c.bind(state, "b", 0);
   c.ctx.consecutive(true);
-  const first = c.takeDelta(state);
+  const first = c.takeDelta();
   assert.deepEqual(Object.keys(first.k), ["a", "b"]);
   assert.deepEqual(first.s, { n: 1 });
   c.bind(state, "b", 1);
   c.ctx.consecutive(true);
-  const second = c.takeDelta(state);
+  const second = c.takeDelta();
   assert.deepEqual(Object.keys(second.k), ["b"]);
   assert.equal(second.s, undefined);
-  assert.equal(c.takeDelta(state), null);
+  assert.equal(c.takeDelta(), null);
   const copy = rt.applyDelta(
     rt.applyDelta(undefined, structuredClone(first)),
     structuredClone(second),
@@ -98,10 +98,10 @@ Deno.test("a latch holds the series active (no clear) while it is on", () => {
   const { c, state } = make();
   c.bind(state, "k", 0);
   c.ctx.sustained(true);
-  assert.equal(c.latched(state, "k"), true);
+  assert.equal(c.latched("k"), true);
   c.bind(state, "k", 1);
   c.ctx.sustained(false);
-  assert.equal(c.latched(state, "k"), false);
+  assert.equal(c.latched("k"), false);
 });
 
 Deno.test("expire() forgets series not seen since a time unless they are fired, and says so in the delta", () => {
@@ -111,8 +111,8 @@ Deno.test("expire() forgets series not seen since a time unless they are fired, 
     c.ctx.consecutive(true);
   }
   state.fired = { fired: 1 };
-  c.takeDelta(state);
-  assert.equal(c.expire(state, 1000), 1);
+  c.takeDelta();
+  assert.equal(c.expire(1000), 1);
   assert.deepEqual(Object.keys(state.series).sort(), ["fired", "new"]);
-  assert.deepEqual(c.takeDelta(state).k, { old: null });
+  assert.deepEqual(c.takeDelta().k, { old: null });
 });
