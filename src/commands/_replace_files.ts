@@ -1,5 +1,3 @@
-import { dirname } from "node:path";
-
 /** Owner and permission bits copied from an existing file. */
 export interface FileLikeness {
   uid: number | null;
@@ -41,12 +39,6 @@ export async function writeLike(
   file.close();
 }
 
-/** Renames `from` over `to` (atomic within one filesystem) and syncs the folder. */
-export async function renameDurable(from: string, to: string): Promise<void> {
-  await Deno.rename(from, to);
-  await syncDir(dirname(to));
-}
-
 /** Removes `path`; a missing file is not an error. */
 export async function removeIfPresent(path: string): Promise<void> {
   try {
@@ -64,18 +56,5 @@ export async function present(path: string): Promise<boolean> {
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await Deno.open(dir, { read: true });
-    try {
-      await d.sync();
-    } finally {
-      d.close();
-    }
-  } catch {
-    // Best effort: some filesystems cannot sync a folder; the rename itself already happened.
   }
 }

@@ -5,16 +5,11 @@ import {
   type CommandResult,
   type Counters,
   type Logger,
+  renameDurable,
   type RunRecord,
 } from "../model/mod.ts";
 import { type CheckConfig, createCollectdChecker, runningPid } from "./_replace_collectd.ts";
-import {
-  likenessOf,
-  present,
-  removeIfPresent,
-  renameDurable,
-  writeLike,
-} from "./_replace_files.ts";
+import { likenessOf, present, removeIfPresent, writeLike } from "./_replace_files.ts";
 import { ConfigMessageSchema } from "./_replace_message.ts";
 import { locateBinary, locateConfig, pidFileFor, topLevelOption } from "./_replace_paths.ts";
 import {

@@ -1,6 +1,6 @@
 /**
  * Plain data types shared by every stage: metrics and notifications (collectd), actions (rules,
- * remote commands), results, result codes and the logger contract.
+ * remote commands), results, result codes and the logger contract; and durable file writes.
  * @module
  */
 export * from "./metric.ts";
@@ -12,3 +12,4 @@ export * from "./lifecycle.ts";
 export * from "./rule_event.ts";
 export * from "./run_record.ts";
 export * from "./counters.ts";
+export * from "./durable_file.ts";

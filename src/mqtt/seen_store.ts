@@ -1,4 +1,5 @@
 import { dirname } from "node:path";
+import { writeAll, writeFileDurable } from "../model/mod.ts";
 
 /** Options of {@linkcode openSeenStore}. */
 export interface SeenStoreOptions {
@@ -14,7 +15,8 @@ export interface SeenStoreOptions {
  * command is refused (0x1100) instead of run twice, also across restarts; and whether each
  * one's result was produced, so that a command interrupted by a crash can still be answered.
  * An append-only file: `<ms>\t<task_id as JSON>` when accepted, the same plus `\tdone` when its
- * result was handed on; compacted on open and when it doubles.
+ * result was handed on; each line synced to disk before the call resolves; compacted (durably)
+ * on open and when it doubles.
  */
 export interface SeenStore {
   /** Records `taskId` as accepted; false (and nothing written) when it was already seen. */
@@ -69,12 +71,12 @@ export async function openSeenStore(path: string, options: SeenStoreOptions): Pr
   async function rewrite() {
     let text = "";
     for (const [key, e] of seen) text += `${e.at}\t${key}${e.done ? "\tdone" : ""}\n`;
-    await Deno.writeTextFile(path + ".tmp", text);
-    await Deno.rename(path + ".tmp", path);
+    await writeFileDurable(path, new TextEncoder().encode(text));
   }
 
   async function append(line: string) {
-    await file.write(encoder.encode(line));
+    await writeAll(file, encoder.encode(line));
+    await file.syncData(); // on disk before the broker's acknowledgement, also across a power loss
     lines++;
     if (lines > 2 * options.maxEntries || lines > 1000 + 2 * seen.size) {
       expire();

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Counters, Logger } from "../model/mod.ts";
+import { type Counters, type Logger, writeFileDurable } from "../model/mod.ts";
 
 /** One message waiting for the broker's acknowledgement. */
 export interface SpoolEntry {
@@ -20,15 +20,17 @@ export interface SpoolOptions {
 }
 
 /**
- * A durable outbox folder: one JSON file per message, written (temp file + rename) before the
- * message is published and removed after the broker acknowledged it. Survives broker outages
- * and agent crashes (SIGKILL): the files are replayed on the next start. Bounded by
- * `maxEntries`; when full the oldest message is dropped with an error log line.
+ * A durable outbox folder: one JSON file per message, written (temp file synced, renamed, folder
+ * synced) before the message is published and removed after the broker acknowledged it.
+ * Survives broker outages, agent crashes (SIGKILL) and power loss: the files are replayed on
+ * the next start. Bounded by `maxEntries`; when full the oldest message is dropped with an
+ * error log line. When the folder cannot be written (disk full, read-only, gone), the message
+ * is kept in memory only, still published, and the failure is logged and counted.
  */
 export interface Spool {
   /** Entries left by earlier runs (or not yet acknowledged), oldest first. */
   pending(): SpoolEntry[];
-  /** Writes a message durably and returns its entry. */
+  /** Writes a message durably (in memory only when the disk fails) and returns its entry. */
   add(message: Omit<SpoolEntry, "id">): Promise<SpoolEntry>;
   /** Forgets an acknowledged message. Idempotent. */
   remove(id: string): Promise<void>;
@@ -66,7 +68,16 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     "Results waiting in the MQTT spool for the broker's acknowledgement",
   );
   gauge?.set(entries.size);
+  const writeErrors = options.counters?.counter(
+    "edge_agent_mqtt_spool_write_errors_total",
+    "Results the MQTT spool could not write to disk (kept in memory and published anyway)",
+  );
+  /** Entries held in memory only (their file could not be written). */
+  const memoryOnly = new Set<string>();
+  /** Whether the last write failed (the next success is logged as the recovery). */
+  let failing = false;
   let seq = 0;
+  const encoder = new TextEncoder();
   const stamp = Date.now().toString().padStart(15, "0");
 
   return {
@@ -79,7 +90,7 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
         const oldest = entries.keys().next().value!;
         const victim = entries.get(oldest)!;
         entries.delete(oldest);
-        await Deno.remove(join(dir, oldest)).catch(() => {});
+        if (!memoryOnly.delete(oldest)) await Deno.remove(join(dir, oldest)).catch(() => {});
         dropped?.inc();
         options.logger.error("MQTT spool full: dropped the oldest result", {
           max: options.maxEntries,
@@ -88,9 +99,22 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
         });
       }
       const id = `${stamp}-${(seq++).toString().padStart(9, "0")}.json`;
-      const path = join(dir, id);
-      await Deno.writeTextFile(path + ".tmp", JSON.stringify(message));
-      await Deno.rename(path + ".tmp", path);
+      try {
+        await writeFileDurable(join(dir, id), encoder.encode(JSON.stringify(message)));
+        if (failing) options.logger.info("the MQTT spool is writable again", { dir });
+        failing = false;
+      } catch (e) {
+        memoryOnly.add(id);
+        writeErrors?.inc();
+        if (!failing) {
+          options.logger.error(
+            "cannot write the MQTT spool: results are published from memory and lost if the " +
+              "agent stops before the broker acknowledges them",
+            { dir, error: (e as Error).message },
+          );
+        }
+        failing = true;
+      }
       const entry = { id, ...message };
       entries.set(id, entry);
       gauge?.set(entries.size);
@@ -99,9 +123,12 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     async remove(id) {
       if (!entries.delete(id)) return;
       gauge?.set(entries.size);
+      if (memoryOnly.delete(id)) return;
       await Deno.remove(join(dir, id)).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
+      // Without the folder sync a power loss could bring the removed name back: a duplicate,
+      // which consumers tell apart by task_id; not worth a second sync per result.
     },
   };
 }

@@ -67,3 +67,37 @@ Deno.test("an unreadable spool file is logged and removed instead of stopping th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a spool that cannot write keeps results in memory, logs once, counts each and recovers", async () => {
+  const parent = await Deno.makeTempDir();
+  const dir = join(parent, "spool");
+  const { logger, events } = captureLogger();
+  const counters = createCounters();
+  const errors = () =>
+    counters.snapshot().find((s) => s.name === "edge_agent_mqtt_spool_write_errors_total")?.value;
+  try {
+    const spool = await openSpool(dir, { maxEntries: 10, logger, counters });
+    // The disk fails: the folder is gone and a file stands in its place.
+    await Deno.remove(dir, { recursive: true });
+    await Deno.writeTextFile(dir, "not a folder");
+    const a = await spool.add(msg(1));
+    await spool.add(msg(2));
+    assert.deepEqual(spool.pending().map((e) => e.payload), ['{"task_id":1}', '{"task_id":2}']);
+    assert.equal(errors(), 2);
+    const failures = events.filter((e) => /cannot write the MQTT spool/.test(e.msg));
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0]!.level, "error");
+    assert.match(String(failures[0]!.fields?.error), /directory|Not a directory/i);
+    await spool.remove(a.id);
+    assert.equal(spool.size, 1);
+    // The disk is back: the next result is on disk again, and the log says so.
+    await Deno.remove(dir);
+    await Deno.mkdir(dir);
+    await spool.add(msg(3));
+    assert.ok(events.some((e) => /spool is writable again/.test(e.msg)));
+    const reopened = await openSpool(dir, { maxEntries: 10, logger });
+    assert.deepEqual(reopened.pending().map((e) => e.payload), ['{"task_id":3}']);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
