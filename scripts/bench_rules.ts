@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
 
+/** Steady state: no condition holds (the usual case), so handler state settles and stays. */
 const RULE = (i: number) => `
 export const metrics = {
   cpu_busy_${i}(m: any) {
@@ -110,13 +111,28 @@ function round(t: number): { packets: Uint8Array[]; values: number } {
   return { packets, values };
 }
 
+/**
+ * Churning state: the same handlers, but the sustained/consecutive counts of the memory and
+ * load series change on every sample (conditions that hold without firing), so every sample
+ * changes state that is synced to the agent.
+ */
+const CHURN = (i: number) =>
+  RULE(i)
+    .replace(`{ samples: 3 }`, `{ samples: 1e9 }`)
+    .replace(`Number(m.values[0]) < ${1000 + i}`, `Number(m.values[0]) > ${1000 + i}`)
+    .replace(`ctx.consecutive(Number(m.values[0]) > 1e6) > 3`, `ctx.consecutive(true) < 0`);
+
 const ROUNDS = 30;
 const rounds = Array.from({ length: ROUNDS }, (_, i) => round(1_700_000_000 + i));
 const valuesPerRound = rounds[0]!.values;
 const packetValues = valuesPerRound / rounds[0]!.packets.length;
 
 const dir = await Deno.makeTempDir({ prefix: "bench-rules-" });
-for (let i = 0; i < 10; i++) await Deno.writeTextFile(`${dir}/rule${i}.ts`, RULE(i));
+const churnDir = await Deno.makeTempDir({ prefix: "bench-rules-churn-" });
+for (let i = 0; i < 10; i++) {
+  await Deno.writeTextFile(`${dir}/rule${i}.ts`, RULE(i));
+  await Deno.writeTextFile(`${churnDir}/rule${i}.ts`, CHURN(i));
+}
 const typesDbText = await Deno.readTextFile("/usr/share/collectd/types.db");
 
 function percentile(sorted: Float64Array, p: number) {
@@ -250,6 +266,8 @@ await offered("next tick, cap 100 pkts, 4 in flight", { inFlight: 4 });
 // Below saturation, for the latency of the stage itself rather than of a queue.
 await offered("next tick, cap 100 pkts (default)", {}, RATE / 4);
 await offered("gather 1 ms, cap 100 pkts", { batchDelayMs: 1 }, RATE / 4);
+await offered("state changing on every sample", { rulesDir: churnDir });
 await saturation("saturation, cap 100 pkts", {});
 await saturation("saturation, cap 1000 pkts", { maxBatchPackets: 1000 });
 await Deno.remove(dir, { recursive: true });
+await Deno.remove(churnDir, { recursive: true });

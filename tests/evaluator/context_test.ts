@@ -116,3 +116,53 @@ Deno.test("expire() forgets series not seen since a time unless they are fired, 
   assert.deepEqual(Object.keys(state.series).sort(), ["fired", "new"]);
   assert.deepEqual(c.takeDelta().k, { old: null });
 });
+
+Deno.test("takeDelta(max) carries at most max series and the rest with the next delta, each once", () => {
+  const { c, state } = make();
+  for (const key of ["a", "b", "c"]) {
+    c.bind(state, key, 0);
+    c.ctx.consecutive(true);
+  }
+  c.bind(state, "a", 1);
+  c.ctx.consecutive(true); // touched twice, listed once
+  assert.deepEqual(Object.keys(c.takeDelta(2).k), ["a", "b"]);
+  assert.equal(c.dirty, true);
+  c.bind(state, "a", 2);
+  c.ctx.consecutive(true); // taken, then touched again: listed again
+  assert.deepEqual(Object.keys(c.takeDelta().k), ["c", "a"]);
+  assert.equal(c.takeDelta(), null);
+});
+
+Deno.test("a restored state is synced again from its next touch, whatever its records say", () => {
+  const { c, state } = make();
+  c.bind(state, "a", 0);
+  c.ctx.consecutive(true);
+  // The agent's copy, taken while "a" was waiting for a delta, comes back after a restart.
+  const restored = structuredClone(state);
+  const fresh = rt.createContext("f.ts::metric::x");
+  fresh.use(restored);
+  fresh.bind(restored, "a", 1);
+  assert.equal(fresh.ctx.consecutive(true), 2);
+  assert.deepEqual(Object.keys(fresh.takeDelta().k), ["a"]);
+});
+
+Deno.test("a steady condition changes no state: after the first samples nothing is sent to the agent", () => {
+  const { c, state } = make();
+  const sample = (t: number, high = false) => {
+    c.bind(state, "h/memory/memory-free", t);
+    c.ctx.sustained(false, { samples: 3 });
+    c.ctx.sustained(false, { seconds: 30, id: "long" });
+    c.ctx.consecutive(high);
+  };
+  sample(0);
+  assert.notEqual(c.takeDelta(), null);
+  sample(10);
+  c.takeDelta();
+  for (let t = 20; t < 60; t += 10) sample(t);
+  assert.equal(c.takeDelta(), null);
+  // Its time still moves for expiry (in steps), and a change is sent again.
+  sample(200);
+  assert.deepEqual(Object.keys(c.takeDelta().k), ["h/memory/memory-free"]);
+  sample(210, true);
+  assert.equal(c.takeDelta().k["h/memory/memory-free"].h["#1"].n, 1);
+});
