@@ -9,7 +9,7 @@
  * - saturation: as many values as the stage takes; the drain rate is its ceiling.
  *
  * ```sh
- * scripts/deno run -A scripts/bench_rules.ts [--seconds 5] [--rate 100000]
+ * scripts/deno run -A scripts/bench_rules.ts [--seconds 5] [--rate 100000] [--only saturation]
  * ```
  * There is no reference peer for sandboxed rules (lua-collectd-monitor runs Lua inside collectd),
  * so no ratio is printed. The machine is shared: figures are noisy.
@@ -30,8 +30,11 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
     rate: { type: "string", default: "100000" },
+    only: { type: "string", default: "" },
   },
 });
+/** Runs only the lines whose label contains this text (e.g. `--only saturation`). */
+const ONLY = args.only;
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
 
@@ -183,6 +186,7 @@ async function withStage(
 
 /** Submits packets at `rate` values/s for `seconds`; the first second is warm-up. */
 async function offered(label: string, extra: Partial<EvaluatorOptions>, rate = RATE) {
+  if (!label.includes(ONLY)) return;
   await withStage(extra, async (ev, stats) => {
     const start = performance.now();
     let sent = 0;
@@ -224,6 +228,7 @@ async function offered(label: string, extra: Partial<EvaluatorOptions>, rate = R
 }
 
 async function saturation(label: string, extra: Partial<EvaluatorOptions>) {
+  if (!label.includes(ONLY)) return;
   await withStage({ maxPendingPackets: 1_000_000, ...extra }, async (ev, stats) => {
     const total = Math.ceil((RATE * SECONDS) / packetValues);
     const t0 = performance.now();
@@ -267,7 +272,11 @@ await offered("next tick, cap 100 pkts, 4 in flight", { inFlight: 4 });
 await offered("next tick, cap 100 pkts (default)", {}, RATE / 4);
 await offered("gather 1 ms, cap 100 pkts", { batchDelayMs: 1 }, RATE / 4);
 await offered("state changing on every sample", { rulesDir: churnDir });
-await saturation("saturation, cap 100 pkts", {});
-await saturation("saturation, cap 1000 pkts", { maxBatchPackets: 1000 });
+await saturation("saturation, cap 100 pkts / 60 KiB (default)", {});
+await saturation("saturation, cap 100 pkts, no byte cap", { maxBatchBytes: Infinity });
+await saturation("saturation, cap 1000 pkts, no byte cap", {
+  maxBatchPackets: 1000,
+  maxBatchBytes: Infinity,
+});
 await Deno.remove(dir, { recursive: true });
 await Deno.remove(churnDir, { recursive: true });

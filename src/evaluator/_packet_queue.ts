@@ -52,11 +52,15 @@ export class PacketQueue {
     this.#ends[this.#count++] = this.#length;
   }
 
-  /** Takes up to `max` of the oldest packets (copies), or null when empty. */
-  take(max: number): PacketBatch | null {
+  /**
+   * Takes up to `max` of the oldest packets (copies) holding at most `maxBytes` (but always at
+   * least one packet), or null when empty.
+   */
+  take(max: number, maxBytes = Infinity): PacketBatch | null {
     const count = this.#count;
     if (count === 0) return null;
-    const n = Math.min(count, max);
+    let n = Math.min(count, max);
+    while (n > 1 && this.#ends[n - 1]! > maxBytes) n--;
     const bytes = this.#ends[n - 1]!;
     const batch = {
       data: this.#bytes.slice(0, bytes),

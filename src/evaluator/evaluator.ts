@@ -61,6 +61,12 @@ export interface EvaluatorOptions {
   record?: (item: Metric | Notification) => void;
   /** Most packets one batch carries (about 45 values each). Default 100. */
   maxBatchPackets?: number;
+  /**
+   * Most packet bytes one batch carries. Default 60 KiB: the frame fits the 64 KiB pipe to the
+   * rule host, so the worker never waits for the rest of a frame the agent is still writing
+   * (measured at saturation: 2.5 ms between batches with 140 KB frames, 0.3 ms with 56 KB).
+   */
+  maxBatchBytes?: number;
   /** Packets held while the host is busy or restarting; beyond, packets are dropped. Default 50000. */
   maxPendingPackets?: number;
   /**
@@ -121,6 +127,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   /** The host answers within SLOW_FACTOR budgets (then it reports an overrun); plus slack. */
   const replyTimeoutMs = budgetMs * SLOW_FACTOR + 2000;
   const maxBatch = options.maxBatchPackets ?? 100;
+  const maxBatchBytes = options.maxBatchBytes ?? 60 * 1024;
   const inFlight = options.inFlight ?? IN_FLIGHT;
   const maxPending = options.maxPendingPackets ?? 50_000;
   const hostCommand = options.hostCommand ?? defaultHostCommand();
@@ -215,7 +222,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       };
     }
     if (job?.kind === "load") return null;
-    const packets = queue.take(maxBatch);
+    const packets = queue.take(maxBatch, maxBatchBytes);
     if (packets === null) return null;
     const { data, ends: packetEnds, arrivals: times } = packets;
     return {

@@ -32,3 +32,12 @@ Deno.test("PacketQueue grows past its initial buffers without losing bytes", () 
   }
   assert.equal(total, 3000);
 });
+
+Deno.test("PacketQueue.take() stops at the byte limit but always hands out at least one packet", () => {
+  const q = new PacketQueue();
+  for (const size of [1000, 1000, 1000, 5000]) q.push(new Uint8Array(size));
+  assert.deepEqual([...q.take(100, 2500)!.ends], [1000, 2000]);
+  assert.deepEqual([...q.take(100, 2500)!.ends], [1000]);
+  assert.deepEqual([...q.take(100, 2500)!.ends], [5000]); // larger than the limit: alone
+  assert.equal(q.take(100, 2500), null);
+});
