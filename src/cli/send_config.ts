@@ -11,6 +11,7 @@ import { ConfigError } from "../config/mod.ts";
 import { createLogger, formatText } from "../log/mod.ts";
 import { ExitCode } from "../model/mod.ts";
 import type { CliCommand } from "./_command.ts";
+import { inputName, readTextInput } from "./_input.ts";
 
 /** Default seconds to wait: a check plus a restart and possibly a rollback (2 × 60 s). */
 const DEFAULT_TIMEOUT_S = 150;
@@ -23,7 +24,7 @@ const DEFAULT_TIMEOUT_S = 150;
 export const sendConfigCommand: CliCommand = {
   name: "send-config",
   summary: "send a collectd.conf to an agent over MQTT and wait for the replacement's result",
-  usage: "agent send-config PATH [--config FILE] [--host H[:P]] [--user U] [--password P] " +
+  usage: "agent send-config PATH|- [--config FILE] [--host H[:P]] [--user U] [--password P] " +
     "[--secure] [--qos N] [--topic T] [--result-topic T] [--to HOST] [--timeout SECONDS]",
   options: REMOTE_OPTIONS,
   async run({ values, positionals }, io) {
@@ -37,9 +38,9 @@ export const sendConfigCommand: CliCommand = {
     const path = positionals[0]!;
     let text: string;
     try {
-      text = await Deno.readTextFile(path);
+      text = await readTextInput(path);
     } catch (e) {
-      return fail(ExitCode.RUNTIME, `cannot read ${path}: ${(e as Error).message}`);
+      return fail(ExitCode.RUNTIME, `cannot read ${inputName(path)}: ${(e as Error).message}`);
     }
     let target;
     try {

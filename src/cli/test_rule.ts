@@ -6,13 +6,14 @@ import {
   HOST_SUBCOMMAND,
   parseMetric,
   parseNotification,
-  readRecording,
+  parseRecording,
   runRuleHost,
 } from "../evaluator/mod.ts";
 import { createLogger, formatText } from "../log/mod.ts";
 import { ExitCode, type Metric, type Notification, type RuleEvent } from "../model/mod.ts";
 import type { CliCommand } from "./_command.ts";
 import { CONFIG_OPTION, loadFromArgs } from "./_config.ts";
+import { inputName, readTextInput } from "./_input.ts";
 
 /** Items per sandbox request during a replay (each request has the time budget). */
 const REPLAY_CHUNK = 200;
@@ -24,7 +25,8 @@ const REPLAY_CHUNK = 200;
 export const testRuleCommand: CliCommand = {
   name: "test-rule",
   summary: "evaluate a rule file on given metrics/notifications or a recording; runs nothing",
-  usage: "agent test-rule FILE (--metric JSON | --notification JSON)... [--replay FILE.jsonl] " +
+  usage:
+    "agent test-rule FILE (--metric JSON | --notification JSON)... [--replay FILE.jsonl | -] " +
     "[--config FILE] [--budget-ms N (default: the config's RuleBudgetMs)]",
   options: {
     ...CONFIG_OPTION,
@@ -51,7 +53,10 @@ export const testRuleCommand: CliCommand = {
       for (const n of (values.notification as string[] | undefined) ?? []) {
         items.push(parseNotification(JSON.parse(n), now));
       }
-      if (typeof values.replay === "string") items.push(...await readRecording(values.replay));
+      if (typeof values.replay === "string") {
+        const text = await readTextInput(values.replay);
+        items.push(...parseRecording(text, inputName(values.replay)));
+      }
     } catch (e) {
       return usage((e as Error).message);
     }

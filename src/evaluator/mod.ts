@@ -13,7 +13,7 @@ export { formatProblem } from "./_sources.ts";
 export type { RuleProblem } from "./_sources.ts";
 export type { RuleLog } from "./_protocol.ts";
 export { parseItem, parseMetric, parseNotification } from "./items.ts";
-export { openRecorder, readRecording } from "./record.ts";
+export { openRecorder, parseRecording, readRecording } from "./record.ts";
 export type { Recorder, RecorderOptions } from "./record.ts";
 export { checkRules } from "./check.ts";
 export type { CheckRulesOptions, RulesCheck } from "./check.ts";

@@ -62,7 +62,11 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
  * lines starting with `#` are skipped; a bad line throws with its line number.
  */
 export async function readRecording(path: string): Promise<(Metric | Notification)[]> {
-  const text = await Deno.readTextFile(path);
+  return parseRecording(await Deno.readTextFile(path), path);
+}
+
+/** The items of a recording's text; errors name `name:line`. */
+export function parseRecording(text: string, name: string): (Metric | Notification)[] {
   const out: (Metric | Notification)[] = [];
   const now = Date.now() / 1000;
   text.split("\n").forEach((line, i) => {
@@ -71,7 +75,7 @@ export async function readRecording(path: string): Promise<(Metric | Notificatio
     try {
       out.push(parseItem(JSON.parse(trimmed), now));
     } catch (e) {
-      throw new Error(`${path}:${i + 1}: ${(e as Error).message}`);
+      throw new Error(`${name}:${i + 1}: ${(e as Error).message}`);
     }
   });
   return out;

@@ -9,11 +9,21 @@ import { rulesDir } from "./_helpers.ts";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 async function agent(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
+  return await agentWithInput("", ...args);
+}
+
+/** Runs the agent with `input` on its standard input. */
+async function agentWithInput(input: string, ...args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", "--config", `${root}deno.json`, `${root}main.ts`, ...args],
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const out = await child.output();
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
@@ -54,30 +64,32 @@ Deno.test("test-rule --replay runs a recording on its own clock and prints fired
       time: t,
       values: [mb * 1024 * 1024],
     });
-  const dir = await rulesDir({
-    "config.json": JSON.stringify(CONFIG),
-    "night.jsonl": [10, 40, 40, 40, 40, 70, 70].map((mb, i) => line(1_700_000_000 + 10 * i, mb))
-      .join("\n") + "\n",
-  });
+  const night = [10, 40, 40, 40, 40, 70, 70].map((mb, i) => line(1_700_000_000 + 10 * i, mb))
+    .join("\n") + "\n";
+  const dir = await rulesDir({ "config.json": JSON.stringify(CONFIG), "night.jsonl": night });
   try {
-    const r = await agent(
-      "test-rule",
-      `${root}rules/sustained_low_memory.ts`,
-      "--config",
-      `${dir}/config.json`,
-      "--replay",
-      `${dir}/night.jsonl`,
-    );
-    assert.equal(r.code, 0, r.stderr);
+    const args = ["test-rule", `${root}rules/sustained_low_memory.ts`, "--config"];
     const h =
       "sustained_low_memory.ts::metric::free_memory_low_for_3_samples web1/memory/memory-free";
-    assert.deepEqual(
-      r.stdout.split("\n").filter((l) => l.includes(" fired ") || l.includes(" cleared ")),
-      [
-        `2023-11-14T22:13:40.000Z fired ${h}: would run hello/exec`,
-        `2023-11-14T22:14:20.000Z cleared ${h}`,
-      ],
-    );
+    // From a file, and from standard input (`-`: no read grant needed under the binary's flags).
+    for (
+      const r of [
+        await agent(...args, `${dir}/config.json`, "--replay", `${dir}/night.jsonl`),
+        await agentWithInput(night, ...args, `${dir}/config.json`, "--replay", "-"),
+      ]
+    ) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        r.stdout.split("\n").filter((l) => l.includes(" fired ") || l.includes(" cleared ")),
+        [
+          `2023-11-14T22:13:40.000Z fired ${h}: would run hello/exec`,
+          `2023-11-14T22:14:20.000Z cleared ${h}`,
+        ],
+      );
+    }
+    const bad = await agentWithInput("{not json\n", ...args, `${dir}/config.json`, "--replay", "-");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /standard input:1:/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
