@@ -403,10 +403,14 @@ export function decoderRuntime(protocol: ProtocolConstants) {
 
   // String parts repeat across packets (same hosts, plugins, types): a small direct-mapped cache
   // per field (hash of the bytes → bytes + string) returns the same string object for the same
-  // bytes, without allocating; the rate tracker's map lookups then reuse its cached hash.
+  // bytes, without allocating; the rate tracker's map lookups then reuse its cached hash. The
+  // cached bytes sit in one flat buffer, a slot per 64 bytes (one cache line: a lookup touches
+  // one line, not an array, a typed array and its store); longer strings are not cached.
   const CACHE_SLOTS = 512;
-  const cacheBytes: (Uint8Array | undefined)[][] = Array.from({ length: 6 }, () => []);
-  const cacheStr: string[][] = Array.from({ length: 6 }, () => []);
+  const SLOT_BYTES = 64;
+  const cacheFlat = new Uint8Array(6 * CACHE_SLOTS * SLOT_BYTES);
+  const cacheLen = new Int32Array(6 * CACHE_SLOTS).fill(-1);
+  const cacheStr: string[] = new Array(6 * CACHE_SLOTS).fill("");
   const utf8 = new TextDecoder("utf-8");
 
   /**
@@ -431,19 +435,22 @@ export function decoderRuntime(protocol: ProtocolConstants) {
       high |= b;
     }
     const n = stop - start;
-    const slot = (h ^ (h >>> 15) ^ n) & (CACHE_SLOTS - 1);
-    const cb = cacheBytes[field]![slot];
-    if (cb !== undefined && cb.length === n) {
+    const slot = field * CACHE_SLOTS + ((h ^ (h >>> 15) ^ n) & (CACHE_SLOTS - 1));
+    const at = slot * SLOT_BYTES;
+    if (cacheLen[slot] === n) {
       let i = 0;
-      while (i < n && cb[i] === bytes[start + i]) i++;
-      if (i === n) return cacheStr[field]![slot]!;
+      while (i < n && cacheFlat[at + i] === bytes[start + i]) i++;
+      if (i === n) return cacheStr[slot]!;
     }
     const view = bytes.subarray(start, stop);
     const s = high < 0x80
       ? String.fromCharCode.apply(null, view as unknown as number[])
       : utf8.decode(view);
-    cacheBytes[field]![slot] = view.slice();
-    cacheStr[field]![slot] = s;
+    if (n < SLOT_BYTES) {
+      cacheFlat.set(view, at);
+      cacheLen[slot] = n;
+      cacheStr[slot] = s;
+    }
     return s;
   }
 

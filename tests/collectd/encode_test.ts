@@ -115,3 +115,15 @@ Deno.test("PacketBuilder delta-encodes, keeps packets within maxSize and loses n
 Deno.test("encodeValueList() refuses values and dstypes of different lengths", () => {
   assert.throws(() => encodeValueList({ ...metric, dstypes: ["gauge"] }), RangeError);
 });
+
+Deno.test("string parts decode right whatever their length and however many share a cache slot", () => {
+  const long = "h".repeat(63) + ".example.net"; // longer than a cache slot: decoded every time
+  const hosts = [long, ...Array.from({ length: 3000 }, (_, i) => `edge${i}.example.net`), long];
+  for (const round of [1, 2]) {
+    for (const host of hosts) {
+      const { metrics } = decodeAll(encodeValueList({ ...metric, host, type_instance: "é" }));
+      assert.equal(metrics[0]?.host, host, `round ${round}`);
+      assert.equal(metrics[0]?.type_instance, "é");
+    }
+  }
+});
