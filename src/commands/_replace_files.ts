@@ -1,3 +1,5 @@
+import { writeAll } from "../model/mod.ts";
+
 /** Owner and permission bits copied from an existing file. */
 export interface FileLikeness {
   uid: number | null;
@@ -26,8 +28,7 @@ export async function writeLike(
   await removeIfPresent(path);
   const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
   try {
-    let written = 0;
-    while (written < data.length) written += await file.write(data.subarray(written));
+    await writeAll(file, data);
     await file.sync();
     if (like.uid !== null && like.gid !== null) await Deno.chown(path, like.uid, like.gid);
     await Deno.chmod(path, like.mode);

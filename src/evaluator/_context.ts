@@ -9,8 +9,9 @@
  * of (it survives a restart of the rule host).
  *
  * Handler state layout: `{ state: {}, series: { [key]: { data: {}, h: { [id]: helper },
- * t: lastTime, e: 1 while listed for the next delta } }, fired: { [key]: 1 } }`; a series not seen for an hour is forgotten. Time is the sample's own time (seconds), so a replay runs on the
- * recording's clock.
+ * t: lastTime, e: 1 while listed for the next delta } }, fired: { [key]: 1 } }`; a series not
+ * seen for an hour is forgotten. Time is the sample's own time (seconds), so a replay runs on
+ * the recording's clock.
  */
 export function contextRuntime() {
   const IDS = Array.from({ length: 16 }, (_, i) => "#" + i);
@@ -206,9 +207,9 @@ export function contextRuntime() {
         return stateTouched || touched.length !== 0;
       },
       /**
-       * What changed in the handler state since the last call, for the agent's copy: `s` the handler
-       * state, `k` touched series (null: gone), at most `max` of them (the rest stay for the
-       * next call). Null when nothing changed.
+       * What changed in the handler state since the last call, for the agent's copy: `s` the
+       * handler state, `k` touched series (null: gone), at most `max` of them (the rest stay for
+       * the next call). Null when nothing changed.
        */
       takeDelta(max = Infinity) {
         if (!stateTouched && touched.length === 0) return null;

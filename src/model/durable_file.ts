@@ -42,7 +42,7 @@ export async function renameDurable(from: string, to: string): Promise<void> {
 }
 
 /** Syncs a folder (its entries: created, renamed, removed names). Best effort. */
-export async function syncDir(dir: string): Promise<void> {
+async function syncDir(dir: string): Promise<void> {
   try {
     const d = await Deno.open(dir, { read: true });
     try {

@@ -39,6 +39,7 @@ interface Entry {
 export async function openSeenStore(path: string, options: SeenStoreOptions): Promise<SeenStore> {
   const now = options.now ?? Date.now;
   const seen = new Map<string, Entry>();
+  const encoder = new TextEncoder();
   await Deno.mkdir(dirname(path), { recursive: true });
   try {
     const text = await Deno.readTextFile(path);
@@ -58,7 +59,6 @@ export async function openSeenStore(path: string, options: SeenStoreOptions): Pr
   await rewrite();
   let lines = seen.size;
   let file = await Deno.open(path, { append: true, create: true });
-  const encoder = new TextEncoder();
 
   function expire() {
     const oldest = now() - options.retentionMs;
@@ -71,7 +71,7 @@ export async function openSeenStore(path: string, options: SeenStoreOptions): Pr
   async function rewrite() {
     let text = "";
     for (const [key, e] of seen) text += `${e.at}\t${key}${e.done ? "\tdone" : ""}\n`;
-    await writeFileDurable(path, new TextEncoder().encode(text));
+    await writeFileDurable(path, encoder.encode(text));
   }
 
   async function append(line: string) {

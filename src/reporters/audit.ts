@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Logger, Reporter, RunRecord } from "../model/mod.ts";
+import { type Logger, type Reporter, type RunRecord, writeAll } from "../model/mod.ts";
 import { triggerName } from "./log.ts";
 
 /** The audit file's name in StateDir; rotated copies are `audit.jsonl.1` (newest) … `.N`. */
@@ -70,8 +70,7 @@ export function createAuditReporter(stateDir: string, options: AuditOptions = {}
   async function append(bytes: Uint8Array) {
     if (!file) await open();
     if (size > 0 && size + bytes.length > maxBytes) await rotate();
-    let off = 0;
-    while (off < bytes.length) off += await file!.write(bytes.subarray(off));
+    await writeAll(file!, bytes);
     size += bytes.length;
     await file!.syncData();
   }
