@@ -125,6 +125,17 @@ const CHURN = (i: number) =>
     .replace(`Number(m.values[0]) < ${1000 + i}`, `Number(m.values[0]) > ${1000 + i}`)
     .replace(`ctx.consecutive(Number(m.values[0]) > 1e6) > 3`, `ctx.consecutive(true) < 0`);
 
+/**
+ * The floor: 50 handlers that return at once. Everything but the rules themselves (submit,
+ * frame, pipe, decode in the sandbox, 50 calls per value list, result back) is still paid, so
+ * its latency is what this machine gives the pipeline in the same minutes: the reference the
+ * real rules are compared with.
+ */
+const EMPTY = (i: number) =>
+  `export const metrics = {${
+    Array.from({ length: 5 }, (_, k) => `\n  empty_${i}_${k}(_m: unknown) {},`).join("")
+  }\n};\n`;
+
 const ROUNDS = 30;
 const rounds = Array.from({ length: ROUNDS }, (_, i) => round(1_700_000_000 + i));
 const valuesPerRound = rounds[0]!.values;
@@ -132,9 +143,11 @@ const packetValues = valuesPerRound / rounds[0]!.packets.length;
 
 const dir = await Deno.makeTempDir({ prefix: "bench-rules-" });
 const churnDir = await Deno.makeTempDir({ prefix: "bench-rules-churn-" });
+const emptyDir = await Deno.makeTempDir({ prefix: "bench-rules-empty-" });
 for (let i = 0; i < 10; i++) {
   await Deno.writeTextFile(`${dir}/rule${i}.ts`, RULE(i));
   await Deno.writeTextFile(`${churnDir}/rule${i}.ts`, CHURN(i));
+  await Deno.writeTextFile(`${emptyDir}/rule${i}.ts`, EMPTY(i));
 }
 const typesDbText = await Deno.readTextFile("/usr/share/collectd/types.db");
 
@@ -196,9 +209,34 @@ async function withStage(
   }
 }
 
-/** Submits packets at `rate` values/s for `seconds`; the first second is warm-up. */
+/**
+ * CPU ticks since boot, all CPUs: `steal` is time the hypervisor ran other guests while this
+ * one had work (`/proc/stat`); null where that file does not exist.
+ */
+function cpuTicks(): { steal: number; total: number } | null {
+  try {
+    const line = Deno.readTextFileSync("/proc/stat").split("\n", 1)[0]!;
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { steal: f[7]!, total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** The share of CPU time stolen by the hypervisor since `from`, as a label. */
+function stealSince(from: ReturnType<typeof cpuTicks>) {
+  const to = cpuTicks();
+  if (!from || !to || to.total === from.total) return "";
+  return `  steal ${((to.steal - from.steal) / (to.total - from.total) * 100).toFixed(0)}%`;
+}
+
+/**
+ * Submits packets at `rate` values/s for `seconds`; the first second is warm-up. Returns the
+ * p99 (ms), NaN when `--only` skips the line.
+ */
 async function offered(label: string, extra: Partial<EvaluatorOptions>, rate = RATE) {
-  if (!label.includes(ONLY)) return;
+  if (!label.includes(ONLY)) return NaN;
+  let p99 = NaN;
   await withStage(extra, async (ev, stats) => {
     const start = performance.now();
     let sent = 0;
@@ -206,6 +244,7 @@ async function offered(label: string, extra: Partial<EvaluatorOptions>, rate = R
     let p = 0;
     let measuredFrom = -1;
     let base = { packets: 0, evaluations: 0, t: 0 };
+    let ticks: ReturnType<typeof cpuTicks> = null;
     for (;;) {
       const now = performance.now();
       const elapsed = (now - start) / 1000;
@@ -213,6 +252,7 @@ async function offered(label: string, extra: Partial<EvaluatorOptions>, rate = R
       if (measuredFrom < 0 && elapsed >= 1) {
         measuredFrom = stats.measured;
         base = { packets: stats.packets, evaluations: stats.evaluations, t: now };
+        ticks = cpuTicks();
       }
       const due = Math.floor(elapsed * rate / packetValues);
       while (sent < due) {
@@ -224,19 +264,29 @@ async function offered(label: string, extra: Partial<EvaluatorOptions>, rate = R
       await new Promise((res) => setTimeout(res, 1));
     }
     const end = performance.now();
+    const steal = stealSince(ticks);
     await new Promise((res) => setTimeout(res, 200));
     const secs = (end - base.t) / 1000;
     const lat = stats.latencies.slice(measuredFrom, stats.measured).sort();
     const packets = stats.packets - base.packets;
+    p99 = percentile(lat, 0.99);
     console.log(
-      `${`${label} @ ${fmt(rate)}`.padEnd(44)} ${fmt((packets * packetValues) / secs)} values/s  ` +
+      `${`${label} @ ${fmt(rate)}`.padEnd(48)} ${fmt((packets * packetValues) / secs)} values/s  ` +
         `${fmt((stats.evaluations - base.evaluations) / secs)} evals/s  ` +
-        `p50 ${percentile(lat, 0.5).toFixed(2)} ms  p99 ${percentile(lat, 0.99).toFixed(2)} ms  ` +
+        `p50 ${percentile(lat, 0.5).toFixed(2)} ms  p99 ${p99.toFixed(2)} ms  ` +
         `max ${percentile(lat, 1).toFixed(1)} ms  ${
           (packets / Math.max(1, stats.batches)).toFixed(1)
-        } pkts/batch`,
+        } pkts/batch${steal}`,
     );
   });
+  return p99;
+}
+
+/** The reference ratio: the rules' p99 against the floor's, measured back to back. */
+function ratio(label: string, rules: number, floor: number) {
+  if (Number.isFinite(rules) && Number.isFinite(floor)) {
+    console.log(`${label.padEnd(48)} p99 ${(rules / floor).toFixed(2)}× the floor's`);
+  }
 }
 
 async function saturation(label: string, extra: Partial<EvaluatorOptions>) {
@@ -252,7 +302,7 @@ async function saturation(label: string, extra: Partial<EvaluatorOptions>) {
     while (stats.packets < total) await new Promise((res) => setTimeout(res, 5));
     const secs = (performance.now() - t0) / 1000;
     console.log(
-      `${label.padEnd(44)} ${fmt((total * packetValues) / secs)} values/s  ` +
+      `${label.padEnd(48)} ${fmt((total * packetValues) / secs)} values/s  ` +
         `${fmt(stats.evaluations / secs)} evals/s  (${fmt(total * packetValues)} values in ${
           secs.toFixed(2)
         } s, ` +
@@ -273,7 +323,12 @@ console.log(
     `(${packetValues.toFixed(1)} values/packet); offered ${fmt(RATE)} values/s for ${SECONDS} s ` +
     `(+1 s warm-up). Shared 2-core machine: noisy.`,
 );
-await offered("next tick, cap 100 pkts (default)", {});
+const FLOOR = "floor: 50 empty handlers (default)";
+ratio(
+  "50 rules vs. the floor @ 100 k",
+  await offered("next tick, cap 100 pkts (default)", {}),
+  await offered(FLOOR, { rulesDir: emptyDir }),
+);
 await offered("gather 1 ms, cap 100 pkts", { batchDelayMs: 1 });
 await offered("gather 5 ms, cap 100 pkts", { batchDelayMs: 5 });
 await offered("next tick, cap 10 pkts", { maxBatchPackets: 10 });
@@ -281,9 +336,17 @@ await offered("next tick, cap 1000 pkts", { maxBatchPackets: 1000 });
 await offered("next tick, cap 100 pkts, 1 in flight", { inFlight: 1 });
 await offered("next tick, cap 100 pkts, 4 in flight", { inFlight: 4 });
 // Below saturation, for the latency of the stage itself rather than of a queue.
-await offered("next tick, cap 100 pkts (default)", {}, RATE / 4);
+ratio(
+  "50 rules vs. the floor @ 25 k",
+  await offered("next tick, cap 100 pkts (default)", {}, RATE / 4),
+  await offered(FLOOR, { rulesDir: emptyDir }, RATE / 4),
+);
 await offered("gather 1 ms, cap 100 pkts", { batchDelayMs: 1 }, RATE / 4);
-await offered("state changing on every sample", { rulesDir: churnDir });
+ratio(
+  "churning state vs. the floor @ 100 k",
+  await offered("churning state (changes on every sample)", { rulesDir: churnDir }),
+  await offered("floor: 50 empty handlers, next to churn", { rulesDir: emptyDir }),
+);
 await saturation("saturation, cap 100 pkts / 60 KiB (default)", {});
 await saturation("saturation, cap 100 pkts, no byte cap", { maxBatchBytes: Infinity });
 await saturation("saturation, cap 1000 pkts, no byte cap", {
@@ -292,3 +355,4 @@ await saturation("saturation, cap 1000 pkts, no byte cap", {
 });
 await Deno.remove(dir, { recursive: true });
 await Deno.remove(churnDir, { recursive: true });
+await Deno.remove(emptyDir, { recursive: true });
