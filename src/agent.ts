@@ -95,10 +95,8 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       log.warn("no types.db: values keep positional names", { error: (e as Error).message });
       return null;
     });
-    const reporters: Reporter[] = [
-      createAuditReporter(c.StateDir, { logger: log.child("audit") }),
-      createLogReporter(log.child("executor")),
-    ];
+    const audit = createAuditReporter(c.StateDir, { logger: log.child("audit") });
+    const reporters: Reporter[] = [audit, createLogReporter(log.child("executor"))];
     if (c.NotifyServers.length > 0) {
       reporters.push(
         createCollectdReporter(c.NotifyServers, {
@@ -145,6 +143,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         execute: (req) => executor.run(req),
         onConfigMessage: (msg, sender) => withProbe(() => replacer.handle(msg, sender)),
         onMaintenanceMessage: (msg, sender) => Promise.resolve(switchMaintenance(msg, sender)),
+        onInterrupted: (record) => audit.report(record),
         status: () => agent.status(),
       })
       : null;

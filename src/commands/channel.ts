@@ -13,6 +13,7 @@ import {
   type QoS,
   type SeenStore,
   topicMatches,
+  type UnfinishedTask,
 } from "../mqtt/mod.ts";
 import {
   type Action,
@@ -48,6 +49,11 @@ export interface MqttChannelOptions {
   onConfigMessage?: OnConfigMessage;
   /** Handler of maintenance-switch messages (`{task_id, timestamp, maintenance, for, reason}`). */
   onMaintenanceMessage?: OnMaintenanceMessage;
+  /**
+   * Reports the record of a command an earlier process died handling (answered 0x1009), so
+   * the audit has a line for it: it may have run. Its `argv` is empty (not known).
+   */
+  onInterrupted?: (record: RunRecord) => Promise<void>;
   /** Extra fields of the retained "online" status message (version, uptime, rules loaded). */
   status(): Record<string, unknown>;
   /** Default: `HostName` from the config, else the OS host name. */
@@ -81,6 +87,23 @@ export interface MqttChannel extends Stage {
 /** Seen task ids are kept at least this long (and at least MaxCommandAge). */
 const SEEN_RETENTION_MS = 7 * 86_400_000;
 const SEEN_MAX = 200_000;
+
+/** The run record of a command an earlier process died handling; what ran is not known. */
+function interruptedRecord(task: UnfinishedTask, result: CommandResult): RunRecord {
+  return {
+    result,
+    trigger: task.sender
+      ? { kind: "remote", task_id: task.task_id, sender: task.sender }
+      : { kind: "remote", task_id: task.task_id },
+    service: task.service ?? "",
+    command: task.command ?? "",
+    argv: [],
+    durationMs: 0,
+    outputBytes: 0,
+    truncated: false,
+    timedOut: false,
+  };
+}
 
 /** Creates the channel for a config with a `Host` (local-only mode never creates one). */
 export function createMqttChannel(config: Config, options: MqttChannelOptions): MqttChannel {
@@ -161,19 +184,24 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         // not a result
       }
     }
-    for (const taskId of seen!.unfinished()) {
+    for (const task of seen!.unfinished()) {
+      const taskId = task.task_id;
       if (!spooled.has(JSON.stringify(taskId))) {
         log.warn("the agent died while handling this command; answering it as interrupted", {
           task_id: taskId,
+          ...(task.service !== undefined ? { service: task.service, command: task.command } : {}),
           code: Code.INTERRUPTED,
         });
-        await publishResult({
+        const result: CommandResult = {
           task_id: taskId,
           timestamp: resultTimestamp(now()),
           message: "interrupted: the agent stopped (crash or kill) while handling this command; " +
             "it may or may not have run, and it is not run again",
           code: Code.INTERRUPTED,
-        });
+        };
+        await options.onInterrupted?.(interruptedRecord(task, result))
+          .catch((e) => log.error("cannot report an interrupted command", { error: e.message }));
+        await publishResult(result);
       }
       await seen!.markDone(taskId);
     }

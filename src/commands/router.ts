@@ -170,7 +170,16 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
           );
         }
       }
-      if (!(await options.seen.markSeen(taskId))) {
+      // A command's service and command are kept with its id: if the agent dies while running
+      // it, the restart can still audit it (answered 0x1009).
+      const task = parsed.kind === "command"
+        ? {
+          service: parsed.message.service,
+          command: parsed.message.command,
+          ...(parsed.message.sender ? { sender: parsed.message.sender } : {}),
+        }
+        : undefined;
+      if (!(await options.seen.markSeen(taskId, task))) {
         return refuse(
           "duplicate",
           taskId,

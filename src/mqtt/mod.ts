@@ -17,5 +17,5 @@ export type { Spool, SpoolEntry, SpoolOptions } from "./spool.ts";
 export { createOutbox } from "./outbox.ts";
 export type { Outbox, OutboxOptions } from "./outbox.ts";
 export { openSeenStore } from "./seen_store.ts";
-export type { SeenStore, SeenStoreOptions } from "./seen_store.ts";
+export type { SeenStore, SeenStoreOptions, SeenTask, UnfinishedTask } from "./seen_store.ts";
 export { expandTopic, topicMatches } from "./topics.ts";

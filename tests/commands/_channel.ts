@@ -4,6 +4,7 @@ import { type Config, parseConfig } from "../../src/config/mod.ts";
 import { createExecutor, type Executor } from "../../src/executor/mod.ts";
 import type { LogEvent } from "../../src/log/mod.ts";
 import { type Counters, createCounters, type Logger } from "../../src/model/mod.ts";
+import { createAuditReporter } from "../../src/reporters/mod.ts";
 import { captureLogger } from "../mqtt/_helpers.ts";
 import { PASSWORD, USER } from "../mqtt/_mosquitto.ts";
 
@@ -51,11 +52,13 @@ export async function startTestAgent(config: Config): Promise<TestAgent> {
   const { logger, events } = captureLogger();
   const counters = createCounters();
   const late: { channel?: MqttChannel } = {};
+  // Wired like the agent: the audit first, and the interrupted commands' lines.
+  const audit = createAuditReporter(config.StateDir, { logger });
   const executor = createExecutor(config.Services, {
     logger,
     counters,
     stateDir: config.StateDir,
-    reporters: [{ name: "mqtt", report: (r) => late.channel!.reporter.report(r) }],
+    reporters: [audit, { name: "mqtt", report: (r) => late.channel!.reporter.report(r) }],
   });
   await executor.start();
   const channel = createMqttChannel(config, {
@@ -63,6 +66,7 @@ export async function startTestAgent(config: Config): Promise<TestAgent> {
     counters,
     stateDir: config.StateDir,
     execute: (req) => executor.run(req),
+    onInterrupted: (record) => audit.report(record),
     status: () => ({ version: "test", rules: 0 }),
   });
   late.channel = channel;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Code } from "../../src/model/mod.ts";
+import { AUDIT_FILE } from "../../src/reporters/mod.ts";
 import { collect, nowStamp, testClient, until } from "../mqtt/_helpers.ts";
 import { startMosquitto } from "../mqtt/_mosquitto.ts";
 import { startDropProxy } from "../mqtt/_proxy.ts";
@@ -118,7 +119,7 @@ Deno.test("an agent SIGKILLed after running a command but before the broker ackn
   }
 });
 
-Deno.test("an agent SIGKILLed while a command runs answers it after restart with 0x1009 and does not run it again", async () => {
+Deno.test("an agent SIGKILLed while a command runs answers it after restart with 0x1009, audits it and does not run it again", async () => {
   const broker = await startMosquitto();
   const dir = await Deno.makeTempDir({ prefix: "edge-agent-crash-" });
   const marker = join(dir, "runs");
@@ -171,6 +172,14 @@ Deno.test("an agent SIGKILLed while a command runs answers it after restart with
       [88, Code.DUPLICATE_TASK],
     ]);
     assert.equal(await Deno.readTextFile(marker), "run\n", "the command ran once");
+    // The run cut off by the kill has no line of its own; the restart's 0x1009 answer is
+    // audited with what the command asked for (it may have run).
+    const audit = (await Deno.readTextFile(join(dir, AUDIT_FILE))).trim().split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      audit.map((a) => [a.task_id, a.code, a.trigger, a.service, a.command, a.argv]),
+      [[88, Code.INTERRUPTED, "remote", "slow", "run", []]],
+    );
   } finally {
     try {
       agent.child.kill("SIGKILL");
