@@ -69,8 +69,11 @@ export async function openSeenStore(path: string, options: SeenStoreOptions): Pr
       const at = Number(stamp);
       if (!Number.isFinite(at) || !key) continue;
       const old = seen.get(key);
-      if (old) old.done ||= flag === "done";
-      else seen.set(key, { at, done: flag === "done", task: parseTask(task) });
+      const done = flag === "done";
+      // A finished task's service and command are no longer needed (only unfinished ones are
+      // audited on restart): not kept in memory.
+      if (!old) seen.set(key, { at, done, task: done ? undefined : parseTask(task) });
+      else if (done) [old.done, old.task] = [true, undefined];
     }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -123,6 +126,7 @@ export async function openSeenStore(path: string, options: SeenStoreOptions): Pr
       const e = seen.get(key);
       if (!e || e.done) return;
       e.done = true;
+      e.task = undefined; // needed only while unfinished
       await append(`${e.at}\t${key}\tdone\n`);
     },
     has: (taskId) => seen.has(JSON.stringify(taskId)),

@@ -90,11 +90,16 @@ Deno.test("openSeenStore() keeps what an unfinished command asked for, and reads
       { task_id: 10 },
     ]);
     assert.equal(await b.markSeen(8), false, "still a duplicate");
+    await b.markDone("nine");
     b.close();
-    // Opening compacted the file; what the tasks asked for survived it.
+    // Opening compacted the file: what unfinished tasks asked for survived it, finished ones
+    // keep only their id.
     const c = await open();
     assert.equal(c.unfinished()[0]?.service, "web");
     c.close();
+    const text = await Deno.readTextFile(path);
+    assert.match(text, /\t8\tseen\t\{"service":"web"/);
+    assert.match(text, /\t"nine"\tdone\n/);
   }));
 
 Deno.test("openSeenStore() ignores a task field it cannot read and keeps the id", () =>
