@@ -13,7 +13,6 @@ import {
   type QoS,
   type SeenStore,
   topicMatches,
-  type UnfinishedTask,
 } from "../mqtt/mod.ts";
 import {
   type Action,
@@ -21,6 +20,7 @@ import {
   type CommandResult,
   type Counters,
   type Logger,
+  remoteResultRecord,
   type Reporter,
   type RunRecord,
   type Stage,
@@ -87,23 +87,6 @@ export interface MqttChannel extends Stage {
 /** Seen task ids are kept at least this long (and at least MaxCommandAge). */
 const SEEN_RETENTION_MS = 7 * 86_400_000;
 const SEEN_MAX = 200_000;
-
-/** The run record of a command an earlier process died handling; what ran is not known. */
-function interruptedRecord(task: UnfinishedTask, result: CommandResult): RunRecord {
-  return {
-    result,
-    trigger: task.sender
-      ? { kind: "remote", task_id: task.task_id, sender: task.sender }
-      : { kind: "remote", task_id: task.task_id },
-    service: task.service ?? "",
-    command: task.command ?? "",
-    argv: [],
-    durationMs: 0,
-    outputBytes: 0,
-    truncated: false,
-    timedOut: false,
-  };
-}
 
 /** Creates the channel for a config with a `Host` (local-only mode never creates one). */
 export function createMqttChannel(config: Config, options: MqttChannelOptions): MqttChannel {
@@ -199,7 +182,12 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
             "it may or may not have run, and it is not run again",
           code: Code.INTERRUPTED,
         };
-        await options.onInterrupted?.(interruptedRecord(task, result))
+        const record = remoteResultRecord(result, {
+          service: task.service ?? "",
+          command: task.command ?? "",
+          sender: task.sender,
+        });
+        await options.onInterrupted?.(record)
           .catch((e) => log.error("cannot report an interrupted command", { error: e.message }));
         await publishResult(result);
       }

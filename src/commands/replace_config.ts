@@ -5,6 +5,7 @@ import {
   type CommandResult,
   type Counters,
   type Logger,
+  remoteResultRecord,
   renameDurable,
   type RunRecord,
 } from "../model/mod.ts";
@@ -36,19 +37,7 @@ export { createMetricsProbe } from "./_replace_probe.ts";
  * own, e.g. the one {@linkcode ConfigReplacer.resumePending} returns after an agent restart.
  */
 export function resultRecord(result: CommandResult, sender?: string): RunRecord {
-  return {
-    result,
-    trigger: sender === undefined
-      ? { kind: "remote", task_id: result.task_id }
-      : { kind: "remote", task_id: result.task_id, sender },
-    service: "collectd",
-    command: "replace-config",
-    argv: [],
-    durationMs: 0,
-    outputBytes: 0,
-    truncated: false,
-    timedOut: false,
-  };
+  return remoteResultRecord(result, { service: "collectd", command: "replace-config", sender });
 }
 
 /** `Services.collectd` as config.json gives it. */

@@ -5,6 +5,7 @@ import {
   type Counter,
   type Counters,
   type Logger,
+  remoteTrigger,
   type RunRecord,
   type Trigger,
 } from "../model/mod.ts";
@@ -212,19 +213,11 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
         return { kind: "accepted", taskId, done };
       }
       const command: CommandMessage = parsed.message;
-      log.info("remote command accepted", {
-        task_id: taskId,
-        service: command.service,
-        command: command.command,
-        ...(command.sender ? { sender: command.sender } : {}),
-      });
-      const trigger: Trigger = command.sender
-        ? { kind: "remote", task_id: taskId, sender: command.sender }
-        : { kind: "remote", task_id: taskId };
+      log.info("remote command accepted", { task_id: taskId, ...task });
       const done = options.execute({
         service: command.service,
         command: command.command,
-        trigger,
+        trigger: remoteTrigger(taskId, task?.sender),
         task_id: taskId,
       });
       return { kind: "accepted", taskId, done };

@@ -13,3 +13,10 @@ export type Trigger =
   | { kind: "rule"; handler: string }
   | { kind: "remote"; task_id: number | string; sender?: string }
   | { kind: "cli" };
+
+/** The trigger of a remote task, with its sender when the command named one. */
+export function remoteTrigger(taskId: number | string, sender?: string | undefined): Trigger {
+  return sender === undefined
+    ? { kind: "remote", task_id: taskId }
+    : { kind: "remote", task_id: taskId, sender };
+}

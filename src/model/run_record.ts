@@ -1,4 +1,4 @@
-import type { Trigger } from "./action.ts";
+import { remoteTrigger, type Trigger } from "./action.ts";
 import type { CommandResult } from "./result.ts";
 
 /**
@@ -29,4 +29,26 @@ export interface Reporter {
   readonly name: string;
   report(record: RunRecord): Promise<void>;
   close?(): Promise<void>;
+}
+
+/**
+ * The record of a remote task's result that has no executor run of its own (a config
+ * replacement resumed after a restart, a command answered 0x1009 after the agent died): no run
+ * is known, so `argv` is empty and the counts are zero.
+ */
+export function remoteResultRecord(
+  result: CommandResult,
+  what: { service: string; command: string; sender?: string | undefined },
+): RunRecord {
+  return {
+    result,
+    trigger: remoteTrigger(result.task_id, what.sender),
+    service: what.service,
+    command: what.command,
+    argv: [],
+    durationMs: 0,
+    outputBytes: 0,
+    truncated: false,
+    timedOut: false,
+  };
 }

@@ -127,7 +127,7 @@ export async function openSeenStore(path: string, options: SeenStoreOptions): Pr
       if (!e || e.done) return;
       e.done = true;
       e.task = undefined; // needed only while unfinished
-      await append(`${e.at}\t${key}\tdone\n`);
+      await append(line(key, e));
     },
     has: (taskId) => seen.has(JSON.stringify(taskId)),
     unfinished: () => unfinished.map((u) => ({ ...u })),
