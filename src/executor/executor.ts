@@ -201,7 +201,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     return readMaintenance(
       options.stateDir,
       clock.now(),
-      (why) => log.error("maintenance file ignored (maintenance counts as off)", { error: why }),
+      (why) => log.error(`maintenance: ${why}`),
     );
   }
 
@@ -259,7 +259,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     maintenance: {
       on: (forMs, o = {}) => startMaintenance(options.stateDir, forMs, { ...o, now: clock.now() }),
       off: () => endMaintenance(options.stateDir),
-      status: () => readMaintenance(options.stateDir, clock.now()),
+      status: maintenanceNow,
     },
     async idle() {
       while (inflight.size) await Promise.allSettled([...inflight]);
