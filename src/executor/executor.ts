@@ -134,7 +134,8 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
       ? "failed"
       : "refused";
     counters.counter("edge_agent_executor_runs_total", "Recovery command requests by outcome", {
-      service: rec.service,
+      // A remote message can name any service: the unknown ones share one series.
+      service: commands.has(rec.service) ? rec.service : UNKNOWN_SERVICE_LABEL,
       trigger: rec.trigger.kind,
       result,
     }).inc();
@@ -288,6 +289,9 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     },
   };
 }
+
+/** The `service` label of runs asking for a service the config does not define. */
+export const UNKNOWN_SERVICE_LABEL = "_unknown";
 
 function rule(handler: string): Trigger {
   return { kind: "rule", handler };
