@@ -8,7 +8,10 @@ import { type Counters, type Logger, setAsideName, writeFileDurable } from "../m
  * this spool and cannot be published.
  */
 const SpoolFileSchema = z.strictObject({
-  topic: z.string().min(1).max(65_535).regex(/^[^+#\u0000]+$/, "must not hold + # or NUL"),
+  topic: z.string().min(1).max(65_535).refine(
+    (t) => !/[+#]/.test(t) && !t.includes("\u0000"),
+    "must not hold + # or NUL",
+  ),
   payload: z.string(),
   qos: z.union([z.literal(0), z.literal(1), z.literal(2)]),
   retain: z.boolean(),

@@ -85,11 +85,11 @@ Deno.test('scripts/agent refuses impossible and future timestamps and runs 154 a
     await t.agent.waitFor(/Received duplicate task_id: 154/);
     await t.restart();
     await t.send({ task_id: "154", ...hello });
-    const dups = async () => t.results.messages.filter((m) => m.code === Code.DUPLICATE_TASK);
-    for (let i = 0; i < 200 && (await dups()).length < 2; i++) {
+    const dups = () => t.results.messages.filter((m) => m.code === Code.DUPLICATE_TASK);
+    for (let i = 0; i < 200 && dups().length < 2; i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.deepEqual((await dups()).map((m) => m.task_id), ["154", "154"]);
+    assert.deepEqual(dups().map((m) => m.task_id), ["154", "154"]);
     const audit = await t.audit();
     for (const id of [1, 2, 3]) {
       assert.ok(audit.some((l) => l.task_id === id && l.code !== 0), `refusal ${id} audited`);
