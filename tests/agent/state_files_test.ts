@@ -129,6 +129,10 @@ Deno.test("scripts/agent with StateDir on a full disk answers 0x1018 and runs th
         );
       }
       await t.agent.waitFor(/ERROR .*command refused: not run/);
+      // A full StateDir does not stop a start either.
+      await t.restart();
+      await t.send({ task_id: "full-4", ...hello });
+      assert.equal((await t.result("full-4")).code, Code.STATE_WRITE_FAILED);
       await fs.free();
       t.results.messages.length = 0;
       for (const id of ids) {
