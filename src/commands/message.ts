@@ -3,12 +3,13 @@ import { maintenanceDuration, MaintenanceReasonSchema } from "../executor/mod.ts
 
 /**
  * A task id as lua-collectd-monitor sends it (a number up to 2^32; strings also accepted): an
- * integer 0…2^53−1, or 1–128 printable ASCII characters without spaces. Compared in one form
+ * integer 0…2^53−1, or 1–128 characters without control characters. Compared in one form
  * (`taskKey`: 154 and "154" are one task); results echo it as sent.
  */
 export const TaskIdSchema = z.union([
   z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
+  // deno-lint-ignore no-control-regex
+  z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f-\u009f]+$/, "no control characters"),
 ]);
 export type TaskId = z.infer<typeof TaskIdSchema>;
 

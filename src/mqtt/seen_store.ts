@@ -78,7 +78,8 @@ interface Entry {
 /** A task id as stored: what the command router accepts (see message.ts's TaskIdSchema). */
 const StoredIdSchema = z.union([
   z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/),
+  // deno-lint-ignore no-control-regex
+  z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f-\u009f]+$/),
 ]);
 
 /** One parsed line of the file. */
