@@ -162,40 +162,8 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
           });
         }
       }
-      if (options.maxAgeMs > 0) {
-        if (msg.timestamp === undefined) {
-          return refuse(
-            asked,
-            "stale",
-            taskId,
-            Code.STALE_COMMAND,
-            "command has no timestamp; its age cannot be checked (MaxCommandAge)",
-          );
-        }
-        const age = now() - parseTimestamp(msg.timestamp);
-        if (age > options.maxAgeMs) {
-          return refuse(
-            asked,
-            "stale",
-            taskId,
-            Code.STALE_COMMAND,
-            `command is too old: sent ${msg.timestamp}, ${Math.round(age / 1000)} s ago ` +
-              `(MaxCommandAge ${options.maxAgeMs / 1000} s)`,
-          );
-        }
-        // A future time would keep the command fresh forever, replayable once its id ages out.
-        const skew = options.maxSkewMs ?? 300_000;
-        if (-age > skew) {
-          return refuse(
-            asked,
-            "stale",
-            taskId,
-            Code.STALE_COMMAND,
-            `command is from the future: sent ${msg.timestamp}, ${Math.round(-age / 1000)} s ` +
-              `ahead of this agent's clock (MaxClockSkew ${skew / 1000} s)`,
-          );
-        }
-      }
+      const late = timeRefusal(msg.timestamp, now(), options.maxAgeMs, options.maxSkewMs);
+      if (late !== null) return refuse(asked, "stale", taskId, Code.STALE_COMMAND, late);
       // A command's service and command are kept with its id: if the agent dies while running
       // it, the restart can still audit it (answered 0x1009).
       const task = parsed.kind === "command"
@@ -298,4 +266,31 @@ function whatWasAsked(parsed: ParsedMessage): Asked {
     command: name(raw.command),
     ...(sender ? { sender } : {}),
   };
+}
+
+/**
+ * Why a command's `timestamp` is outside the accepted window [now − maxAgeMs, now + maxSkewMs]
+ * (missing, too old, or so far ahead that it would stay fresh for ever, replayable once its id
+ * is forgotten), or null when it is inside or `maxAgeMs` is 0 (no window).
+ */
+export function timeRefusal(
+  timestamp: string | undefined,
+  now: number,
+  maxAgeMs: number,
+  maxSkewMs = 300_000,
+): string | null {
+  if (maxAgeMs <= 0) return null;
+  if (timestamp === undefined) {
+    return "command has no timestamp; its age cannot be checked (MaxCommandAge)";
+  }
+  const age = now - parseTimestamp(timestamp);
+  if (age > maxAgeMs) {
+    return `command is too old: sent ${timestamp}, ${Math.round(age / 1000)} s ago ` +
+      `(MaxCommandAge ${maxAgeMs / 1000} s)`;
+  }
+  if (-age > maxSkewMs) {
+    return `command is from the future: sent ${timestamp}, ${Math.round(-age / 1000)} s ` +
+      `ahead of this agent's clock (MaxClockSkew ${maxSkewMs / 1000} s)`;
+  }
+  return null;
 }
