@@ -323,6 +323,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
           }
           : {},
       );
+      await seen?.flush();
       seen?.close();
       log.info("MQTT channel stopped");
     },

@@ -64,6 +64,8 @@ export interface SeenStore {
   /** Accepted before this process started, without a result: the agent died handling them. */
   unfinished(): UnfinishedTask[];
   readonly size: number;
+  /** Writes what markDone() could not (best effort; call before close()). */
+  flush(): Promise<void>;
   close(): void;
 }
 
@@ -190,6 +192,18 @@ export async function openSeenStore(path: string, options: SeenStoreOptions): Pr
     unfinished: () => unfinished.map((u) => ({ ...u })),
     get size() {
       return seen.size;
+    },
+    async flush() {
+      if (backlog === "") return;
+      try {
+        await file.append(backlog);
+        backlog = "";
+      } catch (e) {
+        log?.error("finished tasks not recorded: they are answered 0x1009 after the restart", {
+          file: path,
+          error: (e as Error).message,
+        });
+      }
     },
     close() {
       file.close();

@@ -188,6 +188,7 @@ Deno.test("a command whose task id cannot be recorded is answered 0x1018, not ru
       markDone: () => Promise.resolve(),
       has: (id) => ids.has(String(id)),
       unfinished: () => [],
+      flush: () => Promise.resolve(),
       size: 0,
       close() {},
     },

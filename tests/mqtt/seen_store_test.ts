@@ -200,3 +200,22 @@ Deno.test("openSeenStore() on a full disk: markSeen throws and keeps nothing, ma
     );
     b.close();
   }));
+
+Deno.test("SeenStore.flush() writes the done lines a full disk held back, so a clean stop leaves no false 0x1009", () =>
+  withTmpfs(64 * 1024, async (fs) => {
+    const path = join(fs.dir, "seen.log");
+    const open = () => openSeenStore(path, { retentionMs: 60_000, maxEntries: 100 });
+    const a = await open();
+    await a.markSeen(1, { service: "web", command: "restart" });
+    await fs.fill();
+    for (let i = 0; i < 500; i++) {
+      if (!(await a.markSeen(`k${i}`).then(() => true, () => false))) break;
+    }
+    await a.markDone(1); // held back
+    await fs.free();
+    await a.flush();
+    a.close();
+    const b = await open();
+    assert.equal(b.unfinished().some((u) => u.task_id === 1), false);
+    b.close();
+  }));
