@@ -172,7 +172,7 @@ Deno.test("openSeenStore() on a full disk: markSeen throws and keeps nothing, ma
   withTmpfs(64 * 1024, async (fs) => {
     const path = join(fs.dir, "seen.log");
     const { logger, events } = captureLogger();
-    const open = () => openSeenStore(path, { retentionMs: 60_000, maxEntries: 100, logger });
+    const open = () => openSeenStore(path, { retentionMs: 60_000, maxEntries: 10_000, logger });
     const a = await open();
     assert.equal(await a.markSeen(1, { service: "web", command: "restart" }), true);
     await fs.fill();
@@ -204,7 +204,7 @@ Deno.test("openSeenStore() on a full disk: markSeen throws and keeps nothing, ma
 Deno.test("SeenStore.flush() writes the done lines a full disk held back, so a clean stop leaves no false 0x1009", () =>
   withTmpfs(64 * 1024, async (fs) => {
     const path = join(fs.dir, "seen.log");
-    const open = () => openSeenStore(path, { retentionMs: 60_000, maxEntries: 100 });
+    const open = () => openSeenStore(path, { retentionMs: 60_000, maxEntries: 10_000 });
     const a = await open();
     await a.markSeen(1, { service: "web", command: "restart" });
     await fs.fill();
