@@ -144,6 +144,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         onConfigMessage: (msg, sender) => withProbe(() => replacer.handle(msg, sender)),
         onMaintenanceMessage: (msg, sender) => Promise.resolve(switchMaintenance(msg, sender)),
         onInterrupted: (record) => audit.report(record),
+        onRefused: (record) => audit.report(record),
         status: () => agent.status(),
       })
       : null;

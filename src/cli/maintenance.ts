@@ -1,7 +1,8 @@
 import {
   endMaintenance,
   type Maintenance,
-  parseDuration,
+  maintenanceDuration,
+  MaintenanceReasonSchema,
   readMaintenance,
   startMaintenance,
 } from "../executor/mod.ts";
@@ -34,11 +35,22 @@ export const maintenanceCommand: CliCommand = {
     }
     let forMs = NaN;
     if (action === "on") {
-      forMs = typeof values.for === "string" ? parseDuration(values.for) : NaN;
-      if (!(forMs > 0)) {
+      if (typeof values.for !== "string") {
         io.stderr(
-          `agent maintenance on: --for needs a duration such as 90s, 30m, 2h, 1d or 1h30m` +
-            (typeof values.for === "string" ? ` (got "${values.for}")` : "") + "\n",
+          "agent maintenance on: --for needs a duration such as 90s, 30m, 2h, 1d or 1h30m\n",
+        );
+        return ExitCode.USAGE;
+      }
+      try {
+        forMs = maintenanceDuration(values.for);
+      } catch (e) {
+        io.stderr(`agent maintenance on: --for: ${(e as Error).message} (got "${values.for}")\n`);
+        return ExitCode.USAGE;
+      }
+      const reason = MaintenanceReasonSchema.safeParse(values.reason ?? "");
+      if (!reason.success) {
+        io.stderr(
+          `agent maintenance on: --reason: at most 256 characters, no control characters\n`,
         );
         return ExitCode.USAGE;
       }
@@ -65,7 +77,8 @@ export const maintenanceCommand: CliCommand = {
             : "maintenance: was not on\n",
         );
       } else {
-        io.stdout(describe(readMaintenance(stateDir), values.json === true));
+        const m = readMaintenance(stateDir, Date.now(), (why) => io.stderr(`warning: ${why}\n`));
+        io.stdout(describe(m, values.json === true));
       }
     } catch (e) {
       io.stderr(`agent maintenance ${action}: cannot use ${stateDir}: ${(e as Error).message}\n`);

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { renameDurable } from "../model/mod.ts";
+import { renameDurable, setAsideSync } from "../model/mod.ts";
 import { removeIfPresent } from "./_replace_files.ts";
 
 /** File name of the journal inside StateDir. */
@@ -48,7 +48,10 @@ export type Journal = z.infer<typeof JournalSchema>;
 
 /** The durable record of the replacement in progress (at most one). */
 export interface JournalStore {
-  /** The pending journal, or null. A corrupt file is reported as an Error. */
+  /**
+   * The pending journal, or null. A corrupt file is set aside (`<file>.corrupt-<time>`, so it
+   * blocks no later replacement) and reported as an Error naming both files.
+   */
   read(): Promise<Journal | null>;
   write(journal: Journal): Promise<void>;
   clear(): Promise<void>;
@@ -67,11 +70,20 @@ export function createJournalStore(stateDir: string): JournalStore {
         if (e instanceof Deno.errors.NotFound) return null;
         throw e;
       }
-      const parsed = JournalSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) {
-        throw new Error(`${path} is not a valid replacement journal: ${parsed.error.message}`);
+      let why: string;
+      try {
+        const parsed = JournalSchema.safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        why = z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; ");
+      } catch (e) {
+        why = `not JSON: ${(e as Error).message}`;
       }
-      return parsed.data;
+      const saved = setAsideSync(path);
+      throw new Error(
+        `${path} is not a valid replacement journal (${why}); ` +
+          (saved ? `set aside as ${saved}` : "it could not be set aside") +
+          ": check collectd.conf and collectd by hand",
+      );
     },
     async write(journal) {
       await Deno.mkdir(stateDir, { recursive: true, mode: 0o700 });

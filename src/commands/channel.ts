@@ -24,6 +24,7 @@ import {
   type Reporter,
   type RunRecord,
   type Stage,
+  taskKey,
   type Trigger,
 } from "../model/mod.ts";
 import { createMqttReporter, type MqttReporter } from "../reporters/mqtt.ts";
@@ -54,6 +55,8 @@ export interface MqttChannelOptions {
    * the audit has a line for it: it may have run. Its `argv` is empty (not known).
    */
   onInterrupted?: (record: RunRecord) => Promise<void>;
+  /** Reports the record of a refused message (its audit line), before its result is published. */
+  onRefused?: (record: RunRecord) => Promise<void>;
   /** Extra fields of the retained "online" status message (version, uptime, rules loaded). */
   status(): Record<string, unknown>;
   /** Default: `HostName` from the config, else the OS host name. */
@@ -131,6 +134,8 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
     const outcome = await router.route(message.payload, { topic: message.topic });
     if (outcome.kind === "ignored") return;
     if (outcome.kind === "refused") {
+      await options.onRefused?.(outcome.record)
+        .catch((e) => log.error("cannot audit a refused command", { error: e.message }));
       await publishResult(outcome.result);
       return;
     }
@@ -162,14 +167,14 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
     const spooled = new Set<string>();
     for (const p of spooledPayloads) {
       try {
-        spooled.add(JSON.stringify(JSON.parse(p).task_id));
+        spooled.add(taskKey(JSON.parse(p).task_id));
       } catch {
         // not a result
       }
     }
     for (const task of seen!.unfinished()) {
       const taskId = task.task_id;
-      if (!spooled.has(JSON.stringify(taskId))) {
+      if (!spooled.has(taskKey(taskId))) {
         log.warn("the agent died while handling this command; answering it as interrupted", {
           task_id: taskId,
           ...(task.service !== undefined ? { service: task.service, command: task.command } : {}),
@@ -232,12 +237,18 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         counters: options.counters,
       });
       seen = await openSeenStore(join(options.stateDir, "seen-task-ids.log"), {
-        retentionMs: Math.max(SEEN_RETENTION_MS, config.MaxCommandAge * 1000),
+        // As long as a command with that id could still be accepted (its age window).
+        retentionMs: Math.max(
+          SEEN_RETENTION_MS,
+          (config.MaxCommandAge + config.MaxClockSkew) * 1000,
+        ),
         maxEntries: SEEN_MAX,
+        logger: log,
       });
       router = createCommandRouter({
         hostName,
         maxAgeMs: config.MaxCommandAge * 1000,
+        maxSkewMs: config.MaxClockSkew * 1000,
         senders: new Map(config.CommandSenders.map((s) => [s.Name, s.Secret])),
         seen,
         execute: options.execute,
@@ -312,6 +323,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
           }
           : {},
       );
+      await seen?.flush();
       seen?.close();
       log.info("MQTT channel stopped");
     },

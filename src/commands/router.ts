@@ -5,6 +5,7 @@ import {
   type Counter,
   type Counters,
   type Logger,
+  remoteResultRecord,
   remoteTrigger,
   type RunRecord,
   type Trigger,
@@ -13,7 +14,10 @@ import {
   type CommandMessage,
   type ConfigMessage,
   type MaintenanceMessage,
+  NameSchema,
+  type ParsedMessage,
   parseMessage,
+  parseTimestamp,
   resultTimestamp,
   type TaskId,
 } from "./message.ts";
@@ -46,8 +50,13 @@ export type OnMaintenanceMessage = (
 export interface CommandRouterOptions {
   /** This agent's host name (messages with another `host` are ignored). */
   hostName: string;
-  /** Oldest accepted command timestamp, in ms before now; 0 = no limit. */
+  /** Oldest accepted command timestamp, in ms before now; 0 = no limit (and no skew check). */
   maxAgeMs: number;
+  /**
+   * With `maxAgeMs` > 0: how far a timestamp may lie ahead of this agent's clock (ms). Default
+   * 300 000 (MaxClockSkew).
+   */
+  maxSkewMs?: number;
   /** Allowed signers (name → secret); empty = signatures not required. */
   senders: ReadonlyMap<string, string>;
   seen: SeenStore;
@@ -64,7 +73,8 @@ export interface CommandRouterOptions {
  * to the run's record, or to a result for a config message); or ignored (no result is due).
  */
 export type RouteOutcome =
-  | { kind: "refused"; result: CommandResult }
+  /** `record`: for the audit (what the message asked for, as far as it could be read). */
+  | { kind: "refused"; result: CommandResult; record: RunRecord }
   | { kind: "accepted"; taskId: TaskId; done: Promise<RunRecord | CommandResult> }
   | { kind: "ignored"; reason: string };
 
@@ -100,6 +110,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
   );
 
   const refuse = (
+    asked: Asked,
     reason: string,
     taskId: TaskId,
     code: number,
@@ -107,16 +118,16 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
     fields: Record<string, unknown> = {},
   ): RouteOutcome => {
     refusals(reason).inc();
-    log.warn(`command refused: ${message}`, { task_id: taskId, code, ...fields });
-    return {
-      kind: "refused",
-      result: { task_id: taskId, timestamp: resultTimestamp(now()), message, code },
-    };
+    const level = code === Code.STATE_WRITE_FAILED ? "error" : "warn";
+    log[level](`command refused: ${message}`, { task_id: taskId, code, ...fields });
+    const result = { task_id: taskId, timestamp: resultTimestamp(now()), message, code };
+    return { kind: "refused", result, record: remoteResultRecord(result, asked) };
   };
 
   return {
     async route(payload, info) {
       const parsed = parseMessage(payload);
+      const asked = whatWasAsked(parsed);
       if (parsed.kind === "invalid") {
         if (parsed.taskId === undefined) {
           refusals("unreadable").inc();
@@ -127,7 +138,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
           });
           return { kind: "ignored", reason: parsed.reason };
         }
-        return refuse("invalid", parsed.taskId, Code.INVALID_MESSAGE, parsed.reason, {
+        return refuse(asked, "invalid", parsed.taskId, Code.INVALID_MESSAGE, parsed.reason, {
           topic: info.topic,
         });
       }
@@ -145,32 +156,14 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
       if (options.senders.size > 0) {
         const bad = checkSignature(parsed.raw, options.senders);
         if (bad !== null) {
-          return refuse("bad_signature", taskId, Code.BAD_SIGNATURE, bad, {
+          return refuse(asked, "bad_signature", taskId, Code.BAD_SIGNATURE, bad, {
             sender: msg.sender,
             topic: info.topic,
           });
         }
       }
-      if (options.maxAgeMs > 0) {
-        if (msg.timestamp === undefined) {
-          return refuse(
-            "stale",
-            taskId,
-            Code.STALE_COMMAND,
-            "command has no timestamp; its age cannot be checked (MaxCommandAge)",
-          );
-        }
-        const age = now() - Date.parse(msg.timestamp);
-        if (age > options.maxAgeMs) {
-          return refuse(
-            "stale",
-            taskId,
-            Code.STALE_COMMAND,
-            `command is too old: sent ${msg.timestamp}, ${Math.round(age / 1000)} s ago ` +
-              `(MaxCommandAge ${options.maxAgeMs / 1000} s)`,
-          );
-        }
-      }
+      const late = timeRefusal(msg.timestamp, now(), options.maxAgeMs, options.maxSkewMs);
+      if (late !== null) return refuse(asked, "stale", taskId, Code.STALE_COMMAND, late);
       // A command's service and command are kept with its id: if the agent dies while running
       // it, the restart can still audit it (answered 0x1009).
       const task = parsed.kind === "command"
@@ -180,8 +173,23 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
           ...(parsed.message.sender ? { sender: parsed.message.sender } : {}),
         }
         : undefined;
-      if (!(await options.seen.markSeen(taskId, task))) {
+      let fresh: boolean;
+      try {
+        fresh = await options.seen.markSeen(taskId, task);
+      } catch (e) {
+        // Not recorded, so not accepted: answered now, and the same task_id may come again.
         return refuse(
+          asked,
+          "state_write_failed",
+          taskId,
+          Code.STATE_WRITE_FAILED,
+          `not run: ${(e as Error).message}; nothing ran, send it again once StateDir is ` +
+            "writable",
+        );
+      }
+      if (!fresh) {
+        return refuse(
+          asked,
           "duplicate",
           taskId,
           Code.DUPLICATE_TASK,
@@ -191,9 +199,12 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
       accepted?.inc();
       if (parsed.kind === "config" || parsed.kind === "maintenance") {
         const what = parsed.kind === "config" ? "config replacement" : "maintenance switch";
-        const handled = parsed.kind === "config"
-          ? options.onConfigMessage?.(parsed.message, msg.sender)
-          : options.onMaintenanceMessage?.(parsed.message, msg.sender);
+        const handler = parsed.kind === "config"
+          ? options.onConfigMessage && (() => options.onConfigMessage!(parsed.message, msg.sender))
+          : options.onMaintenanceMessage &&
+            (() => options.onMaintenanceMessage!(parsed.message, msg.sender));
+        // A handler that throws at once still gets its result (never an id without an answer).
+        const handled = handler && Promise.resolve().then(handler);
         const failed = (message: string, code: number): CommandResult => ({
           task_id: taskId,
           timestamp: resultTimestamp(now()),
@@ -204,7 +215,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
           ? handled.catch((e) =>
             failed(
               `${what} failed: ${(e as Error).message}`,
-              parsed.kind === "config" ? Code.CONFIG_WRITE_FAILED : Code.INVALID_MESSAGE,
+              parsed.kind === "config" ? Code.CONFIG_WRITE_FAILED : Code.STATE_WRITE_FAILED,
             )
           )
           : Promise.resolve(
@@ -223,4 +234,63 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
       return { kind: "accepted", taskId, done };
     },
   };
+}
+
+/** What a message asked for, as far as it could be read (for the audit line of a refusal). */
+interface Asked {
+  service: string;
+  command: string;
+  sender?: string | undefined;
+}
+
+/**
+ * The service, command and sender a message asked for, for the audit line of its refusal: a
+ * field that is not a valid name is left out (empty), so nothing hostile reaches the audit.
+ */
+function whatWasAsked(parsed: ParsedMessage): Asked {
+  if (parsed.kind === "maintenance") {
+    return {
+      service: "",
+      command: `maintenance ${parsed.message.maintenance}`,
+      sender: parsed.message.sender,
+    };
+  }
+  if (parsed.kind === "config") {
+    return { service: "collectd", command: "replace-config", sender: parsed.message.sender };
+  }
+  const raw = parsed.raw ?? {};
+  const name = (v: unknown) => NameSchema.safeParse(v).success ? v as string : "";
+  const sender = name(raw.sender);
+  return {
+    service: name(raw.service),
+    command: name(raw.command),
+    ...(sender ? { sender } : {}),
+  };
+}
+
+/**
+ * Why a command's `timestamp` is outside the accepted window [now − maxAgeMs, now + maxSkewMs]
+ * (missing, too old, or so far ahead that it would stay fresh for ever, replayable once its id
+ * is forgotten), or null when it is inside or `maxAgeMs` is 0 (no window).
+ */
+export function timeRefusal(
+  timestamp: string | undefined,
+  now: number,
+  maxAgeMs: number,
+  maxSkewMs = 300_000,
+): string | null {
+  if (maxAgeMs <= 0) return null;
+  if (timestamp === undefined) {
+    return "command has no timestamp; its age cannot be checked (MaxCommandAge)";
+  }
+  const age = now - parseTimestamp(timestamp);
+  if (age > maxAgeMs) {
+    return `command is too old: sent ${timestamp}, ${Math.round(age / 1000)} s ago ` +
+      `(MaxCommandAge ${maxAgeMs / 1000} s)`;
+  }
+  if (-age > maxSkewMs) {
+    return `command is from the future: sent ${timestamp}, ${Math.round(-age / 1000)} s ` +
+      `ahead of this agent's clock (MaxClockSkew ${maxSkewMs / 1000} s)`;
+  }
+  return null;
 }

@@ -29,7 +29,8 @@ export const mqttKeys = {
   /** MQTT client id; `{host}` is replaced. Stable so a persistent session survives restarts. */
   ClientId: z.string().min(1).default("edge-agent-{host}"),
   /** The agent's host name for `{host}` and the `host` field (default: the OS host name). */
-  HostName: z.string().min(1).regex(/^[^/+#{}]+$/, "must not contain / + # { }").optional(),
+  HostName: z.string().min(1).max(253).regex(/^[^/+#{}]+$/, "must not contain / + # { }")
+    .optional(),
   CleanSession: z.boolean().default(false),
   /** Seconds between reconnect attempts. */
   ReconnectInterval: z.number().positive().default(5),
@@ -44,6 +45,8 @@ export const mqttKeys = {
   EventTopic: z.string().min(1).optional(),
   /** Seconds: a command whose `timestamp` is older is refused (0x1005). 0 = no limit. */
   MaxCommandAge: z.number().min(0).default(3600),
+  /** Seconds a command's `timestamp` may lie ahead of the agent's clock (with MaxCommandAge). */
+  MaxClockSkew: z.number().min(0).max(86_400).default(300),
   /** When non-empty, every command must be HMAC-SHA-256 signed by one of these senders. */
   CommandSenders: z.array(CommandSenderSchema).default([]),
   /** Signs the commands this agent sends (central mode, send-command). */

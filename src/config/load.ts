@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve } from "node:path";
-import { ConfigError, problemsFromZod } from "./errors.ts";
-import { locateJsonError } from "./_json_error.ts";
+import { ConfigError, formatPath, problemsFromZod } from "./errors.ts";
+import { findJsonProblems, locateJsonError } from "./_json_error.ts";
 import { ConfigSchema, type ParsedConfig } from "./schema.ts";
 
 /**
@@ -72,6 +72,17 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ConfigError(file, [{ path: "", message: "expected a JSON object" }]);
+  }
+  // What JSON.parse lets through silently: a key given twice (last wins), a 50 MB string.
+  const lint = findJsonProblems(text);
+  if (lint.length > 0) {
+    throw new ConfigError(
+      file,
+      lint.map((p) => ({
+        path: formatPath(p.path),
+        message: `line ${p.line}, column ${p.column}: ${p.message}`,
+      })),
+    );
   }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(file, problemsFromZod(parsed.error));

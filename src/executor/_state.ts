@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { setAsideSync, writeFileDurable } from "../model/mod.ts";
 
 /**
  * The executor's durable state (`StateDir/executor-state.json`): rule-triggered run times per
@@ -35,7 +36,11 @@ export function emptyState(): ExecutorState {
   return { version: 1, history: {}, loops: [] };
 }
 
-/** Reads the state; a missing file is a fresh start, an invalid one is moved aside (reported). */
+/**
+ * Reads the state; a missing file is a fresh start, an unreadable one (torn, not JSON, another
+ * shape) is set aside as `executor-state.json.corrupt-<time>` and reported; the agent starts
+ * with empty state. Never throws: no state file can stop the agent from starting.
+ */
 export async function loadState(
   stateDir: string,
   onInvalid: (why: string) => void,
@@ -45,30 +50,41 @@ export async function loadState(
   try {
     text = await Deno.readTextFile(file);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return emptyState();
-    throw new Error(`Cannot read ${file}: ${(e as Error).message}`, { cause: e });
+    if (!(e instanceof Deno.errors.NotFound)) {
+      onInvalid(`cannot read ${file} (${(e as Error).message}); starting with empty state`);
+    }
+    return emptyState();
   }
+  let why: string;
   try {
     const parsed = StateSchema.safeParse(JSON.parse(text));
     if (parsed.success) return parsed.data;
-    onInvalid(`${file} is invalid (${z.prettifyError(parsed.error)}); moved to ${file}.invalid`);
+    why = `invalid: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; ")}`;
   } catch (e) {
-    onInvalid(`${file} is not JSON (${(e as Error).message}); moved to ${file}.invalid`);
+    why = `not JSON: ${(e as Error).message}`;
   }
-  await Deno.rename(file, `${file}.invalid`).catch(() => {});
+  const saved = setAsideSync(file);
+  onInvalid(
+    `${file} is unreadable (${why}; ${text.length} bytes lost); ` +
+      (saved ? `set aside as ${saved}` : "it could not be set aside") +
+      "; starting with empty storm and closed-loop state",
+  );
   return emptyState();
 }
 
-/** Writes state atomically (temp file + rename); calls are serialised, the last one wins. */
+/**
+ * Writes state atomically and durably (synced temp file, rename, folder synced); calls are
+ * serialised, the last one wins.
+ */
 export function stateWriter(stateDir: string): (s: ExecutorState) => Promise<void> {
   const file = join(stateDir, STATE_FILE);
   let chain = Promise.resolve();
   return (s) => {
-    const text = JSON.stringify(s) + "\n";
-    chain = chain.then(async () => {
+    const bytes = new TextEncoder().encode(JSON.stringify(s) + "\n");
+    // A failed write (disk full) is the caller's to report; the next one is still tried.
+    chain = chain.catch(() => {}).then(async () => {
       await Deno.mkdir(stateDir, { recursive: true });
-      await Deno.writeTextFile(`${file}.tmp`, text, { mode: 0o600 });
-      await Deno.rename(`${file}.tmp`, file);
+      await writeFileDurable(file, bytes, { mode: 0o600 });
     });
     return chain;
   };

@@ -134,7 +134,8 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
       ? "failed"
       : "refused";
     counters.counter("edge_agent_executor_runs_total", "Recovery command requests by outcome", {
-      service: rec.service,
+      // A remote message can name any service: the unknown ones share one series.
+      service: commands.has(rec.service) ? rec.service : UNKNOWN_SERVICE_LABEL,
       trigger: rec.trigger.kind,
       result,
     }).inc();
@@ -201,7 +202,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     return readMaintenance(
       options.stateDir,
       clock.now(),
-      (why) => log.error("maintenance file ignored (maintenance counts as off)", { error: why }),
+      (why) => log.error(`maintenance: ${why}`),
     );
   }
 
@@ -259,7 +260,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     maintenance: {
       on: (forMs, o = {}) => startMaintenance(options.stateDir, forMs, { ...o, now: clock.now() }),
       off: () => endMaintenance(options.stateDir),
-      status: () => readMaintenance(options.stateDir, clock.now()),
+      status: maintenanceNow,
     },
     async idle() {
       while (inflight.size) await Promise.allSettled([...inflight]);
@@ -288,6 +289,9 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     },
   };
 }
+
+/** The `service` label of runs asking for a service the config does not define. */
+export const UNKNOWN_SERVICE_LABEL = "_unknown";
 
 function rule(handler: string): Trigger {
   return { kind: "rule", handler };

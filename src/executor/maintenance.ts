@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { setAsideSync } from "../model/mod.ts";
 
 /**
  * The maintenance switch: a small JSON file in StateDir (`maintenance.json`) with an expiry.
@@ -9,13 +10,32 @@ import { z } from "zod";
  */
 export const MAINTENANCE_FILE = "maintenance.json";
 
+/** The longest maintenance (`agent maintenance on --for`, the MQTT switch's `for`): 30 days. */
+export const MAX_MAINTENANCE_MS = 30 * 86_400_000;
+
+/** Printable text: no control characters (they would reach logs, results and the audit). */
+// deno-lint-ignore no-control-regex
+const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
+/** A `reason` given with `on`: at most 256 printable characters. */
+export const MaintenanceReasonSchema = z.string().max(256).regex(
+  PRINTABLE,
+  "must not hold control characters",
+);
+
+/** Epoch ms of a real date (what `new Date()` can print). */
+const EpochMs = z.number().int().min(0).max(8.64e15);
+
 const MaintenanceSchema = z.strictObject({
   /** Epoch milliseconds when maintenance started and when it ends by itself. */
-  since: z.number(),
-  until: z.number(),
-  reason: z.string().optional(),
+  since: EpochMs,
+  until: EpochMs,
+  reason: MaintenanceReasonSchema.optional(),
   /** Who switched it on: "cli", an MQTT sender, ... */
-  by: z.string().optional(),
+  by: z.string().max(128).regex(PRINTABLE).optional(),
+}).refine((m) => m.until > m.since && m.until - m.since <= MAX_MAINTENANCE_MS, {
+  message: "until must be after since, by at most 30 days",
+  path: ["until"],
 });
 export type Maintenance = z.infer<typeof MaintenanceSchema>;
 
@@ -32,8 +52,10 @@ export function startMaintenance(
   forMs: number,
   options: StartMaintenanceOptions = {},
 ): Maintenance {
-  if (!(forMs > 0) || !Number.isFinite(forMs)) {
-    throw new RangeError(`maintenance duration must be positive, got ${forMs} ms`);
+  if (!(forMs > 0) || !(forMs <= MAX_MAINTENANCE_MS)) {
+    throw new RangeError(
+      `maintenance duration must be positive and at most 30 days, got ${forMs} ms`,
+    );
   }
   const now = options.now ?? Date.now();
   const m: Maintenance = {
@@ -63,32 +85,61 @@ export function endMaintenance(stateDir: string): boolean {
 
 /**
  * The maintenance in force at `now`, or null (no file, expired, or unreadable: an unreadable file
- * must not stop repairs forever, so it counts as off and `onInvalid` is told why).
+ * must not stop repairs forever, so it counts as off, is set aside as
+ * `maintenance.json.corrupt-<time>` and `onInvalid` is told why, naming the file). A file whose
+ * `until` lies more than 30 days ahead of `now` is unreadable too: no switch can be that long.
  */
 export function readMaintenance(
   stateDir: string,
   now: number = Date.now(),
   onInvalid?: (why: string) => void,
 ): Maintenance | null {
+  const file = join(stateDir, MAINTENANCE_FILE);
   let text: string;
   try {
-    text = Deno.readTextFileSync(join(stateDir, MAINTENANCE_FILE));
+    text = Deno.readTextFileSync(file);
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) onInvalid?.((e as Error).message);
+    if (!(e instanceof Deno.errors.NotFound)) {
+      onInvalid?.(`cannot read ${file}: ${(e as Error).message}`);
+    }
     return null;
   }
-  let parsed;
+  let why: string;
   try {
-    parsed = MaintenanceSchema.safeParse(JSON.parse(text));
+    const parsed = MaintenanceSchema.safeParse(JSON.parse(text));
+    if (parsed.success && parsed.data.until <= now + MAX_MAINTENANCE_MS) {
+      return parsed.data.until > now ? parsed.data : null;
+    }
+    why = parsed.success
+      ? `until ${new Date(parsed.data.until).toISOString()} is more than 30 days ahead`
+      : z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; ");
   } catch (e) {
-    onInvalid?.(`invalid JSON: ${(e as Error).message}`);
-    return null;
+    why = `not JSON: ${(e as Error).message}`;
   }
-  if (!parsed.success) {
-    onInvalid?.(z.prettifyError(parsed.error));
-    return null;
+  const saved = setAsideSync(file, now);
+  onInvalid?.(
+    `${file} is unreadable (${why}); ` +
+      (saved ? `set aside as ${saved}` : "it could not be set aside") +
+      "; maintenance counts as off",
+  );
+  return null;
+}
+
+/**
+ * `text` as a maintenance duration in ms (see {@linkcode parseDuration}); a RangeError saying
+ * why when it is not one, not positive, or longer than 30 days.
+ */
+export function maintenanceDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (!(ms > 0)) {
+    throw new RangeError(
+      `"${text.slice(0, 40)}" is not a duration such as 90s, 30m, 2h, 1d or 1h30m`,
+    );
   }
-  return parsed.data.until > now ? parsed.data : null;
+  if (ms > MAX_MAINTENANCE_MS) {
+    throw new RangeError(`"${text.slice(0, 40)}" is longer than the maximum of 30d`);
+  }
+  return ms;
 }
 
 /** `90s`, `30m`, `2h`, `1d`, `1h30m` or plain seconds → milliseconds; NaN when invalid. */

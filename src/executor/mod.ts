@@ -23,6 +23,9 @@ export { type Clock, systemClock } from "./clock.ts";
 export {
   endMaintenance,
   MAINTENANCE_FILE,
+  maintenanceDuration,
+  MaintenanceReasonSchema,
+  MAX_MAINTENANCE_MS,
   parseDuration,
   readMaintenance,
   startMaintenance,

@@ -29,6 +29,11 @@ export const Code = {
   MAINTENANCE: 0x1015,
   SHUTTING_DOWN: 0x1016,
   ESCALATED: 0x1017,
+  /**
+   * Not run: the agent cannot record the task id in StateDir (disk full, read-only), so it could
+   * not promise to run it once. Nothing ran; the same task_id may be sent again.
+   */
+  STATE_WRITE_FAILED: 0x1018,
   // lua-collectd-monitor: collectd.conf replacement
   CONFIG_TASK_RUNNING: 0x2000,
   CONFIG_WRITE_FAILED: 0x2001,

@@ -31,20 +31,39 @@ export interface CounterSample {
   value: number;
 }
 
+/**
+ * Most label sets one name may have. Labels name things the agent knows (configured services,
+ * rule handlers, fixed reasons), and input that names anything else is mapped to one value
+ * where it enters; this is the backstop: beyond it, new label sets share one series whose
+ * every label value is {@linkcode OVERFLOW_LABEL}, so no input can grow /metrics without bound.
+ */
+export const MAX_SERIES_PER_NAME = 1000;
+/** The label value of the shared series beyond {@linkcode MAX_SERIES_PER_NAME}. */
+export const OVERFLOW_LABEL = "_overflow";
+
 /** A plain in-memory implementation (the default; also what tests use). */
 export function createCounters(): Counters {
   const series = new Map<string, CounterSample>();
+  const perName = new Map<string, number>();
   const get = (
     kind: "counter" | "gauge",
     name: string,
     help: string,
     labels: Record<string, string> = {},
   ) => {
-    const id = name + JSON.stringify(labels);
+    let id = name + JSON.stringify(labels);
     let s = series.get(id);
     if (!s) {
+      const n = perName.get(name) ?? 0;
+      if (n >= MAX_SERIES_PER_NAME && Object.keys(labels).length > 0) {
+        labels = Object.fromEntries(Object.keys(labels).map((k) => [k, OVERFLOW_LABEL]));
+        id = name + JSON.stringify(labels);
+        s = series.get(id);
+        if (s) return s;
+      }
       s = { name, help, kind, labels, value: 0 };
       series.set(id, s);
+      perName.set(name, n + 1);
     }
     return s;
   };

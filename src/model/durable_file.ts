@@ -18,10 +18,19 @@ export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<vo
  * synced, renamed over `path`, and the folder synced. On failure the temp file is removed and
  * the error thrown; `path` keeps its old content.
  */
-export async function writeFileDurable(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileDurable(
+  path: string,
+  bytes: Uint8Array,
+  options: { mode?: number } = {},
+): Promise<void> {
   const tmp = path + ".tmp";
   try {
-    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    const file = await Deno.open(tmp, {
+      write: true,
+      create: true,
+      truncate: true,
+      ...(options.mode !== undefined ? { mode: options.mode } : {}),
+    });
     try {
       await writeAll(file, bytes);
       await file.syncData();
@@ -42,7 +51,7 @@ export async function renameDurable(from: string, to: string): Promise<void> {
 }
 
 /** Syncs a folder (its entries: created, renamed, removed names). Best effort. */
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   try {
     const d = await Deno.open(dir, { read: true });
     try {
@@ -53,4 +62,37 @@ async function syncDir(dir: string): Promise<void> {
   } catch {
     // Some filesystems cannot sync a folder; the rename itself already happened.
   }
+}
+
+/**
+ * The name a state file that cannot be read is kept under: `<path>.corrupt-<UTC time>`, e.g.
+ * `maintenance.json.corrupt-20260101T120000.123Z`.
+ */
+export function setAsideName(path: string, now: number = Date.now()): string {
+  const t = Number.isFinite(now) && Math.abs(now) <= 8.64e15 ? now : Date.now();
+  return `${path}.corrupt-${new Date(t).toISOString().replace(/[-:]/g, "")}`;
+}
+
+/**
+ * Moves an unreadable state file out of the way (renamed to {@linkcode setAsideName}), so the
+ * agent starts without it and the bytes stay for a post-mortem. Returns the new name, or null
+ * when the rename failed too (then the file is left where it is).
+ */
+export function setAsideSync(path: string, now: number = Date.now()): string | null {
+  for (let n = 0; n < 100; n++) {
+    const to = setAsideName(path, now) + (n ? `.${n}` : "");
+    try {
+      Deno.lstatSync(to);
+      continue; // taken (two in one millisecond)
+    } catch {
+      // free
+    }
+    try {
+      Deno.renameSync(path, to);
+      return to;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }

@@ -8,3 +8,12 @@ export interface CommandResult {
   message: string;
   code: number;
 }
+
+/**
+ * The one form a task id is compared in: its decimal text for a number, so `154` and `"154"`
+ * are the same task (lua-collectd-monitor sends numbers, other clients strings). Results still
+ * echo the id as it was sent.
+ */
+export function taskKey(taskId: number | string): string {
+  return String(taskId);
+}

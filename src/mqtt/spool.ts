@@ -1,5 +1,21 @@
 import { join } from "node:path";
-import { type Counters, type Logger, writeFileDurable } from "../model/mod.ts";
+import { z } from "zod";
+import { type Counters, type Logger, setAsideName, writeFileDurable } from "../model/mod.ts";
+
+/**
+ * What a spool file must hold: a topic the agent may publish to (no wildcard, no NUL, at most
+ * 65 535 bytes), a string payload, a QoS and the retain flag. Anything else was not written by
+ * this spool and cannot be published.
+ */
+const SpoolFileSchema = z.strictObject({
+  topic: z.string().min(1).max(65_535).refine(
+    (t) => !/[+#]/.test(t) && !t.includes("\u0000"),
+    "must not hold + # or NUL",
+  ),
+  payload: z.string(),
+  qos: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+  retain: z.boolean(),
+});
 
 /** One message waiting for the broker's acknowledgement. */
 export interface SpoolEntry {
@@ -25,7 +41,9 @@ export interface SpoolOptions {
  * Survives broker outages, agent crashes (SIGKILL) and power loss: the files are replayed on
  * the next start. Bounded by `maxEntries`; when full the oldest message is dropped with an
  * error log line. When the folder cannot be written (disk full, read-only, gone), the message
- * is kept in memory only, still published, and the failure is logged and counted.
+ * is kept in memory only, still published, and the failure is logged and counted. A file that
+ * is not a spool entry (cut short, another shape: see SpoolFileSchema) is set aside at open as
+ * `<name>.corrupt-<time>` with an error line naming it, and never published.
  */
 export interface Spool {
   /** Entries left by earlier runs (or not yet acknowledged), oldest first. */
@@ -48,16 +66,31 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
   }
   names.sort();
   for (const name of names) {
+    const file = join(dir, name);
+    let why: string;
+    let text = "";
     try {
-      const raw = JSON.parse(await Deno.readTextFile(join(dir, name)));
-      entries.set(name, { id: name, ...raw });
+      text = await Deno.readTextFile(file);
+      const parsed = SpoolFileSchema.safeParse(JSON.parse(text));
+      if (parsed.success) {
+        entries.set(name, { id: name, ...parsed.data });
+        continue;
+      }
+      why = z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; ");
     } catch (e) {
-      options.logger.error("unreadable spool entry removed", {
-        file: join(dir, name),
-        error: (e as Error).message,
-      });
-      await Deno.remove(join(dir, name)).catch(() => {});
+      why = (e as Error).message;
     }
+    // Set aside, not published (it would throw on publish and drop the connection) nor deleted.
+    const savedAs = setAsideName(file);
+    const moved = await Deno.rename(file, savedAs).then(() => true, () => false);
+    if (!moved) await Deno.remove(file).catch(() => {});
+    options.logger.error("unreadable spool entry set aside: it is not published", {
+      file,
+      offset: 0,
+      error: why,
+      lost: text.slice(0, 200),
+      saved_as: moved ? savedAs : null,
+    });
   }
   const dropped = options.counters?.counter(
     "edge_agent_mqtt_spool_dropped_total",

@@ -1,5 +1,12 @@
 import { join } from "node:path";
-import { type Logger, type Reporter, type RunRecord, writeAll } from "../model/mod.ts";
+import {
+  type LineAppender,
+  type Logger,
+  openLineAppender,
+  readLineLog,
+  type Reporter,
+  type RunRecord,
+} from "../model/mod.ts";
 import { triggerName } from "./log.ts";
 
 /** The audit file's name in StateDir; rotated copies are `audit.jsonl.1` (newest) … `.N`. */
@@ -38,22 +45,34 @@ export interface AuditLine {
 
 /**
  * Appends one JSON line per record to `StateDir/audit.jsonl` (mode 0600, synced to disk before
- * `report` resolves), rotating by size. The executor awaits it before any other reporter.
+ * `report` resolves), rotating by size. The executor awaits it before any other reporter. At
+ * creation the file is read once by the line-log reader: a torn last line (a power loss during
+ * an append) or garbage is set aside (logged, the original kept as `audit.jsonl.corrupt-<time>`),
+ * so the next record starts on a line of its own.
  */
 export function createAuditReporter(stateDir: string, options: AuditOptions = {}): Reporter {
   const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
   const keep = options.keep ?? 5;
   const now = options.now ?? Date.now;
   const path = join(stateDir, AUDIT_FILE);
-  const encoder = new TextEncoder();
-  let file: Deno.FsFile | null = null;
-  let size = 0;
-  let chain = Promise.resolve();
+  let file: LineAppender | null = null;
+  // The one reader, once, at creation (the agent's start): what a crash left is set aside now.
+  let chain: Promise<void> = readLineLog(path, {
+    parse: (l) => {
+      const v = JSON.parse(l);
+      return v !== null && typeof v === "object" && typeof v.time === "string" ? true : undefined;
+    },
+    ...(options.logger ? { logger: options.logger } : {}),
+    now,
+  }).then(() => {}, (e) =>
+    options.logger?.error("cannot read the audit file", {
+      file: path,
+      error: (e as Error).message,
+    }));
 
   async function open() {
     await Deno.mkdir(stateDir, { recursive: true });
-    file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
-    size = (await file.stat()).size;
+    file = await openLineAppender(path, { mode: 0o600 });
   }
 
   async function rotate() {
@@ -67,20 +86,17 @@ export function createAuditReporter(stateDir: string, options: AuditOptions = {}
     await open();
   }
 
-  async function append(bytes: Uint8Array) {
+  async function append(text: string) {
     if (!file) await open();
-    if (size > 0 && size + bytes.length > maxBytes) await rotate();
-    await writeAll(file!, bytes);
-    size += bytes.length;
-    await file!.syncData();
+    if (file!.size > 0 && file!.size + text.length > maxBytes) await rotate();
+    await file!.append(text); // a failed append is cut off again: no torn line left behind
   }
 
   return {
     name: "audit",
     report(r: RunRecord) {
-      const line = auditLine(r, now());
-      const bytes = encoder.encode(JSON.stringify(line) + "\n");
-      chain = chain.then(() => append(bytes)).catch((e) => {
+      const text = JSON.stringify(auditLine(r, now())) + "\n";
+      chain = chain.then(() => append(text)).catch((e) => {
         file?.close();
         file = null;
         options.logger?.error("cannot write the audit file", {

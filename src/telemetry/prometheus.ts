@@ -50,14 +50,24 @@ export function labelName(name: string): string {
   return clean.startsWith("__") ? `label${clean}` : clean;
 }
 
-/** Label values: `\` → `\\`, `"` → `\"`, newline → `\n`. */
+/**
+ * Label values: `\` → `\\`, `"` → `\"`, newline → `\n` (the format's only escapes); any other
+ * control character (NUL, CR, ESC, …), which the format cannot escape, becomes U+FFFD.
+ */
 export function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+  return noControls(v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n"));
 }
 
-/** HELP text: `\` → `\\`, newline → `\n` (quotes stay as they are). */
+/** HELP text: `\` → `\\`, newline → `\n` (quotes stay as they are); other controls → U+FFFD. */
 export function escapeHelp(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+  return noControls(v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n"));
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f]/g;
+
+function noControls(v: string): string {
+  return v.replace(CONTROLS, "\ufffd");
 }
 
 /** Go's ParseFloat spellings: `NaN`, `+Inf`, `-Inf`; integers without an exponent. */

@@ -47,3 +47,53 @@ Deno.test("agent maintenance refuses a missing or malformed duration as a usage 
   assert.match(bad.stderr, /got "2 hours"/);
   assert.equal((await agent("maintenance", "pause", "--config", config)).code, 2);
 });
+
+Deno.test("agent maintenance on refuses a duration over 30 days and writes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = configIn(dir);
+  for (const d of ["999999999999d", "31d", "2592001"]) {
+    const out = await agent("maintenance", "on", "--for", d, "--config", config);
+    assert.equal(out.code, 2, d);
+    assert.match(out.stderr, /longer than the maximum of 30d/);
+  }
+  const reason = await agent(
+    "maintenance",
+    "on",
+    "--for",
+    "1h",
+    "--reason",
+    "a\u0007",
+    "-c",
+    config,
+  );
+  assert.equal(reason.code, 2);
+  assert.throws(() => Deno.statSync(join(dir, "state", "maintenance.json")), Deno.errors.NotFound);
+  assert.equal((await agent("maintenance", "on", "--for", "30d", "-c", config)).code, 0);
+});
+
+Deno.test("agent maintenance status sets an unreadable maintenance.json aside, names it and reports off", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = configIn(dir);
+  const file = join(dir, "state", "maintenance.json");
+  for (
+    const text of [
+      JSON.stringify({ since: 1, until: 8.64e19 }),
+      JSON.stringify({ since: Date.now(), until: Date.now() + 40 * 86_400_000 }),
+      '{"since": 1, "unt',
+      "\u0000\u0001",
+    ]
+  ) {
+    Deno.mkdirSync(join(dir, "state"), { recursive: true });
+    Deno.writeTextFileSync(file, text);
+    const out = await agent("maintenance", "status", "-c", config);
+    assert.equal(out.code, 0);
+    assert.equal(out.stdout, "maintenance: off\n");
+    assert.match(
+      out.stderr,
+      new RegExp(`warning: ${file} is unreadable .*set aside as ${file}\\.corrupt-`),
+    );
+    assert.throws(() => Deno.statSync(file), Deno.errors.NotFound);
+  }
+  const aside = [...Deno.readDirSync(join(dir, "state"))].filter((e) => e.name.includes("corrupt"));
+  assert.equal(aside.length, 4);
+});

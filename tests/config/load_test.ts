@@ -124,3 +124,30 @@ Deno.test("a telemetry collectd Password in a group-readable file also gets the 
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /chmod 600/);
 });
+
+Deno.test("config strings and keys have maximum lengths: 4096 per string, 128 per key, 253 for HostName", () => {
+  const reject = (config: unknown, re: RegExp) =>
+    assert.throws(() => parseConfig(JSON.stringify(config), "/etc/edge/config.json"), re);
+  reject(
+    { HostName: "h".repeat(50 * 1024 * 1024) },
+    /HostName: line 1, column 13: string of 52428800 characters/,
+  );
+  reject({ HostName: "h".repeat(254) }, /HostName: .*253/);
+  reject(
+    { Services: { ["s".repeat(129)]: { commands: { a: "/bin/true" } } } },
+    /key of 129 characters: longer than the maximum of 128/,
+  );
+  reject(
+    { Services: { web: { commands: { a: { Argv: ["/bin/echo", "x".repeat(4097)] } } } } },
+    /Services\.web\.commands\.a\.Argv\[1\]: line 1, .*string of 4097 characters/,
+  );
+  parseConfig(JSON.stringify({ HostName: "h".repeat(253), StateDir: "s".repeat(4096) }), "/c.json");
+});
+
+Deno.test("a key given twice is an error naming both lines, also deep inside", () => {
+  const text = '{\n  "Listen": [{ "Host": "a", "Port": 1, "Port": 2 }]\n}';
+  assert.throws(
+    () => parseConfig(text, "/etc/edge/config.json"),
+    /Listen\[0\]\.Port: line 2, column 40: duplicate key \(also at line 2, column 29\)/,
+  );
+});

@@ -256,3 +256,14 @@ Deno.test("the audit reporter is awaited before any other reporter sees the reco
   assert.deepEqual(order, ["audit", "log"]);
   await executor.stop();
 });
+
+Deno.test("runs asking for services the config does not define share one _unknown series", async () => {
+  const t = setup("/bin/true");
+  await t.executor.run({ service: "nginx", command: "restart", trigger: { kind: "cli" } });
+  for (let i = 0; i < 50; i++) {
+    await t.executor.run({ service: `made-up-${i}`, command: "x", trigger: { kind: "cli" } });
+  }
+  const series = t.counters.snapshot().filter((s) => s.name === "edge_agent_executor_runs_total");
+  assert.deepEqual(series.map((s) => s.labels.service), ["nginx", "_unknown"]);
+  assert.equal(series[1]?.value, 50);
+});

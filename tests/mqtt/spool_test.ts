@@ -55,14 +55,35 @@ Deno.test("a full spool drops its oldest entry, logs an error and counts it", as
   }
 });
 
-Deno.test("an unreadable spool file is logged and removed instead of stopping the agent", async () => {
+Deno.test("a spool file of the wrong shape or cut short is set aside, named, and never published", async () => {
   const dir = await Deno.makeTempDir();
   const { logger, events } = captureLogger();
   try {
-    await Deno.writeTextFile(join(dir, "000-1.json"), "{not json");
-    const spool = await openSpool(dir, { maxEntries: 2, logger });
-    assert.equal(spool.size, 0);
-    assert.ok(events.some((e) => /unreadable spool entry/.test(e.msg)));
+    const good = JSON.stringify({ topic: "result/a", payload: "{}", qos: 1, retain: false });
+    const bad = [
+      "{not json",
+      "[1,2]",
+      '{"topic":1}',
+      JSON.stringify({ topic: "result/#", payload: "{}", qos: 1, retain: false }),
+      JSON.stringify({ topic: "result/a", payload: "{}", qos: 3, retain: false }),
+      JSON.stringify({ topic: "result/a", payload: "{}", qos: 1, retain: false, extra: 1 }),
+      ...Array.from({ length: good.length - 1 }, (_, cut) => good.slice(0, cut)),
+    ];
+    for (const [i, text] of bad.entries()) {
+      await Deno.writeTextFile(join(dir, `000-${String(i).padStart(3, "0")}.json`), text);
+    }
+    await Deno.writeTextFile(join(dir, "999-000.json"), good);
+    const spool = await openSpool(dir, { maxEntries: 200, logger });
+    assert.deepEqual(spool.pending().map((e) => e.id), ["999-000.json"]);
+    const errors = events.filter((e) => /unreadable spool entry set aside/.test(e.msg));
+    assert.equal(errors.length, bad.length);
+    assert.equal(errors[1]!.fields?.file, join(dir, "000-001.json"));
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+    assert.equal(names.filter((n) => /\.json\.corrupt-/.test(n)).length, bad.length, "kept aside");
+    // A second start does not see them again.
+    const again = await openSpool(dir, { maxEntries: 200, logger });
+    assert.equal(again.size, 1);
+    assert.equal(events.filter((e) => /unreadable spool entry/.test(e.msg)).length, bad.length);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -80,3 +80,35 @@ Deno.test("a failing audit write is logged and does not throw", async () => {
   assert.equal(events.length, 1);
   assert.match(events[0]!.msg, /cannot write the audit file/);
 });
+
+Deno.test("a torn last audit line is set aside at start and the next record gets a line of its own", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, AUDIT_FILE);
+    const [first, second] = sampleRecords();
+    const old = createAuditReporter(dir);
+    await old.report(first!);
+    await old.close?.();
+    const complete = await Deno.readTextFile(path);
+    for (const cut of [1, 20, complete.length - 2, complete.length - 1]) {
+      // a power loss in the middle of appending the second record
+      await Deno.writeTextFile(path, complete + complete.slice(0, cut));
+      const events: LogEvent[] = [];
+      const reporter = createAuditReporter(dir, {
+        logger: createLogger({ level: "debug", sink: (e) => events.push(e) }),
+      });
+      await reporter.report(second!);
+      await reporter.close?.();
+      const got = (await lines(path)).map((l) => JSON.parse(l)); // each line parses
+      assert.deepEqual(got.map((l) => l.task_id), [first!.result.task_id, second!.result.task_id]);
+      const error = events.find((e) => e.level === "error");
+      assert.match(error?.msg ?? "", new RegExp(`${path}: set aside ${cut} unreadable byte`));
+      assert.equal(error?.fields?.offset, new TextEncoder().encode(complete).length);
+      await Deno.writeTextFile(path, complete);
+    }
+    const saved = [...Deno.readDirSync(dir)].filter((e) => e.name.includes(".corrupt-"));
+    assert.ok(saved.length >= 1, "the torn originals are kept");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createCounters } from "../../src/model/mod.ts";
+import { createCounters, MAX_SERIES_PER_NAME, OVERFLOW_LABEL } from "../../src/model/mod.ts";
 import {
   escapeHelp,
   escapeLabelValue,
@@ -86,4 +86,31 @@ Deno.test("renderPrometheus() output parses line by line as the text format", ()
   for (const line of renderPrometheus(c.snapshot()).trimEnd().split("\n")) {
     assert.ok(line.startsWith("# HELP ") || line.startsWith("# TYPE ") || sample.test(line), line);
   }
+});
+
+Deno.test("renderPrometheus() turns control characters it cannot escape (NUL, CR, ESC) into U+FFFD", () => {
+  const c = createCounters();
+  c.counter("x_total", "help\u0000", { service: "a\u0000b\rc\u001b" }).inc();
+  const text = renderPrometheus(c.snapshot());
+  assert.ok(!["\u0000", "\r", "\u001b"].some((c) => text.includes(c)), JSON.stringify(text));
+  assert.match(text, /^x_total\{service="a\ufffdb\ufffdc\ufffd"\} 1$/m);
+  assert.match(text, /^# HELP x_total help\ufffd$/m);
+});
+
+Deno.test("a metric name's label sets are capped: beyond the cap new ones share one _overflow series", () => {
+  const c = createCounters();
+  for (let i = 0; i < MAX_SERIES_PER_NAME + 500; i++) {
+    c.counter("x_total", "h", { service: `s${i}`, result: "ok" }).inc();
+  }
+  const samples = c.snapshot().filter((s) => s.name === "x_total");
+  assert.equal(samples.length, MAX_SERIES_PER_NAME + 1);
+  const overflow = samples.find((s) => s.labels.service === OVERFLOW_LABEL);
+  assert.deepEqual(overflow?.labels, { service: OVERFLOW_LABEL, result: OVERFLOW_LABEL });
+  assert.equal(overflow?.value, 500);
+  c.counter("x_total", "h", { service: "s1", result: "ok" }).inc();
+  assert.equal(
+    c.snapshot().find((s) => s.labels.service === "s1")?.value,
+    2,
+    "known ones count on",
+  );
 });
