@@ -318,3 +318,28 @@ Deno.test('AllowedPlugins: ["exec"] lets the exec config through and collectd ru
     await stand.close();
   }
 });
+
+Deno.test("ConfigSenders: a config from an operator who may only send commands is refused 0x1006; one from a ConfigSender reaches the policy", async () => {
+  const ops = { Name: "ops", Secret: "ops-secret-0123456789" };
+  const admin = { Name: "admin", Secret: "admin-secret-0123456789" };
+  const stand = await openStand({ mqtt: { CommandSenders: [ops, admin], ConfigSenders: [admin] } });
+  try {
+    const base = JSON.parse(await Deno.readTextFile(stand.configFile));
+    const as = async (signer: typeof ops) => {
+      const file = join(stand.dir, `${signer.Name}.json`);
+      await Deno.writeTextFile(file, JSON.stringify({ ...base, SignAs: signer }));
+      await Deno.chmod(file, 0o600);
+      return file;
+    };
+    const evil = stand.render("hostB") + execBlock(stand.marker);
+    const byOps = await stand.sendConfig(evil, await as(ops));
+    const refused = printedResult(byOps.out);
+    assert.equal(refused.code, 0x1006, byOps.out);
+    assert.match(String(refused.message), /ConfigSenders/);
+    const byAdmin = await stand.sendConfig(evil, await as(admin));
+    assert.equal(printedResult(byAdmin.out).code, REFUSED, byAdmin.out);
+    await assertNeverRan(stand);
+  } finally {
+    await stand.close();
+  }
+});
