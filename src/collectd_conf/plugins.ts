@@ -121,8 +121,12 @@ export const RISKY_PLUGINS: ReadonlyMap<string, string> = new Map([
   ["virt", "opens any libvirt URI (remote ones run ssh)"],
 ]);
 
-/** collectd's own alias (configfile.c): `libvirt` loads `virt`. */
+/**
+ * The name collectd loads: ASCII case folded (plugin_load matches `<name>.so` with strcasecmp,
+ * which never folds other characters onto ASCII ones) and its own alias (configfile.c):
+ * `libvirt` loads `virt`.
+ */
 export function canonicalPlugin(name: string): string {
-  const lower = name.toLowerCase();
+  const lower = name.replace(/[A-Z]/g, (c) => c.toLowerCase());
   return lower === "libvirt" ? "virt" : lower;
 }

@@ -24,6 +24,8 @@ export interface PolicyOptions {
 const TYPES_DB_DIRS = ["/usr/share/collectd"];
 /** collectd's default pid file folders. */
 const PID_DIRS = ["/var/run", "/run"];
+/** collectd's default BaseDir (PKGLOCALSTATEDIR); a new config may move it only below. */
+const BASE_DIR = "/var/lib/collectd";
 /** Where logfile/log_logstash may write besides what the current config uses. */
 const LOG_DIRS = ["/var/log"];
 
@@ -75,7 +77,7 @@ export function checkPolicy(items: Located[], options: PolicyOptions): string | 
   return checkFileOptions(items, options);
 }
 
-/** PluginDir, TypesDB, PIDFile and logfile's File: options that name files collectd uses. */
+/** PluginDir, BaseDir, TypesDB, PIDFile, logfile's File: options naming files collectd uses. */
 function checkFileOptions(items: Located[], options: PolicyOptions): string | null {
   const cur = options.current ?? [];
   const globals = (list: Located[], key: string) =>
@@ -90,6 +92,16 @@ function checkFileOptions(items: Located[], options: PolicyOptions): string | nu
         return `PluginDir "${dir}" (${where(at)}): collectd would load plugins (code) from ` +
           `there; only the current collectd.conf's PluginDir is accepted`;
       }
+    }
+  }
+
+  const baseDirs = curValues("BaseDir");
+  for (const at of globals(items, "BaseDir")) {
+    for (const dir of strings(at.item)) {
+      const path = posix.resolve("/", dir);
+      if (baseDirs.has(dir) || path === BASE_DIR || within(path, [BASE_DIR])) continue;
+      return `BaseDir "${dir}" (${where(at)}) is created and written by collectd as root: it ` +
+        `must be under ${BASE_DIR} or the current collectd.conf's BaseDir`;
     }
   }
 

@@ -54,6 +54,8 @@ Deno.test("checkPolicy() never allows a code-running plugin implicitly: not even
     assert.match(refusal ?? "", new RegExp(`plugin "${name}"`));
   }
   assert.match(judge("LoadPlugin libvirt\n") ?? "", /plugin "virt"/, "collectd's alias");
+  // Only ASCII is folded (as strcasecmp): the Kelvin sign is not a "k".
+  assert.match(judge('LoadPlugin "write_\u212Aafka"\n') ?? "", /neither in the default/);
 });
 
 Deno.test("checkPolicy() allows a plugin named in AllowedPlugins, in any case", () => {
@@ -85,7 +87,11 @@ Deno.test("checkPolicy() refuses a PluginDir other than the current one (it woul
   );
 });
 
-Deno.test("checkPolicy() keeps TypesDB, PIDFile and logfile's File where collectd may read and write them", () => {
+Deno.test("checkPolicy() keeps BaseDir, TypesDB, PIDFile and logfile's File where collectd may read and write them", () => {
+  assert.equal(judge('BaseDir "/var/lib/collectd"\n'), null);
+  assert.equal(judge('BaseDir "/srv/c"\n', { currentText: 'BaseDir "/srv/c"\n' }), null);
+  assert.match(judge('BaseDir "/etc/cron.d"\n') ?? "", /BaseDir "\/etc\/cron\.d"/);
+
   assert.equal(judge('TypesDB "/usr/share/collectd/types.db" "/etc/collectd/my.db"\n'), null);
   assert.match(judge('TypesDB "/etc/shadow"\n') ?? "", /TypesDB "\/etc\/shadow"/);
 
