@@ -77,38 +77,72 @@ export async function resolveIncludes(
 ): Promise<IncludeResult> {
   const fs = options.fs ?? denoFs;
   const allowed = options.includeDirs.map((d) => posix.normalize(d).replace(/(.)\/$/, "$1"));
-  const allowedReal: string[] = [];
-  for (const dir of allowed) {
-    try {
-      allowedReal.push(await fs.realPath(dir));
-    } catch {
-      // a folder that does not exist (or cannot be resolved) holds nothing to include
-    }
-  }
   const own = options.ownFiles.map((f) => posix.normalize(f));
-  const ownReal: string[] = [];
-  for (const f of own) {
-    try {
-      ownReal.push(await fs.realPath(f));
-    } catch { /* not there (yet) */ }
+  const resolver = new Resolver(options, fs, {
+    allowed,
+    // A folder that does not exist (or cannot be resolved) holds nothing to include; a file
+    // being replaced that does not exist yet is compared by its path only.
+    allowedReal: await realPaths(fs, allowed),
+    own,
+    ownReal: await realPaths(fs, own),
+  });
+  try {
+    const located = await resolver.expand(items, options.name ?? "collectd.conf", 0);
+    return { ok: true, items: located, files: resolver.files, notes: resolver.notes };
+  } catch (e) {
+    if (e instanceof Stop) return { ok: false, problem: e.problem };
+    throw e;
   }
-  const files: string[] = [];
-  const notes: string[] = [];
-  let dirs = 0;
-  const inside = (path: string, roots: string[]) =>
-    roots.some((r) => r === "/" || path === r || path.startsWith(`${r}/`));
-  const dirList = allowed.length ? allowed.join(", ") : "none";
+}
 
-  const fail = (kind: IncludeProblem["kind"], message: string): never => {
+async function realPaths(fs: ConfFs, paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    try {
+      out.push(await fs.realPath(path));
+    } catch { /* not there */ }
+  }
+  return out;
+}
+
+interface Places {
+  allowed: string[];
+  allowedReal: string[];
+  own: string[];
+  ownReal: string[];
+}
+
+const inside = (path: string, roots: string[]) =>
+  roots.some((r) => r === "/" || path === r || path.startsWith(`${r}/`));
+
+/** One resolution: configfile.c's cf_include_all / cf_read_generic / cf_read_dir / cf_read_file. */
+class Resolver {
+  readonly files: string[] = [];
+  readonly notes: string[] = [];
+  #dirs = 0;
+  readonly #dirList: string;
+
+  constructor(
+    readonly options: IncludeOptions,
+    readonly fs: ConfFs,
+    readonly places: Places,
+  ) {
+    this.#dirList = places.allowed.length ? places.allowed.join(", ") : "none";
+  }
+
+  #fail(kind: IncludeProblem["kind"], message: string): never {
     throw new Stop({ kind, message });
-  };
-  /** A problem: fails the text, or (lenient) is noted and the include skipped. */
-  const problem = (kind: IncludeProblem["kind"], message: string) => {
-    if (!options.lenient) fail(kind, message);
-    notes.push(message);
-  };
+  }
 
-  async function expand(list: ConfItem[], file: string, depth: number): Promise<Located[]> {
+  /** A problem: fails the text, or (lenient) is noted and the include skipped. */
+  #problem(kind: IncludeProblem["kind"], message: string): Located[] {
+    if (!this.options.lenient) this.#fail(kind, message);
+    this.notes.push(message);
+    return [];
+  }
+
+  /** cf_include_all: the top-level Include items of one file's items. */
+  async expand(list: ConfItem[], file: string, depth: number): Promise<Located[]> {
     const out: Located[] = [];
     for (const item of list) {
       const value = item.values[0];
@@ -129,116 +163,135 @@ export async function resolveIncludes(
         }
       }
       const where = `Include "${value.value}" (${file} line ${item.line})`;
-      out.push(...await includeWord(value.value, filter, depth + 1, where));
+      out.push(...await this.#includeWord(value.value, filter, depth + 1, where));
     }
     return out;
   }
 
-  async function includeWord(word: string, filter: string | null, depth: number, where: string) {
+  /** One Include path: checked, then globbed (wordexp), then each match read. */
+  async #includeWord(word: string, filter: string | null, depth: number, where: string) {
+    const { allowed, own } = this.places;
     if (depth >= MAX_DEPTH) {
-      problem("invalid", `${where}: includes nested deeper than ${MAX_DEPTH - 1} levels`);
-      return [];
+      return this.#problem(
+        "invalid",
+        `${where}: includes nested deeper than ${MAX_DEPTH - 1} levels`,
+      );
     }
     const unsafe = shellSyntaxIn(word);
     if (unsafe !== null) {
-      problem("refused", `${where}: the path holds ${unsafe}; write a plain path`);
-      return [];
+      return this.#problem("refused", `${where}: the path holds ${unsafe}; write a plain path`);
     }
     const path = isAbsolute(word) ? posix.normalize(word) : posix.join(COLLECTD_CWD, word);
     const parts = path.split("/");
     const firstWild = parts.findIndex(hasWildcard);
     const fixed = firstWild < 0 ? path : parts.slice(0, firstWild).join("/") || "/";
     if (!inside(fixed, allowed)) {
-      problem(
+      return this.#problem(
         "refused",
-        `${where} is outside the folders Services.collectd.IncludeDirs allows (${dirList})`,
+        `${where} is outside the folders Services.collectd.IncludeDirs allows (${this.#dirList})`,
       );
-      return [];
     }
     if (firstWild >= 0 && own.some((f) => globMatches(path, f))) {
-      problem("refused", `${where} matches the collectd.conf being replaced (or its .new/.orig)`);
-      return [];
+      return this.#problem(
+        "refused",
+        `${where} matches the collectd.conf being replaced (or its .new/.orig)`,
+      );
     }
-    const matches = firstWild < 0 ? [path] : await guarded(where, () => expandGlob(path, fs));
+    const matches = firstWild < 0
+      ? [path]
+      : await this.#guarded(where, () => expandGlob(path, this.fs));
     const out: Located[] = [];
-    for (const match of matches ?? []) out.push(...await readGeneric(match, filter, depth, where));
+    for (const match of matches ?? []) {
+      out.push(...await this.#readGeneric(match, filter, depth, where));
+    }
     return out;
   }
 
   /** cf_read_generic: a file or a folder, after the allowed-folder checks. */
-  async function readGeneric(
-    path: string,
-    filter: string | null,
-    depth: number,
-    where: string,
-  ): Promise<Located[]> {
+  async #readGeneric(path: string, filter: string | null, depth: number, where: string) {
+    const { allowed, allowedReal, own, ownReal } = this.places;
     if (!inside(path, allowed)) {
-      problem("refused", `${where}: ${path} is outside Services.collectd.IncludeDirs (${dirList})`);
-      return [];
+      return this.#problem(
+        "refused",
+        `${where}: ${path} is outside Services.collectd.IncludeDirs (${this.#dirList})`,
+      );
     }
     if (own.includes(path)) {
-      problem("refused", `${where} includes ${path}, the collectd.conf being replaced`);
-      return [];
+      return this.#problem(
+        "refused",
+        `${where} includes ${path}, the collectd.conf being replaced`,
+      );
     }
-    const kind = await guarded(where, () => fs.kind(path));
+    const kind = await this.#guarded(where, () => this.fs.kind(path));
     if (kind === null || kind === "missing" || kind === "other") return [];
-    const real = await guarded(where, () => fs.realPath(path));
+    const real = await this.#guarded(where, () => this.fs.realPath(path));
     if (real === null) return [];
     if (!inside(real, allowedReal)) {
-      problem(
+      return this.#problem(
         "refused",
         `${where}: ${path} leads to ${real}, outside Services.collectd.IncludeDirs`,
       );
-      return [];
     }
     const holdsOwn = (dir: string, list: string[]) => list.some((f) => f.startsWith(`${dir}/`));
     if (
       ownReal.includes(real) || (kind === "dir" && (holdsOwn(real, ownReal) || holdsOwn(path, own)))
     ) {
-      problem("refused", `${where} includes ${path}, which holds the collectd.conf being replaced`);
-      return [];
+      return this.#problem(
+        "refused",
+        `${where} includes ${path}, which holds the collectd.conf being replaced`,
+      );
     }
-    if (kind === "dir") return await readDir(path, filter, depth, where);
-    if (filter !== null && !fnmatch(filter, basename(path))) return [];
-    if (files.length >= MAX_FILES) {
-      fail("refused", `${where}: more than ${MAX_FILES} included files`);
-    }
-    const text = await guarded(where, () => fs.readTextFile(path));
-    if (text === null) return [];
-    files.push(path);
-    const parsed = parseCollectdConf(text);
-    if (!parsed.ok) {
-      problem("invalid", `${path} line ${parsed.line} (from ${where}): ${parsed.reason}`);
-      return [];
-    }
-    return await expand(parsed.items, path, depth);
+    if (kind === "dir") return await this.#readDir(path, filter, depth, where);
+    return await this.#readFile(path, filter, depth, where);
   }
 
-  async function readDir(path: string, filter: string | null, depth: number, where: string) {
-    if (++dirs > MAX_DIRS) fail("refused", `${where}: more than ${MAX_DIRS} included folders`);
-    const names = await guarded(where, () => fs.readDir(path));
+  /** cf_read_dir: the folder's entries not starting with ".", in byte order. */
+  async #readDir(path: string, filter: string | null, depth: number, where: string) {
+    if (++this.#dirs > MAX_DIRS) {
+      this.#fail("refused", `${where}: more than ${MAX_DIRS} included folders`);
+    }
+    const names = await this.#guarded(where, () => this.fs.readDir(path));
     const out: Located[] = [];
     for (const name of (names ?? []).filter((n) => !n.startsWith(".")).sort(byteOrder)) {
       if (!isSafeName(name)) {
-        problem(
+        this.#problem(
           "refused",
           `${where}: the name of ${join(path, name)} would be expanded by collectd's wordexp ` +
             "(white space, wildcards, quotes...); rename it",
         );
         continue;
       }
-      out.push(...await readGeneric(join(path, name), filter, depth, where));
+      out.push(...await this.#readGeneric(join(path, name), filter, depth, where));
     }
     return out;
   }
 
+  /** cf_read_file: the Filter, then the file's items with its own includes resolved. */
+  async #readFile(path: string, filter: string | null, depth: number, where: string) {
+    if (filter !== null && !fnmatch(filter, basename(path))) return [];
+    if (this.files.length >= MAX_FILES) {
+      this.#fail("refused", `${where}: more than ${MAX_FILES} included files`);
+    }
+    const text = await this.#guarded(where, () => this.fs.readTextFile(path));
+    if (text === null) return [];
+    this.files.push(path);
+    const parsed = parseCollectdConf(text);
+    if (!parsed.ok) {
+      return this.#problem(
+        "invalid",
+        `${path} line ${parsed.line} (from ${where}): ${parsed.reason}`,
+      );
+    }
+    return await this.expand(parsed.items, path, depth);
+  }
+
   /** Runs a file-system call; a denied or failed one is a refusal naming it, never "nothing". */
-  async function guarded<T>(where: string, call: () => Promise<T>): Promise<T | null> {
+  async #guarded<T>(where: string, call: () => Promise<T>): Promise<T | null> {
     try {
       return await call();
     } catch (e) {
       if (e instanceof Stop) throw e;
-      problem(
+      this.#problem(
         "refused",
         `${where}: cannot read it: ${(e as Error).message}` +
           (e instanceof Deno.errors.NotCapable
@@ -247,14 +300,6 @@ export async function resolveIncludes(
       );
       return null;
     }
-  }
-
-  try {
-    const located = await expand(items, options.name ?? "collectd.conf", 0);
-    return { ok: true, items: located, files, notes };
-  } catch (e) {
-    if (e instanceof Stop) return { ok: false, problem: e.problem };
-    throw e;
   }
 }
 
