@@ -26,6 +26,8 @@ export type ParseResult =
   | { ok: true; items: ConfItem[] }
   | { ok: false; line: number; reason: string };
 
+/** Blocks nested deeper than this are refused (real configs nest two or three). */
+const MAX_NESTING = 1000;
 /** A collectd.conf may not be larger than this (the MQTT message's own limit is 1 MiB). */
 const MAX_TEXT = 4 * 1024 * 1024;
 
@@ -77,6 +79,7 @@ const DESCRIBE: Record<Token["kind"], string> = {
 /** parser.y as recursive descent (the grammar is LALR(1); two tokens of lookahead suffice). */
 class Parser {
   #at = 0;
+  #depth = 0;
   constructor(readonly tokens: Token[]) {}
 
   file(): ParseResult {
@@ -145,6 +148,11 @@ class Parser {
   }
 
   #block(): ConfItem {
+    const open = this.#peek()!;
+    // collectd's bison stack gives out a few thousand levels deep; a stack overflow here must not.
+    if (++this.#depth > MAX_NESTING) {
+      throw new ParseFailure(open.line, `blocks nested more than ${MAX_NESTING} deep`);
+    }
     this.#at++; // <
     const key = this.#expect("UNQUOTED", "a block name");
     const values = this.#arguments();
@@ -158,6 +166,7 @@ class Parser {
     }
     this.#expect("CLOSE", '">"');
     this.#expect("EOL", "an end of line");
+    this.#depth--;
     return { key: key.text, values, children, line: key.line };
   }
 

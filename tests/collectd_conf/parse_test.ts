@@ -55,6 +55,7 @@ Deno.test("parseCollectdConf() fails where collectd's parser fails, with the lin
     ["true 1\n", 1, /option name/],
     ["Hostname x\r\n", 1, /carriage return/],
     ['A "\0"\n', 1, /NUL/],
+    ["<a>\n".repeat(100_000), 1001, /nested more than 1000 deep/],
   ];
   for (const [text, line, reason] of cases) {
     const parsed = parseCollectdConf(text);
