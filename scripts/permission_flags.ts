@@ -17,6 +17,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type Config, defaultConfig, loadConfig, parseConfig } from "../src/config/mod.ts";
 import { DEFAULT_TYPES_DB_PATHS } from "../src/collectd/types_db.ts";
+import { includeDirsFor } from "../src/collectd_conf/mod.ts";
 import { checkServices } from "../src/executor/services.ts";
 import { KILL_HELPERS } from "../src/executor/mod.ts";
 import {
@@ -142,6 +143,11 @@ export function derivePermissions(config: Config, options: DeriveOptions = {}): 
       : [DEFAULT_PID_FILE, DEFAULT_PID_FILE.replace(/^\/var\/run\//, "/run/")];
     for (const f of pidFiles) add("read", f, `${why}: collectd's pid file`);
     add("read", "/proc", `${why}: whether collectd's pid is alive (/proc/<pid>/stat)`);
+    // The collectd.conf policy (src/collectd_conf/) reads the files a new config includes.
+    const configs = collectd.ConfigPath ? [abs(collectd.ConfigPath)] : [...CONFIG_CANDIDATES];
+    for (const dir of includeDirsFor(configs, collectd.IncludeDirs)) {
+      add("read", dir, `${why}: files a new collectd.conf includes (IncludeDirs)`);
+    }
   }
   const self = options.self ?? Deno.execPath();
   add("run", self, "the agent's own executable, spawned as the sandboxed rule-host child");

@@ -141,7 +141,12 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         stateDir: c.StateDir,
         hostName,
         execute: (req) => executor.run(req),
-        onConfigMessage: (msg, sender) => withProbe(() => replacer.handle(msg, sender)),
+        // Every replacement's result is audited (refusals included) before it is published.
+        onConfigMessage: (msg, sender) =>
+          withProbe(() => replacer.handle(msg, sender)).then(async (result) => {
+            await audit.report(resultRecord(result, sender));
+            return result;
+          }),
         onMaintenanceMessage: (msg, sender) => Promise.resolve(switchMaintenance(msg, sender)),
         onInterrupted: (record) => audit.report(record),
         onRefused: (record) => audit.report(record),

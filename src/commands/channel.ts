@@ -250,6 +250,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         maxAgeMs: config.MaxCommandAge * 1000,
         maxSkewMs: config.MaxClockSkew * 1000,
         senders: new Map(config.CommandSenders.map((s) => [s.Name, s.Secret])),
+        configSenders: new Map(config.ConfigSenders.map((s) => [s.Name, s.Secret])),
         seen,
         execute: options.execute,
         ...(options.onConfigMessage ? { onConfigMessage: options.onConfigMessage } : {}),

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { includeDirsFor, vetCollectdConf } from "../collectd_conf/mod.ts";
 import type { Config } from "../config/mod.ts";
 import {
   Code,
@@ -190,6 +191,29 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       sha256: sha,
     });
     const where = paths.searched ? `${paths.config} (found at a usual location)` : paths.config;
+
+    // 0. the agent's own reading (syntax, includes, plugin policy): collectd never sees a refused
+    // text, not even for the check (collectd -T runs exec programs and Python code) (0x2010)
+    const verdict = await vetCollectdConf(text, {
+      configPath: paths.config,
+      ownFiles: [paths.config, paths.next, paths.backup],
+      allowedPlugins: service.AllowedPlugins,
+      includeDirs: includeDirsFor([paths.config], service.IncludeDirs),
+      pidPath: service.PIDPath,
+    });
+    if (!verdict.ok) {
+      return finish(
+        j0,
+        verdict.code,
+        `${verdict.message}; ${paths.config} is unchanged and collectd was not restarted ` +
+          "(nor run on the new text)",
+      );
+    }
+    if (verdict.notes.length) {
+      log.warn("parts of the current collectd.conf could not be read for the plugin policy", {
+        notes: verdict.notes,
+      });
+    }
 
     // 1. the new file, next to the old one, with its owner and mode (0x2001)
     let oldText: string;

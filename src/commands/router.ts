@@ -59,6 +59,8 @@ export interface CommandRouterOptions {
   maxSkewMs?: number;
   /** Allowed signers (name → secret); empty = signatures not required. */
   senders: ReadonlyMap<string, string>;
+  /** Non-empty: the only signers of config messages (ConfigSenders), instead of `senders`. */
+  configSenders?: ReadonlyMap<string, string>;
   seen: SeenStore;
   execute: Execute;
   onConfigMessage?: OnConfigMessage;
@@ -153,8 +155,13 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
         });
         return { kind: "ignored", reason: `addressed to ${msg.host}` };
       }
-      if (options.senders.size > 0) {
-        const bad = checkSignature(parsed.raw, options.senders);
+      const configOnly = parsed.kind === "config" && (options.configSenders?.size ?? 0) > 0;
+      const signers = configOnly ? options.configSenders! : options.senders;
+      if (signers.size > 0) {
+        const why = checkSignature(parsed.raw, signers);
+        const bad = why !== null && configOnly
+          ? `${why}: collectd.conf replacements must be signed by one of ConfigSenders`
+          : why;
         if (bad !== null) {
           return refuse(asked, "bad_signature", taskId, Code.BAD_SIGNATURE, bad, {
             sender: msg.sender,

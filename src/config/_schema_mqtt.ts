@@ -49,6 +49,11 @@ export const mqttKeys = {
   MaxClockSkew: z.number().min(0).max(86_400).default(300),
   /** When non-empty, every command must be HMAC-SHA-256 signed by one of these senders. */
   CommandSenders: z.array(CommandSenderSchema).default([]),
+  /**
+   * When non-empty, collectd.conf replacements must be signed by one of these (CommandSenders
+   * then sign the other commands only): many may restart services, few may replace configs.
+   */
+  ConfigSenders: z.array(CommandSenderSchema).default([]),
   /** Signs the commands this agent sends (central mode, send-command). */
   SignAs: CommandSenderSchema.optional(),
   /** Results kept in the spool while the broker has not acknowledged them; oldest dropped. */

@@ -43,6 +43,14 @@ export const ServiceSchema = z.strictObject({
   PIDPath: z.string().min(1).optional(),
   /** Seconds a restarted collectd has to show a new pid and send metrics again. */
   ReplaceTimeout: z.number().positive().max(3600).optional(),
+  /** Plugins a new collectd.conf may load beyond the default (the only way to allow exec...). */
+  AllowedPlugins: z.array(
+    z.string().regex(/^[A-Za-z0-9_]+$/, "must be a collectd plugin name (letters, digits, _)"),
+  ).optional(),
+  /** Folders a new collectd.conf may include files from; absent: beside collectd.conf. */
+  IncludeDirs: z.array(
+    z.string().min(1).refine((p) => p.startsWith("/"), "must be an absolute path"),
+  ).optional(),
 });
 
 /** Settings of the executor stage. */

@@ -44,6 +44,12 @@ export const Code = {
   CONFIG_RECOVERED: 0x2007,
   CONFIG_NOT_RECOVERED: 0x2008,
   CONFIG_NO_METRICS: 0x2009,
+  // edge-agent: collectd.conf replacement
+  /**
+   * The new collectd.conf loads a plugin, includes a file or sets a file option the agent's
+   * policy does not allow (the message names it); collectd was not run on it, nothing changed.
+   */
+  CONFIG_REFUSED: 0x2010,
 } as const;
 export type Code = typeof Code[keyof typeof Code];
 
