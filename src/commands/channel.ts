@@ -17,6 +17,7 @@ import {
 import {
   type Action,
   Code,
+  codeText,
   type CommandResult,
   type Counters,
   type Logger,
@@ -173,7 +174,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         log.warn("the agent died while handling this command; answering it as interrupted", {
           task_id: taskId,
           ...(task.service !== undefined ? { service: task.service, command: task.command } : {}),
-          code: Code.INTERRUPTED,
+          code: codeText(Code.INTERRUPTED),
         });
         const result: CommandResult = {
           task_id: taskId,

@@ -1,6 +1,7 @@
 import type { SeenStore } from "../mqtt/seen_store.ts";
 import {
   Code,
+  codeText,
   type CommandResult,
   type Counter,
   type Counters,
@@ -107,7 +108,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
     fields: Record<string, unknown> = {},
   ): RouteOutcome => {
     refusals(reason).inc();
-    log.warn(`command refused: ${message}`, { task_id: taskId, code, ...fields });
+    log.warn(`command refused: ${message}`, { task_id: taskId, code: codeText(code), ...fields });
     return {
       kind: "refused",
       result: { task_id: taskId, timestamp: resultTimestamp(now()), message, code },
