@@ -15,6 +15,7 @@ import { createEvaluator, type Evaluator, type HostCommand } from "./evaluator/m
 import { createExecutor, type Executor, parseDuration } from "./executor/mod.ts";
 import {
   type Action,
+  centralResultRecord,
   Code,
   type CommandResult,
   type Counters,
@@ -144,6 +145,10 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         onConfigMessage: (msg, sender) => withProbe(() => replacer.handle(msg, sender)),
         onMaintenanceMessage: (msg, sender) => Promise.resolve(switchMaintenance(msg, sender)),
         onInterrupted: (record) => audit.report(record),
+        onLateResult: ({ result, action, host, trigger }) =>
+          void executor.report(
+            centralResultRecord(result, { ...action, host, trigger, late: true }),
+          ),
         status: () => agent.status(),
       })
       : null;
@@ -257,15 +262,14 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         );
       } else {
         const action = { service: a.service, command: a.command };
-        void channel.sendCommand(a.host, action, { kind: "rule", handler: e.handler }).then((r) =>
-          log[r.code === 0 ? "info" : "error"]("remote repair result", {
-            handler: e.handler,
-            host: a.host,
-            service: a.service,
-            command: a.command,
-            code: r.code,
-            message: r.message,
-          })
+        const sent = {
+          ...action,
+          host: a.host,
+          trigger: { kind: "rule", handler: e.handler },
+        } as const;
+        // audited and logged like a run of this agent's own (with the host that ran it)
+        void channel.sendCommand(a.host, action, sent.trigger).then((r) =>
+          executor.report(centralResultRecord(r, sent))
         );
       }
     }

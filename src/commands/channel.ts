@@ -29,7 +29,7 @@ import {
 } from "../model/mod.ts";
 import { createMqttReporter, type MqttReporter } from "../reporters/mqtt.ts";
 import { resultTimestamp } from "./message.ts";
-import { type CentralSender, createCentralSender } from "./central.ts";
+import { type CentralSender, createCentralSender, type LateResult } from "./central.ts";
 import {
   type CommandRouter,
   createCommandRouter,
@@ -55,6 +55,8 @@ export interface MqttChannelOptions {
    * the audit has a line for it: it may have run. Its `argv` is empty (not known).
    */
   onInterrupted?: (record: RunRecord) => Promise<void>;
+  /** Central mode: a result that came after RemoteResultTimeout (answered 0x1008 before). */
+  onLateResult?: (late: LateResult) => void;
   /** Extra fields of the retained "online" status message (version, uptime, rules loaded). */
   status(): Record<string, unknown>;
   /** Default: `HostName` from the config, else the OS host name. */
@@ -268,7 +270,15 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
       }
       outbox = createOutbox(spool, conn, { logger: log });
       mqttReporter = createMqttReporter(outbox, { topic: resultTopic, qos });
-      central = createCentralSender({ config, qos, connection: conn, outbox, logger: log, now });
+      central = createCentralSender({
+        config,
+        qos,
+        connection: conn,
+        outbox,
+        logger: log,
+        now,
+        ...(options.onLateResult ? { onLateResult: options.onLateResult } : {}),
+      });
       if (commandTopic) await conn.subscribe(commandTopic, qos);
       conn.start();
       outbox.replay();

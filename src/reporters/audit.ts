@@ -38,6 +38,9 @@ export interface AuditLine {
   timed_out: boolean;
   /** The result's message (the output, or why nothing ran), at most AUDIT_MESSAGE_MAX bytes. */
   message: string;
+  /** Central mode: the agent that ran it; `late`: its result came after RemoteResultTimeout. */
+  host?: string;
+  late?: boolean;
 }
 
 /**
@@ -121,6 +124,8 @@ export function auditLine(r: RunRecord, now: number): AuditLine {
     truncated: r.truncated,
     timed_out: r.timedOut,
     message: clipBytes(r.result.message, AUDIT_MESSAGE_MAX),
+    ...(r.host !== undefined ? { host: r.host } : {}),
+    ...(r.late ? { late: true } : {}),
   };
 }
 

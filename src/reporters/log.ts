@@ -23,8 +23,11 @@ export function createLogReporter(logger: Logger): Reporter {
     name: "log",
     report(r: RunRecord) {
       const ok = r.result.code === 0;
+      const what = `${r.service}/${r.command}${r.host !== undefined ? ` on ${r.host}` : ""}`;
       const fields = {
         trigger: triggerName(r.trigger),
+        ...(r.host !== undefined ? { host: r.host } : {}),
+        ...(r.late ? { late: "after RemoteResultTimeout" } : {}),
         service: r.service,
         command: r.command,
         code: codeText(r.result.code),
@@ -36,8 +39,8 @@ export function createLogReporter(logger: Logger): Reporter {
         ...(ok ? firstLine(r.result.message) : { message: r.result.message.slice(0, 500) }),
       };
       try {
-        if (ok) logger.info(`${r.service}/${r.command} succeeded`, fields);
-        else logger.error(`${r.service}/${r.command} failed with code ${fields.code}`, fields);
+        if (ok) logger.info(`${what} succeeded`, fields);
+        else logger.error(`${what} failed with code ${fields.code}`, fields);
       } catch { /* a logger must not throw; if one does, the record still goes elsewhere */ }
       return Promise.resolve();
     },
