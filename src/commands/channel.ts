@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Config } from "../config/mod.ts";
+import { type Config, mqttKeys } from "../config/mod.ts";
 import {
   type BrokerConnection,
   brokerSettings,
@@ -90,6 +90,20 @@ export interface MqttChannel extends Stage {
 /** Seen task ids are kept at least this long (and at least MaxCommandAge). */
 const SEEN_RETENTION_MS = 7 * 86_400_000;
 const SEEN_MAX = 200_000;
+
+/**
+ * What a channel is built from: every MQTT key of the config, StateDir, the host name and the
+ * TLS files' contents. A reload whose key is unchanged can keep the running channel (and its
+ * broker connection); certificates replaced on disk count as a change.
+ */
+export async function channelSettingsKey(config: Config, hostName: string): Promise<string> {
+  const keys = Object.keys(mqttKeys).map((k) => [k, config[k as keyof Config]]);
+  const tls = await brokerSettings(config, hostName).then(
+    (s) => s.tls ?? null,
+    (e) => `unreadable: ${(e as Error).message}`,
+  );
+  return JSON.stringify({ keys, stateDir: config.StateDir, hostName, tls });
+}
 
 /** Creates the channel for a config with a `Host` (local-only mode never creates one). */
 export function createMqttChannel(config: Config, options: MqttChannelOptions): MqttChannel {
