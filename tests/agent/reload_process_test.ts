@@ -74,7 +74,17 @@ Deno.test("SIGHUP that changes only Services keeps the MQTT connection and appli
   };
   const send = async (command: string) => {
     const out = await new Deno.Command(join(ROOT, "scripts/agent"), {
-      args: ["send-command", "hello", command, "--config", path, "--to", "edge1", "--timeout", "20"],
+      args: [
+        "send-command",
+        "hello",
+        command,
+        "--config",
+        path,
+        "--to",
+        "edge1",
+        "--timeout",
+        "20",
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();
