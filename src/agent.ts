@@ -5,9 +5,11 @@ import {
   resultRecord,
 } from "./commands/replace_config.ts";
 import {
+  channelSettingsKey,
   createMqttChannel,
   type MaintenanceMessage,
   type MqttChannel,
+  type MqttChannelOptions,
   resultTimestamp,
 } from "./commands/mod.ts";
 import { type Config, hasBroker } from "./config/mod.ts";
@@ -15,6 +17,7 @@ import { createEvaluator, type Evaluator, type HostCommand } from "./evaluator/m
 import { createExecutor, type Executor, parseDuration } from "./executor/mod.ts";
 import {
   type Action,
+  centralResultRecord,
   Code,
   type CommandResult,
   type Counters,
@@ -24,6 +27,7 @@ import {
   type Notification,
   type Reporter,
   type RuleEvent,
+  type RunRecord,
   type Stage,
 } from "./model/mod.ts";
 import { createAuditReporter, createCollectdReporter, createLogReporter } from "./reporters/mod.ts";
@@ -72,9 +76,29 @@ interface Stages {
   evaluator: Evaluator;
   executor: Executor;
   channel: MqttChannel | null;
+  /** What `channel` was built from (channelSettingsKey); a reload with the same keeps it. */
+  channelKey: string | null;
+  /** False when `channel` was taken over, running, from the stages before a reload. */
+  startChannel: boolean;
   telemetry: Telemetry;
   reporters: Reporter[];
 }
+
+/** A channel still running from the stages before a reload, and what it was built from. */
+interface RunningChannel {
+  channel: MqttChannel;
+  key: string | null;
+}
+
+/** Where the channel hands MQTT messages: the current stages (a kept channel outlives them). */
+type ChannelHooks =
+  & Required<
+    Pick<
+      MqttChannelOptions,
+      "execute" | "onConfigMessage" | "onMaintenanceMessage" | "onInterrupted" | "onRefused"
+    >
+  >
+  & { report(record: RunRecord): Promise<void> };
 
 /**
  * Wires the stages in flow order:
@@ -88,8 +112,16 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
   const startedAt = Date.now();
   let config = initial;
   let stages: Stages | null = null;
+  let hooks: ChannelHooks | null = null;
+  /** Set while a reload swaps the stages: the channel's messages wait for the new ones. */
+  let swapping: Promise<void> | null = null;
+  const current = async (): Promise<ChannelHooks> => {
+    while (swapping) await swapping;
+    return hooks!;
+  };
 
-  async function build(c: Config): Promise<Stages> {
+  /** Builds the stages of `c`, keeping `running` when its settings match (else stopping it). */
+  async function build(c: Config, running: RunningChannel | null): Promise<Stages> {
     const hostName = options.hostName ?? c.HostName ?? Deno.hostname();
     const typesDb = await loadTypesDb(c.TypesDB).catch((e) => {
       log.warn("no types.db: values keep positional names", { error: (e as Error).message });
@@ -134,25 +166,43 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       }
     };
 
-    const channel = hasBroker(c)
+    hooks = {
+      execute: (req) => executor.run(req),
+      // Every replacement's result is audited (refusals included) before it is published.
+      onConfigMessage: (msg, sender) =>
+        withProbe(() => replacer.handle(msg, sender)).then(async (result) => {
+          await audit.report(resultRecord(result, sender));
+          return result;
+        }),
+      onMaintenanceMessage: (msg, sender) => Promise.resolve(switchMaintenance(msg, sender)),
+      onInterrupted: (record) => audit.report(record),
+      onRefused: (record) => audit.report(record),
+      report: (record) => executor.report(record),
+    };
+    const channelKey = hasBroker(c) ? await channelSettingsKey(c, hostName) : null;
+    const kept = running !== null && running.key === channelKey ? running.channel : null;
+    if (kept) log.info("MQTT settings unchanged: the broker connection is kept");
+    else await running?.channel.stop();
+    const channel = kept ?? (hasBroker(c)
       ? createMqttChannel(c, {
         logger: log.child("mqtt"),
         counters,
         stateDir: c.StateDir,
         hostName,
-        execute: (req) => executor.run(req),
-        // Every replacement's result is audited (refusals included) before it is published.
-        onConfigMessage: (msg, sender) =>
-          withProbe(() => replacer.handle(msg, sender)).then(async (result) => {
-            await audit.report(resultRecord(result, sender));
-            return result;
-          }),
-        onMaintenanceMessage: (msg, sender) => Promise.resolve(switchMaintenance(msg, sender)),
-        onInterrupted: (record) => audit.report(record),
-        onRefused: (record) => audit.report(record),
+        // through the current stages: a reload that keeps this channel replaces them
+        execute: async (req) => (await current()).execute(req),
+        onConfigMessage: async (msg, sender) => (await current()).onConfigMessage(msg, sender),
+        onMaintenanceMessage: async (msg, sender) =>
+          (await current()).onMaintenanceMessage(msg, sender),
+        onInterrupted: (record) => hooks!.onInterrupted(record), // during start: no wait
+        onRefused: async (record) => (await current()).onRefused(record),
+        onLateResult: ({ result, action, host, trigger }) =>
+          void current().then((h) =>
+            h.report(centralResultRecord(result, { ...action, host, trigger, late: true }))
+          ),
         status: () => agent.status(),
       })
-      : null;
+      : null);
     if (channel) reporters.push(channel.reporter);
 
     const executor = createExecutor(c.Services, {
@@ -232,7 +282,16 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
 
     const telemetry = createTelemetry(c.Telemetry, { counters, logger: log, hostName });
 
-    const stagesNow: Stages = { intake, evaluator, executor, channel, telemetry, reporters };
+    const stagesNow: Stages = {
+      intake,
+      evaluator,
+      executor,
+      channel,
+      channelKey,
+      startChannel: kept === null,
+      telemetry,
+      reporters,
+    };
     // A replacement an earlier process left half-done is finished (and reported) at start.
     queueMicrotask(() => {
       void withProbe(() => replacer.resumePending()).then((result) => {
@@ -263,15 +322,14 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         );
       } else {
         const action = { service: a.service, command: a.command };
-        void channel.sendCommand(a.host, action, { kind: "rule", handler: e.handler }).then((r) =>
-          log[r.code === 0 ? "info" : "error"]("remote repair result", {
-            handler: e.handler,
-            host: a.host,
-            service: a.service,
-            command: a.command,
-            code: r.code,
-            message: r.message,
-          })
+        const sent = {
+          ...action,
+          host: a.host,
+          trigger: { kind: "rule", handler: e.handler },
+        } as const;
+        // audited and logged like a run of this agent's own (with the host that ran it)
+        void channel.sendCommand(a.host, action, sent.trigger).then(async (r) =>
+          (await current()).report(centralResultRecord(r, sent))
         );
       }
     }
@@ -282,27 +340,31 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
     // Downstream first, so nothing flows into a stage that is not ready; intake last.
     await s.executor.start();
     await s.evaluator.start();
-    if (s.channel) await s.channel.start();
+    if (s.channel && s.startChannel) await s.channel.start();
     await s.intake.start();
     await s.telemetry.start();
   }
 
-  async function stopStages(s: Stages) {
+  /** Stops `s`; with `keepChannel`, its MQTT channel keeps running (a reload may keep it). */
+  async function stopStages(s: Stages, keepChannel = false) {
     await s.telemetry.stop();
     await s.intake.stop();
     await s.evaluator.stop();
     await s.executor.stop(); // lets running commands finish (bounded), reports their records
-    if (s.channel) await s.channel.stop(); // results stay spooled if not yet acknowledged
+    // results stay spooled if not yet acknowledged
+    if (s.channel && !keepChannel) await s.channel.stop();
     for (const r of s.reporters) await r.close?.();
   }
 
-  async function startWith(c: Config) {
-    await Deno.mkdir(c.StateDir, { recursive: true, mode: 0o700 });
-    const s = await build(c);
+  async function startWith(c: Config, running: RunningChannel | null = null) {
+    let s: Stages | null = null;
     try {
+      await Deno.mkdir(c.StateDir, { recursive: true, mode: 0o700 });
+      s = await build(c, running);
       await startStages(s);
     } catch (e) {
-      await stopStages(s).catch(() => {});
+      if (s) await stopStages(s).catch(() => {});
+      await running?.channel.stop(); // never two connections with one client id
       throw e;
     }
     stages = s;
@@ -353,13 +415,18 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       }
       const old = stages;
       stages = null;
-      if (old) await stopStages(old);
+      const swapped = Promise.withResolvers<void>();
+      swapping = swapped.promise;
+      // The MQTT channel survives the swap when its settings did not change (see build()).
+      const running = old?.channel ? { channel: old.channel, key: old.channelKey } : null;
       try {
-        await startWith(next);
+        if (old) await stopStages(old, running !== null);
+        await startWith(next, running);
       } catch (e) {
         log.error("the new config could not start; restarting the previous one", {
           error: (e as Error).message,
         });
+        await running?.channel.stop();
         await startWith(config);
         if (!lacksPermission(e)) throw e;
         throw new Error(
@@ -368,6 +435,9 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
             "(a new address, executable or path) takes effect after a restart of the agent",
           { cause: e },
         );
+      } finally {
+        swapping = null;
+        swapped.resolve();
       }
       config = next;
       log.info("config reloaded", { source: next.source ?? "built-in default" });

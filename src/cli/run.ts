@@ -14,9 +14,24 @@ const STOP_BOUND_MS = 30_000;
 export const runCommand: CliCommand = {
   name: "run",
   summary: "run the agent (the default command)",
-  usage: "agent [run] [--config FILE] [--record FILE.jsonl (relative to StateDir)]",
-  options: { ...CONFIG_OPTION, record: { type: "string" } },
-  async run({ values }) {
+  usage: "agent [run] [--config FILE] [--record FILE.jsonl (relative to StateDir) " +
+    "[--record-max-size SIZE (default 100M)] [--record-keep N (default 3)]]",
+  options: {
+    ...CONFIG_OPTION,
+    record: { type: "string" },
+    "record-max-size": { type: "string" },
+    "record-keep": { type: "string" },
+  },
+  async run({ values }, io) {
+    const maxBytes = parseSize(String(values["record-max-size"] ?? "100M"));
+    const keep = Number(values["record-keep"] ?? 3);
+    if (!(maxBytes >= 1024) || !Number.isInteger(keep) || keep < 0 || keep > 100) {
+      io.stderr(
+        "agent run: --record-max-size takes a size of at least 1K (e.g. 500M, 2G) and " +
+          `--record-keep an integer 0-100\nUsage: ${this.usage}\n`,
+      );
+      return ExitCode.USAGE;
+    }
     const loaded = await loadFromArgs(values);
     const log = loggerFor(loaded.config);
     for (const w of loaded.warnings) log.warn(w);
@@ -29,12 +44,20 @@ export const runCommand: CliCommand = {
       const file = resolve(loaded.config.StateDir, values.record);
       try {
         await Deno.mkdir(loaded.config.StateDir, { recursive: true, mode: 0o700 });
-        recorder = await openRecorder(file);
+        recorder = await openRecorder(file, {
+          maxBytes,
+          keep,
+          onError: (message) => log.error(message),
+        });
       } catch (e) {
         log.fatal(`Cannot record to ${file}: ${(e as Error).message}`);
         return ExitCode.RUNTIME;
       }
-      log.info("recording every decoded metric and notification", { file });
+      log.info("recording every decoded metric and notification", {
+        file,
+        max_bytes: maxBytes,
+        keep,
+      });
     }
     const agent = createAgent(loaded.config, {
       logger: log,
@@ -114,3 +137,11 @@ export const runCommand: CliCommand = {
     return ExitCode.OK;
   },
 };
+
+/** `500M`, `2G`, `64K` (powers of 1024, optional `iB`/`B`) or plain bytes; NaN when invalid. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGkmg])(?:i?[Bb])?|[Bb])?$/.exec(text.trim());
+  if (!m) return NaN;
+  const unit = { k: 1, m: 2, g: 3 }[(m[2] ?? "").toLowerCase() as "k" | "m" | "g"] ?? 0;
+  return Math.floor(Number(m[1]) * 1024 ** unit);
+}

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { checkOutputText } from "./_collectd_output.ts";
 
 /** What a config check found: `ok`, and collectd's own error output (trimmed, redacted). */
 export interface CheckOutcome {
@@ -51,7 +52,7 @@ async function runCollectd(
     child = new Deno.Command(binary, {
       args,
       stdin: "null",
-      stdout: "null",
+      stdout: "piped", // `<Plugin logfile> File STDOUT` logs the check's errors there
       stderr: "piped",
       cwd: "/",
     }).spawn();
@@ -65,9 +66,9 @@ async function runCollectd(
   }, timeoutMs);
   try {
     const out = await child.output();
-    // stderr only: collectd's config scanner echoes characters it skips to stdout, and the text
-    // may hold secrets; the one place stderr quotes the text (`near `...'`) is redacted.
-    const text = new TextDecoder().decode(out.stderr).replace(/near `[^']*'/g, "near `…'");
+    // stdout: log lines only (the config scanner echoes what it skips there, secrets included)
+    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+    const text = checkOutputText(decode(out.stdout), decode(out.stderr));
     if (out.signal === "SIGKILL") {
       return { ok: false, output: `${binary} ${args[0]} did not finish within ${timeoutMs} ms` };
     }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Config } from "../config/mod.ts";
+import { type Config, mqttKeys } from "../config/mod.ts";
 import {
   type BrokerConnection,
   brokerSettings,
@@ -17,6 +17,7 @@ import {
 import {
   type Action,
   Code,
+  codeText,
   type CommandResult,
   type Counters,
   type Logger,
@@ -29,7 +30,7 @@ import {
 } from "../model/mod.ts";
 import { createMqttReporter, type MqttReporter } from "../reporters/mqtt.ts";
 import { resultTimestamp } from "./message.ts";
-import { type CentralSender, createCentralSender } from "./central.ts";
+import { type CentralSender, createCentralSender, type LateResult } from "./central.ts";
 import {
   type CommandRouter,
   createCommandRouter,
@@ -57,6 +58,8 @@ export interface MqttChannelOptions {
   onInterrupted?: (record: RunRecord) => Promise<void>;
   /** Reports the record of a refused message (its audit line), before its result is published. */
   onRefused?: (record: RunRecord) => Promise<void>;
+  /** Central mode: a result that came after RemoteResultTimeout (answered 0x1008 before). */
+  onLateResult?: (late: LateResult) => void;
   /** Extra fields of the retained "online" status message (version, uptime, rules loaded). */
   status(): Record<string, unknown>;
   /** Default: `HostName` from the config, else the OS host name. */
@@ -90,6 +93,20 @@ export interface MqttChannel extends Stage {
 /** Seen task ids are kept at least this long (and at least MaxCommandAge). */
 const SEEN_RETENTION_MS = 7 * 86_400_000;
 const SEEN_MAX = 200_000;
+
+/**
+ * What a channel is built from: every MQTT key of the config, StateDir, the host name and the
+ * TLS files' contents. A reload whose key is unchanged can keep the running channel (and its
+ * broker connection); certificates replaced on disk count as a change.
+ */
+export async function channelSettingsKey(config: Config, hostName: string): Promise<string> {
+  const keys = Object.keys(mqttKeys).map((k) => [k, config[k as keyof Config]]);
+  const tls = await brokerSettings(config, hostName).then(
+    (s) => s.tls ?? null,
+    (e) => `unreadable: ${(e as Error).message}`,
+  );
+  return JSON.stringify({ keys, stateDir: config.StateDir, hostName, tls });
+}
 
 /** Creates the channel for a config with a `Host` (local-only mode never creates one). */
 export function createMqttChannel(config: Config, options: MqttChannelOptions): MqttChannel {
@@ -178,7 +195,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         log.warn("the agent died while handling this command; answering it as interrupted", {
           task_id: taskId,
           ...(task.service !== undefined ? { service: task.service, command: task.command } : {}),
-          code: Code.INTERRUPTED,
+          code: codeText(Code.INTERRUPTED),
         });
         const result: CommandResult = {
           task_id: taskId,
@@ -279,7 +296,15 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
       }
       outbox = createOutbox(spool, conn, { logger: log });
       mqttReporter = createMqttReporter(outbox, { topic: resultTopic, qos });
-      central = createCentralSender({ config, qos, connection: conn, outbox, logger: log, now });
+      central = createCentralSender({
+        config,
+        qos,
+        connection: conn,
+        outbox,
+        logger: log,
+        now,
+        ...(options.onLateResult ? { onLateResult: options.onLateResult } : {}),
+      });
       if (commandTopic) await conn.subscribe(commandTopic, qos);
       conn.start();
       outbox.replay();

@@ -4,7 +4,7 @@
  * results out, status, central mode) and the result waiter used by `send-command`.
  * @module
  */
-export { createMqttChannel } from "./channel.ts";
+export { channelSettingsKey, createMqttChannel } from "./channel.ts";
 export type { MqttChannel, MqttChannelOptions } from "./channel.ts";
 export { createCommandRouter } from "./router.ts";
 export type {

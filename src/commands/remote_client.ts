@@ -138,7 +138,7 @@ export async function sendAndAwaitResult(
     try {
       await connection.whenConnected(deadline);
     } catch {
-      return { sent, result: null, error: "no broker reachable before --timeout" };
+      return { sent, result: null, error: unreachable(target, connection.failures) };
     }
     const waiting = target.resultTopic
       ? waiter.wait(sent.task_id as number | string, target.timeoutMs, deadline)
@@ -164,4 +164,13 @@ export async function sendAndAwaitResult(
   } finally {
     await connection.stop();
   }
+}
+
+/** "no broker reachable", with why each broker of the target could not be used. */
+function unreachable(target: RemoteTarget, failures: ReadonlyMap<string, string>): string {
+  const why = target.settings.endpoints.map((e) => {
+    const broker = `${e.host}:${e.port}`;
+    return `${broker}: ${failures.get(broker) ?? "no answer"}`;
+  });
+  return `no broker reachable before --timeout (${target.timeoutMs / 1000} s): ${why.join("; ")}`;
 }

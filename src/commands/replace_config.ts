@@ -3,6 +3,7 @@ import { includeDirsFor, vetCollectdConf } from "../collectd_conf/mod.ts";
 import type { Config } from "../config/mod.ts";
 import {
   Code,
+  codeText,
   type CommandResult,
   type Counters,
   type Logger,
@@ -133,7 +134,7 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       "collectd.conf replacements by result code",
       { code: hex(code) },
     ).inc();
-    const fields = { task_id: j.task_id, code: hex(code), message };
+    const fields = { task_id: j.task_id, code: codeText(code), message };
     if (code === Code.OK) log.info("collectd.conf replaced", fields);
     else log.error("collectd.conf replacement failed", fields);
     return result;
@@ -348,7 +349,7 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
     };
     log.warn("new collectd config failed; restoring the old one", {
       task_id: j.task_id,
-      cause: hex(cause.code),
+      cause: codeText(cause.code),
       reason: cause.message,
     });
     try {

@@ -1,6 +1,7 @@
 import type { SeenStore } from "../mqtt/seen_store.ts";
 import {
   Code,
+  codeText,
   type CommandResult,
   type Counter,
   type Counters,
@@ -121,7 +122,7 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
   ): RouteOutcome => {
     refusals(reason).inc();
     const level = code === Code.STATE_WRITE_FAILED ? "error" : "warn";
-    log[level](`command refused: ${message}`, { task_id: taskId, code, ...fields });
+    log[level](`command refused: ${message}`, { task_id: taskId, code: codeText(code), ...fields });
     const result = { task_id: taskId, timestamp: resultTimestamp(now()), message, code };
     return { kind: "refused", result, record: remoteResultRecord(result, asked) };
   };

@@ -4,6 +4,7 @@
  * @module
  */
 export { ConfigSchema } from "./schema.ts";
+export { mqttKeys } from "./_schema_mqtt.ts";
 export type { ConfigInput, ParsedConfig } from "./schema.ts";
 export { defaultConfig, hasBroker, loadConfig, parseConfig, redacted } from "./load.ts";
 export type { Config, LoadConfigOptions, LoadedConfig } from "./load.ts";

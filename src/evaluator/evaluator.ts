@@ -168,6 +168,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   let retryAt = 0;
   let stopped = false;
   let watcher: { close(): void } | null = null;
+  let loadedOnce = false;
 
   const queue = new PacketQueue(options.onBatchDone !== undefined);
   const jobs: Job[] = [];
@@ -647,6 +648,27 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     }
     if (again && h !== null && host === h && (await sendLoad(h, false)) !== "ok") {
       await ensureHost();
+    }
+    if (loadedOnce && options.logProblems !== false) logReloaded(before);
+    loadedOnce = true;
+  }
+
+  /** One info line per saved or removed file that loaded, so an operator sees a fix took. */
+  function logReloaded(before: ReadonlyMap<string, RuleSource>) {
+    const total = handlers.length;
+    for (const [file, s] of sources) {
+      if (before.get(file)?.text === s.text || problems.some((p) => p.file === file)) continue;
+      const path = join(dir, file);
+      if (!isRuleFile(file)) log.info("rule helper file reloaded", { file: path, handlers: total });
+      else {
+        const own = handlers.filter((name) => name.startsWith(`${file}::`)).length;
+        log.info("rule file reloaded", { file: path, handlers: own, total_handlers: total });
+      }
+    }
+    for (const file of before.keys()) {
+      if (!sources.has(file)) {
+        log.info("rule file removed", { file: join(dir, file), handlers: total });
+      }
     }
   }
 

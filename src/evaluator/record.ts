@@ -13,9 +13,20 @@ export interface Recorder {
 export interface RecorderOptions {
   /** Most milliseconds between writes. Default 1000. */
   flushMs?: number;
+  /**
+   * Rotate before a write would make the file larger than this (bytes): the file becomes
+   * `<path>.1`, `.1` becomes `.2` … up to `keep`; the oldest goes. Default 100 MiB.
+   */
+  maxBytes?: number;
+  /** Rotated files kept. Default 3 (so at most 4 × maxBytes on disk). */
+  keep?: number;
+  /** A failed write (e.g. a full disk): its lines are dropped and counted, nothing throws. */
+  onError?: (message: string) => void;
 }
 
 const encoder = new TextEncoder();
+/** Most characters queued between two writes; beyond, items are dropped (and counted). */
+const QUEUE_MAX = 32 * 1024 * 1024;
 
 /** A bigint beyond 2^53 is written as a plain JSON number (exact in the file). */
 function toJson(item: Metric | Notification): string {
@@ -28,17 +39,75 @@ interface RawJson {
   rawJSON(text: string): unknown;
 }
 
-/** Opens (appends to, creating it) the recording file `path`. */
+/** Opens (appends to, creating it) the recording file `path`, bounded by size with rotation. */
 export async function openRecorder(path: string, options: RecorderOptions = {}): Promise<Recorder> {
-  const file = await Deno.open(path, { append: true, create: true });
+  const maxBytes = options.maxBytes ?? 100 * 1024 * 1024;
+  const keep = options.keep ?? 3;
+  if (!(maxBytes > 0) || !Number.isInteger(keep) || keep < 0) {
+    throw new RangeError(`recording limits must be positive (maxBytes ${maxBytes}, keep ${keep})`);
+  }
+  let file: Deno.FsFile | null = await Deno.open(path, { append: true, create: true });
+  let size = (await file.stat()).size;
   let lines: string[] = [];
-  const flush = async () => {
-    if (lines.length === 0) return;
-    const text = lines.join("\n") + "\n";
-    lines = [];
-    const bytes = encoder.encode(text);
+  let queued = 0;
+  let dropped = 0;
+  let failing = false;
+
+  async function rotate() {
+    file?.close();
+    file = null;
+    for (let i = keep - 1; i >= 1; i--) {
+      await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
+    }
+    if (keep > 0) await Deno.rename(path, `${path}.1`);
+    else await Deno.remove(path);
+    file = await Deno.open(path, { append: true, create: true });
+    size = 0;
+  }
+
+  async function writeAll(bytes: Uint8Array) {
+    if (size > 0 && size + bytes.length > maxBytes) await rotate();
+    file ??= await Deno.open(path, { append: true, create: true });
     let at = 0;
     while (at < bytes.length) at += await file.write(bytes.subarray(at));
+    size += bytes.length;
+  }
+
+  const flush = async () => {
+    if (lines.length === 0) return;
+    const batch = lines;
+    lines = [];
+    queued = 0;
+    try {
+      // one write per line at most maxBytes each, so a rotation never splits a line
+      let chunk: string[] = [];
+      let chunkBytes = 0;
+      for (const line of batch) {
+        const n = encoder.encode(line).length + 1;
+        if (chunkBytes > 0 && (chunkBytes + n > maxBytes || size + chunkBytes + n > maxBytes)) {
+          await writeAll(encoder.encode(chunk.join("\n") + "\n"));
+          chunk = [];
+          chunkBytes = 0;
+        }
+        chunk.push(line);
+        chunkBytes += n;
+      }
+      await writeAll(encoder.encode(chunk.join("\n") + "\n"));
+      if (failing) options.onError?.(`recording to ${path} works again (${dropped} items lost)`);
+      failing = false;
+    } catch (e) {
+      dropped += batch.length;
+      if (!failing) {
+        options.onError?.(
+          `cannot write the recording ${path}: ${(e as Error).message}; ` +
+            "items are dropped until it works again",
+        );
+      }
+      failing = true;
+      file?.close();
+      file = null;
+      size = await Deno.stat(path).then((s) => s.size, () => 0);
+    }
   };
   let writing = Promise.resolve();
   const timer = setInterval(() => {
@@ -46,13 +115,20 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
   }, options.flushMs ?? 1000);
   return {
     write(item) {
-      lines.push(toJson(item));
+      const line = toJson(item);
+      if (queued + line.length > QUEUE_MAX) { // a stalled disk must not grow memory
+        dropped++;
+        return;
+      }
+      queued += line.length;
+      lines.push(line);
     },
     async close() {
       clearInterval(timer);
       await writing;
       await flush();
-      file.close();
+      file?.close();
+      file = null;
     },
   };
 }

@@ -37,6 +37,10 @@ export function createRulePath(deps: RulePathDeps) {
   const history = new Map<string, number[]>();
   const loops = new Map<string, LoopEntry>();
   const timers = new Map<string, unknown>();
+  /** Entries whose run is in flight → when their condition cleared meanwhile (or null). */
+  const inRun = new Map<LoopEntry, number | null>();
+  /** Loops whose give-up (escalation) maintenance holds back. */
+  const heldGiveUp = new Set<string>();
   let stopped = false;
 
   const sc = (service: string, command: string) => `${service}/${command}`;
@@ -69,7 +73,7 @@ export function createRulePath(deps: RulePathDeps) {
         fields,
       );
     } else if (reason === "maintenance") {
-      log.info(`rule-triggered run of ${where} suppressed (maintenance in force)`, fields);
+      log.info(`rule-triggered repair by ${where} held back (maintenance in force)`, fields);
     } else log.warn(`rule-triggered run of ${where} suppressed (${reason})`, fields);
   }, { intervalMs: 60_000, now: () => clock.now() });
 
@@ -97,6 +101,18 @@ export function createRulePath(deps: RulePathDeps) {
     clock.clearTimeout(timers.get(id));
     timers.delete(id);
     loops.delete(id);
+    heldGiveUp.delete(id);
+  }
+
+  /** Holds `entry` back while maintenance is in force (re-checked each minute); false if off. */
+  function heldByMaintenance(entry: LoopEntry, where: string): boolean {
+    const m = deps.maintenanceNow();
+    if (!m) return false;
+    suppress("maintenance", where, entry.handler);
+    entry.at = Math.min(m.until, clock.now() + 60_000);
+    schedule(entry);
+    save();
+    return true;
   }
 
   /** One run of a closed-loop entry (first run or retry); then watch for `cleared`. */
@@ -104,12 +120,21 @@ export function createRulePath(deps: RulePathDeps) {
     const id = loopId(entry);
     const now = clock.now();
     hist(sc(cmd.service, cmd.command)).push(now);
+    if (entry.attempt === 1) entry.since = now;
+    entry.ran = now;
     entry.phase = "watching";
     entry.at = now + cmd.timeoutMs + cmd.verifyMs; // bound, should the agent stop mid-run
     save();
+    inRun.set(entry, null);
     deps.track((async () => {
-      await deps.runForRule(cmd, entry.handler);
-      if (loops.get(id) !== entry || stopped) return; // cleared meanwhile, or stopping
+      let clearedAt: number | null = null;
+      await deps.runForRule(cmd, entry.handler).finally(() => {
+        clearedAt = inRun.get(entry) ?? null;
+        inRun.delete(entry);
+      });
+      // cleared during the run: the verdict comes after the run's own record
+      if (clearedAt !== null) return verdict(entry, cmd, clearedAt);
+      if (loops.get(id) !== entry || stopped) return; // handler removed meanwhile, or stopping
       if (cmd.verifyMs === 0) forget(id);
       else {
         entry.at = clock.now() + cmd.verifyMs;
@@ -131,7 +156,11 @@ export function createRulePath(deps: RulePathDeps) {
     const where = sc(cmd.service, cmd.command);
     const now = clock.now();
     if (entry.phase === "watching") {
-      if (entry.attempt > cmd.retries) return escalate(entry, id);
+      if (entry.attempt > cmd.retries) {
+        // maintenance holds the give-up back like a run; it comes if the condition outlasts it
+        if (heldByMaintenance(entry, where)) return void heldGiveUp.add(id);
+        return escalate(entry, id, giveUpMessage(entry, where));
+      }
       entry.phase = "waiting";
       entry.at = now + cmd.backoffMs * 2 ** (entry.attempt - 1);
       log.warn(
@@ -166,19 +195,14 @@ export function createRulePath(deps: RulePathDeps) {
     };
     const r = refusal(hist(where), cmd, now);
     if (r?.reason === "max_runs") {
+      // maintenance holds an escalation back like a run
+      if (heldByMaintenance(entry, where)) return;
       suppress("max_runs", where, entry.handler, true);
-      return escalate(
-        entry,
-        id,
-        `REPAIR IS NOT WORKING: ${where} already ran ${cmd.maxRuns} times in ${
-          cmd.windowMs / 1000
-        } s (MaxRuns/Window)`,
-      );
+      return escalate(entry, id, maxRunsMessage(entry, cmd, hist(where).length));
     }
     if (r) return hold(r.reason, r.untilMs);
     if (deps.busyReason(cmd)) return hold("busy", now + 5000);
-    const m = deps.maintenanceNow(); // last: the only check that reads a file
-    if (m) return hold("maintenance", Math.min(m.until, now + 60_000));
+    if (heldByMaintenance(entry, where)) return; // last: the only check that reads a file
     if (entry.attempt > 0) {
       counters.counter("edge_agent_executor_retries_total", "Closed-loop retries").inc();
     }
@@ -186,20 +210,58 @@ export function createRulePath(deps: RulePathDeps) {
     loopRun(entry, cmd);
   }
 
-  function escalate(entry: LoopEntry, id: string, why?: string) {
+  function escalate(entry: LoopEntry, id: string, message: string) {
     clock.clearTimeout(timers.get(id));
     timers.delete(id);
+    heldGiveUp.delete(id);
     entry.phase = "escalated";
     entry.at = clock.now();
     save();
     counters.counter("edge_agent_executor_escalations_total", "Repairs given up on").inc();
-    const message = (why ? `${why}; ` : "") +
-      `repair did not work: ${entry.handler} still active for ${entry.key} after ` +
-      `${entry.attempt} run(s) of ${entry.service}/${entry.command} since ${
-        new Date(entry.since).toISOString()
-      }; giving up: no more runs until the condition clears`;
     log.error(message, { handler: entry.handler, key: entry.key });
     deps.escalated(entry, message);
+  }
+
+  /** The closed loop gave up: every allowed run was made and the condition still holds. */
+  function giveUpMessage(entry: LoopEntry, where: string): string {
+    return `repair did not work: ${entry.handler} still active for ${entry.key} after ` +
+      `${entry.attempt} run(s) of ${where} since ${new Date(entry.since).toISOString()}; ` +
+      "giving up: no more runs until the condition clears";
+  }
+
+  /** MaxRuns per Window reached: `runs` of the command (for any condition) are in the window. */
+  function maxRunsMessage(entry: LoopEntry, cmd: CompiledCommand, runs: number): string {
+    const where = sc(cmd.service, cmd.command);
+    const window = cmd.windowMs / 1000;
+    const own = entry.attempt === 0
+      ? ""
+      : `, after ${entry.attempt} run(s) for it since ${
+        new Date(entry.since).toISOString()
+      } that did not clear it`;
+    return `REPAIR IS NOT WORKING: ${where} already ran ${runs} times in the last ${window} s ` +
+      `(MaxRuns ${cmd.maxRuns} per Window ${window} s); not run for ${entry.handler} on ` +
+      `${entry.key}${own}; giving up: no more runs for this condition until it clears`;
+  }
+
+  /**
+   * The condition of `entry` cleared at `at` after a run: the repair is verified when the
+   * command has a Verify window (from the run's start, never from the trigger); with Verify 0
+   * nothing is claimed.
+   */
+  function verdict(entry: LoopEntry, cmd: CompiledCommand | undefined, at: number) {
+    const where = sc(entry.service, entry.command);
+    const fields = { handler: entry.handler, key: entry.key, service_command: where };
+    if (!cmd || cmd.verifyMs === 0) {
+      return log.debug(`condition cleared after ${where} ran (Verify 0: not verified)`, fields);
+    }
+    counters.counter("edge_agent_executor_repairs_verified_total", "Repairs confirmed").inc();
+    const secs = (ms: number) => Math.round(ms / 100) / 10;
+    const ran = entry.ran ?? entry.since;
+    const first = entry.attempt > 1 ? `; ${secs(at - entry.since)} s after the first run` : "";
+    log.info(
+      `repair verified: the condition cleared ${secs(at - ran)} s after ${where} ran${first}`,
+      { ...fields, runs: entry.attempt },
+    );
   }
 
   return {
@@ -249,20 +311,18 @@ export function createRulePath(deps: RulePathDeps) {
         const fields = { handler, key, service_command: sc(entry.service, entry.command) };
         if (removed) {
           log.info("rule handler removed while its condition held; closed loop ended", fields);
+        } else if (inRun.has(entry)) {
+          inRun.set(entry, clock.now()); // judged once the run's own record is out
         } else if (entry.phase === "escalated") {
           log.info("condition cleared after escalation; closed loop re-armed", fields);
         } else if (entry.attempt === 0) {
           log.info("condition cleared before its held-back repair ran", fields);
-        } else {
-          counters.counter("edge_agent_executor_repairs_verified_total", "Repairs confirmed")
-            .inc();
-          log.info(
-            `repair verified: the condition cleared ${
-              (clock.now() - entry.since) / 1000
-            } s after the first run`,
-            { ...fields, runs: entry.attempt },
-          );
-        }
+        } else if (heldGiveUp.has(id)) {
+          log.info("condition cleared after its Verify window, during maintenance; not escalated", {
+            ...fields,
+            runs: entry.attempt,
+          });
+        } else verdict(entry, deps.lookup(entry.service, entry.command), clock.now());
         forget(id);
         changed = true;
       }

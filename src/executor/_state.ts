@@ -20,8 +20,10 @@ const LoopSchema = z.strictObject({
    * escalated: gave up at `at`, no more runs until the handler clears. */
   phase: z.enum(["watching", "waiting", "escalated"]),
   at: z.number(),
-  /** When the first run for this condition happened. */
+  /** When the first run for this condition happened (the trigger, while none has run). */
   since: z.number(),
+  /** When the latest run started (verification times are measured from it). */
+  ran: z.number().optional(),
 });
 export type LoopEntry = z.infer<typeof LoopSchema>;
 

@@ -94,6 +94,11 @@ export interface Executor extends Stage {
   };
   /** The commands in force (absolute argv). */
   readonly commands: CompiledServices;
+  /**
+   * Hands a record no run of this executor made (central mode: another agent's result to a
+   * rule's command) to every reporter, audit first. Also after `stop` (a wait it ended).
+   */
+  report(record: RunRecord): Promise<void>;
   /** Resolves when no rule-triggered run or report is in flight (tests, shutdown). */
   idle(): Promise<void>;
 }
@@ -246,6 +251,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
   return {
     commands,
     run,
+    report: (record) => track(reportAll(record, options.reporters, log)),
     onRuleEvent(e) {
       if (stopping) return;
       try {

@@ -68,3 +68,11 @@ export const ExitCode = {
   REMOTE_TIMEOUT: 5,
 } as const;
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
+
+/**
+ * A code as the log prints it: the agent's own codes in hex as the README lists them, with the
+ * decimal a result's JSON `code` carries (`0x1002 (4098)`); a command's exit status as is.
+ */
+export function codeText(code: number): string {
+  return code >= 0x1000 ? `0x${code.toString(16)} (${code})` : String(code);
+}

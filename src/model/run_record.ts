@@ -19,6 +19,10 @@ export interface RunRecord {
   outputBytes: number;
   truncated: boolean;
   timedOut: boolean;
+  /** Central mode: the other agent that ran it (this agent only sent the command). */
+  host?: string;
+  /** Central mode: the result came after RemoteResultTimeout (a 0x1008 record came before). */
+  late?: boolean;
 }
 
 /**
@@ -50,5 +54,29 @@ export function remoteResultRecord(
     outputBytes: 0,
     truncated: false,
     timedOut: false,
+  };
+}
+
+/**
+ * The record of another agent's result to a command a rule of this agent sent (central mode),
+ * or of this agent's own answer when none came (0x1008, 0x1016): nothing ran here, so `argv`
+ * is empty and the counts are zero; `host` names the agent that ran it.
+ */
+export function centralResultRecord(
+  result: CommandResult,
+  what: { trigger: Trigger; host: string; service: string; command: string; late?: boolean },
+): RunRecord {
+  return {
+    result,
+    trigger: what.trigger,
+    service: what.service,
+    command: what.command,
+    argv: [],
+    durationMs: 0,
+    outputBytes: 0,
+    truncated: false,
+    timedOut: false,
+    host: what.host,
+    ...(what.late ? { late: true } : {}),
   };
 }

@@ -33,8 +33,8 @@ export function openBrokerStream(endpoint: BrokerEndpoint, material?: TlsMateria
 /**
  * Chooses the broker of each (re)connection attempt: the same one first, the next one after a
  * loss or a failed attempt (round robin). `delayAfter()` is the wait before the next attempt:
- * short while some broker of the list has not been tried since the last success, the
- * configured ReconnectInterval once all have failed.
+ * short within a round (every broker of the list tried once), the configured ReconnectInterval
+ * after each round in which all failed. So a broker that comes back waits at most one interval.
  */
 export class EndpointRotation {
   #index = -1;
@@ -61,6 +61,8 @@ export class EndpointRotation {
 
   /** Milliseconds to wait before the next attempt. */
   delayAfter(): number {
-    return this.#attempts < this.endpoints.length ? this.hopMs : this.reconnectMs;
+    return this.#attempts > 0 && this.#attempts % this.endpoints.length === 0
+      ? this.reconnectMs
+      : this.hopMs;
   }
 }

@@ -48,6 +48,11 @@ export interface BrokerConnection {
   readonly connected: boolean;
   /** `host:port` of the broker in use, or null while disconnected. */
   readonly endpoint: string | null;
+  /**
+   * Why the latest attempt on each broker failed (`host:port` → reason, e.g. a TLS error);
+   * a broker's entry goes when a connection to it succeeds.
+   */
+  readonly failures: ReadonlyMap<string, string>;
   /** Disconnects (with DISCONNECT: the last will is not sent). Idempotent. */
   stop(options?: { beforeDisconnect?: () => Promise<void> }): Promise<void>;
 }
@@ -100,6 +105,8 @@ export function createBrokerConnection(
     "Connections to a different broker than the previous one",
   );
   let lastBroker: string | null = null;
+  const failures = new Map<string, string>();
+  let attemptFailed = false;
 
   /** Hands one message to onMessage; resolves when it is done (never rejects). */
   async function deliver(packet: mqtt.IPublishPacket): Promise<void> {
@@ -170,6 +177,7 @@ export function createBrokerConnection(
     const c = new mqtt.MqttClient((c) => {
       const endpoint = rotation.next();
       current = `${endpoint.host}:${endpoint.port}`;
+      attemptFailed = false;
       c.options.reconnectPeriod = rotation.delayAfter();
       log.debug("connecting to broker", { broker: current });
       return openBrokerStream(endpoint, settings.tls);
@@ -187,6 +195,7 @@ export function createBrokerConnection(
       connectedGauge?.set(1);
       if (lastBroker !== null && lastBroker !== current) failovers?.inc();
       lastBroker = current;
+      if (current) failures.delete(current);
       log.info("connected to broker", {
         broker: current,
         session_present: connack.sessionPresent,
@@ -202,11 +211,18 @@ export function createBrokerConnection(
       options.onConnect?.(current ?? "");
     });
     c.on("close", () => {
+      if (!connectedNow && !attemptFailed && current && !stopped) {
+        failures.set(current, "the connection closed before the broker accepted it");
+      }
       if (connectedNow && !stopped) log.warn("disconnected from broker", { broker: current });
       connectedNow = false;
       connectedGauge?.set(0);
     });
     c.on("error", (e) => {
+      if (!connectedNow && current) {
+        attemptFailed = true;
+        failures.set(current, e.message);
+      }
       log.warn("MQTT connection error", { broker: current, error: e.message });
     });
     c.on("offline", () => {
@@ -263,6 +279,7 @@ export function createBrokerConnection(
     get endpoint() {
       return connectedNow ? current : null;
     },
+    failures,
     async stop(stopOptions = {}) {
       if (stopped) return;
       stopped = true;
@@ -276,8 +293,31 @@ export function createBrokerConnection(
         ]);
         clearTimeout(timer);
       }
-      await new Promise<void>((resolve) => c.end(true, {}, () => resolve()));
+      await endClient(c, connectedNow);
       connectedNow = false;
     },
   };
+}
+
+/** How long a clean stop waits for the broker to take unacknowledged publishes and DISCONNECT. */
+const DISCONNECT_WAIT_MS = 2000;
+
+/**
+ * Ends the client. Connected: with DISCONNECT (mqtt.js's `end(false)`, which first waits for
+ * publishes still awaiting their acknowledgement), so the broker discards the last will; a
+ * broker that does not answer in time gets the socket closed without it (the will then follows,
+ * as after a crash). Not connected: the socket (and any reconnect) is dropped at once.
+ */
+function endClient(c: mqtt.MqttClient, connected: boolean): Promise<void> {
+  if (!connected) return new Promise((resolve) => c.end(true, {}, () => resolve()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      c.stream?.destroy();
+      resolve();
+    }, DISCONNECT_WAIT_MS);
+    c.end(false, {}, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

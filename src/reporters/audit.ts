@@ -11,6 +11,8 @@ import { triggerName } from "./log.ts";
 
 /** The audit file's name in StateDir; rotated copies are `audit.jsonl.1` (newest) … `.N`. */
 export const AUDIT_FILE = "audit.jsonl";
+/** Most bytes of a result's message (the command's output) one audit line keeps. */
+export const AUDIT_MESSAGE_MAX = 4096;
 
 /** Options of {@linkcode createAuditReporter}. */
 export interface AuditOptions {
@@ -41,6 +43,11 @@ export interface AuditLine {
   output_bytes: number;
   truncated: boolean;
   timed_out: boolean;
+  /** The result's message (the output, or why nothing ran), at most AUDIT_MESSAGE_MAX bytes. */
+  message: string;
+  /** Central mode: the agent that ran it; `late`: its result came after RemoteResultTimeout. */
+  host?: string;
+  late?: boolean;
 }
 
 /**
@@ -132,5 +139,19 @@ export function auditLine(r: RunRecord, now: number): AuditLine {
     output_bytes: r.outputBytes,
     truncated: r.truncated,
     timed_out: r.timedOut,
+    message: clipBytes(r.result.message, AUDIT_MESSAGE_MAX),
+    ...(r.host !== undefined ? { host: r.host } : {}),
+    ...(r.late ? { late: true } : {}),
   };
+}
+
+/** The first `max` UTF-8 bytes of `text` (on a character boundary), with a note if cut. */
+function clipBytes(text: string, max: number): string {
+  if (text.length <= max / 3) return text; // fast path: fits whatever the characters
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= max) return text;
+  let end = max;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // not inside a character
+  return new TextDecoder().decode(bytes.subarray(0, end)) +
+    `\n[edge-agent: ${bytes.length - end} more bytes of the message not audited]`;
 }

@@ -139,7 +139,11 @@ Deno.test("a collectd FAILURE notification fires a notification rule", async () 
       message: "nginx is not answering",
     }));
     await waitFor("the notified marker", () => Deno.stat(`${t.dir}/notified`));
-    const lines = await auditLines(t.dir);
+    // the audit line follows the command's exit (and its output), not its start
+    const lines = await waitFor("the audit line", async () => {
+      const got = await auditLines(t.dir);
+      return got.length > 0 ? got : undefined;
+    });
     assert.equal(lines[0].trigger_name, "disk.ts::notification::nginx_down");
   } finally {
     await t.cleanup();

@@ -76,3 +76,70 @@ Deno.test("readRecording() names the line of a bad entry", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const metric = (i: number): Metric => ({
+  host: "h",
+  plugin: "cpu",
+  plugin_instance: String(i),
+  type: "cpu",
+  type_instance: "idle",
+  time: 1_700_000_000 + i,
+  interval: 1,
+  values: [i],
+  dstypes: ["gauge"],
+  dsnames: ["value"],
+  rates: [null],
+});
+
+Deno.test("openRecorder() rotates at maxBytes, keeps `keep` old files and never splits a line", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/rec.jsonl`;
+  try {
+    const recorder = await openRecorder(path, { flushMs: 5, maxBytes: 4096, keep: 2 });
+    for (let i = 0; i < 600; i++) {
+      recorder.write(metric(i));
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 10));
+    }
+    await recorder.close();
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names, ["rec.jsonl", "rec.jsonl.1", "rec.jsonl.2"]);
+    let last = -1;
+    for (const name of ["rec.jsonl.2", "rec.jsonl.1", "rec.jsonl"]) {
+      const text = await Deno.readTextFile(`${dir}/${name}`);
+      assert.ok(text.length <= 4096, `${name}: ${text.length} bytes`);
+      const items = await readRecording(`${dir}/${name}`); // every line parses
+      for (const item of items) {
+        const n = Number(item.plugin_instance);
+        assert.equal(n, last === -1 ? n : last + 1, "in order, nothing lost between files");
+        last = n;
+      }
+    }
+    assert.equal(last, 599, "the newest item is in the current file");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openRecorder() reports a failed write and drops its items instead of throwing", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/rec.jsonl`;
+  const errors: string[] = [];
+  try {
+    const recorder = await openRecorder(path, {
+      flushMs: 5,
+      maxBytes: 2048,
+      keep: 1,
+      onError: (m) => errors.push(m),
+    });
+    recorder.write(metric(1));
+    await new Promise((r) => setTimeout(r, 30));
+    await Deno.remove(dir, { recursive: true }); // the rotation's rename now fails
+    for (let i = 0; i < 40; i++) recorder.write(metric(i));
+    await new Promise((r) => setTimeout(r, 50));
+    await recorder.close();
+    assert.equal(errors.length, 1, errors.join("\n"));
+    assert.match(errors[0]!, /cannot write the recording .*rec\.jsonl/);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

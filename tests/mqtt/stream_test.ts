@@ -25,3 +25,16 @@ Deno.test("EndpointRotation with one broker always retries it after ReconnectInt
   assert.deepEqual(r.next(), A);
   assert.throws(() => new EndpointRotation([], 1), RangeError);
 });
+
+Deno.test("EndpointRotation tries every broker once per round while all are down, then waits", () => {
+  const C = { host: "c", port: 3 };
+  const r = new EndpointRotation([A, B, C], 5000, 50);
+  const rounds: [string, number][][] = [];
+  for (let round = 0; round < 3; round++) {
+    const tried: [string, number][] = [];
+    for (let i = 0; i < 3; i++) tried.push([r.next().host, r.delayAfter()]);
+    rounds.push(tried);
+  }
+  const oneRound = [["a", 50], ["b", 50], ["c", 5000]];
+  assert.deepEqual(rounds, [oneRound, oneRound, oneRound], "not one broker per interval");
+});

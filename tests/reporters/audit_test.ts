@@ -48,10 +48,28 @@ Deno.test("the audit file holds one JSON line per record with trigger, argv, cod
     output_bytes: 11,
     truncated: false,
     timed_out: false,
+    message: "Job failed\n",
   });
   assert.equal(got[0].trigger_name, "nginx.ts::metric::down");
   assert.equal(got[3].truncated, true);
   assert.equal((await Deno.stat(join(dir, AUDIT_FILE))).mode! & 0o777, 0o600);
+});
+
+Deno.test("an audit line keeps the result's message (the command's output) up to 4 KiB", async () => {
+  const dir = await Deno.makeTempDir();
+  const reporter = createAuditReporter(dir);
+  const records = sampleRecords();
+  for (const r of records) await reporter.report(r);
+  await reporter.close?.();
+  const got = (await lines(join(dir, AUDIT_FILE))).map((l) => JSON.parse(l));
+  assert.equal(got[0].message, "", "no output: an empty message");
+  assert.equal(got[2].message, 'no such service: "x"', "a refusal's reason");
+  const long: string = got[3].message;
+  const kept = long.split("\n[edge-agent: ")[0]!;
+  assert.ok(new TextEncoder().encode(kept).length <= 4096, "at most 4 KiB of output");
+  assert.ok(records[3]!.result.message.startsWith(kept), "cut on a character boundary");
+  assert.match(long, /\n\[edge-agent: \d+ more bytes of the message not audited\]$/);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("the audit file is rotated by size and keeps the configured number of old files", async () => {
