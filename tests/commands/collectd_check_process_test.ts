@@ -34,6 +34,8 @@ Deno.test("send-config through scripts/agent: the check's result shows what coll
           ConfigPath: conf,
           PIDPath: join(dir, "collectd.pid"),
           CommandPath: "/usr/sbin/collectd",
+          // named, so the plugin policy lets collectd's own check report it missing
+          AllowedPlugins: ["nosuchplugin"],
         },
       },
     }),
