@@ -13,3 +13,4 @@ export * from "./rule_event.ts";
 export * from "./run_record.ts";
 export * from "./counters.ts";
 export * from "./durable_file.ts";
+export * from "./denied.ts";
