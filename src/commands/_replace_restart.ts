@@ -1,5 +1,16 @@
 import { Code } from "../model/mod.ts";
-import { isAlive, readPid, runningPid } from "./_replace_collectd.ts";
+import {
+  type CollectdService,
+  type Exec,
+  killPid,
+  pidFilePid,
+  processExec,
+  psLiveness,
+  systemdMainPid,
+  type SystemdUnit,
+  systemdUnit,
+} from "./_replace_control.ts";
+import { locateBinary } from "./_replace_paths.ts";
 
 /** What running one configured collectd command returned (a RunRecord has this shape). */
 export interface RunLike {
@@ -23,16 +34,6 @@ export interface ReplaceTask {
   sender?: string;
 }
 
-/** How collectd is restarted: its `restart` command, or `stop` then `start`. */
-export type RestartPlan = "restart" | "stop-start";
-
-/** The restart plan the configured commands allow, or null when they allow none. */
-export function restartPlan(commands: Record<string, unknown>): RestartPlan | null {
-  if ("restart" in commands) return "restart";
-  if ("stop" in commands && "start" in commands) return "stop-start";
-  return null;
-}
-
 /**
  * Whether collectd metrics arrived at the agent at or after `sinceMs` (epoch ms), from `host`
  * when given (the config's `Hostname`), else from any host.
@@ -48,28 +49,38 @@ export interface StepFailure {
 
 /** What restarting and confirming need. */
 export interface RestarterOptions {
+  /** Runs a configured `Services.collectd.commands` entry (through the executor). */
   run(command: string, task: ReplaceTask): Promise<RunLike>;
+  /** Runs ps, systemctl and the default start/stop. Default: {@linkcode processExec}. */
+  exec?: Exec | undefined;
   /** Whether collectd metrics arrived at or after `sinceMs` (epoch ms); absent: not checked. */
   metricsSeen?: MetricsSeen | undefined;
   clock: Clock;
   pollMs: number;
 }
 
-/** Restarts collectd and confirms it came back, each bounded by a deadline. */
-export interface Restarter {
+/** The pid files a restart stops by and starts with (they differ when the configs do). */
+export interface PidFiles {
+  stop: string;
+  start: string;
+}
+
+/**
+ * How collectd runs on this host and is restarted, decided once per replacement: a systemd unit
+ * (its pid is systemd's MainPID) or a daemon with a pid file; the configured commands, or
+ * lua-collectd-monitor's defaults for the missing ones (systemd: `systemctl restart|stop|start
+ * collectd`; otherwise start `collectd -P <pid file> -C <ConfigPath>` and stop by the pid).
+ */
+export interface CollectdControl {
+  /** `systemd unit collectd (/usr/bin/systemctl)` or `pid file`. */
+  readonly describe: string;
+  /** The running collectd's pid, or null. Throws when it cannot be told (never guesses). */
+  running(pidFile: string): Promise<number | null>;
+  /** Stops what runs by `pids.stop` (must be gone before start) and starts. Fails with 0x2003. */
+  restart(task: ReplaceTask, pids: PidFiles, deadline: number): Promise<{ ok: true } | StepFailure>;
   /**
-   * Restarts collectd by `plan`. With `stop-start`, the collectd of `pidFile` (if running) is
-   * stopped and must be gone before `start` runs. Fails with 0x2003.
-   */
-  restart(
-    task: ReplaceTask,
-    plan: RestartPlan,
-    pidFile: string,
-    deadline: number,
-  ): Promise<{ ok: true } | StepFailure>;
-  /**
-   * Waits until `pidFile` names a live process other than `notPid` and collectd metrics (from
-   * `host`, when known) arrive after that, while the process stays alive. Fails with 0x2009.
+   * Waits until a live collectd other than `notPid` runs (by `pidFile`) and its metrics (from
+   * `host`, when known) arrive after that, while it stays alive. Fails with 0x2009.
    */
   confirm(
     pidFile: string,
@@ -79,93 +90,148 @@ export interface Restarter {
   ): Promise<{ ok: true; pid: number; metricsChecked: boolean } | StepFailure>;
 }
 
+/** Builds the {@linkcode CollectdControl} for one replacement. */
+export type Restarter = (service: CollectdService, configPath: string) => Promise<CollectdControl>;
+
 export function createRestarter(options: RestarterOptions): Restarter {
   const { clock, pollMs } = options;
+  const exec = options.exec ?? processExec();
+  const alive = psLiveness(exec);
 
-  async function runCommand(command: string, task: ReplaceTask): Promise<StepFailure | null> {
-    let record: RunLike;
-    try {
-      record = await options.run(command, task);
-    } catch (e) {
-      return fail(Code.CONFIG_RESTART_FAILED, `cannot run collectd/${command}: ${errText(e)}`);
-    }
-    if (record.result.code === 0) return null;
-    return fail(
-      Code.CONFIG_RESTART_FAILED,
-      `collectd/${command} failed with code ${hex(record.result.code)}: ${
-        record.result.message.trim() || "(no output)"
-      }`,
-    );
-  }
-
-  async function until(deadline: number, test: () => Promise<boolean>): Promise<boolean> {
+  /** Polls `test` until true or `deadline`; an error ends the wait and is returned. */
+  async function until(deadline: number, test: () => Promise<boolean>): Promise<boolean | Error> {
     for (;;) {
-      if (await test()) return true;
+      try {
+        if (await test()) return true;
+      } catch (e) {
+        return e instanceof Error ? e : new Error(String(e));
+      }
       if (clock.now() >= deadline) return false;
       await clock.sleep(Math.min(pollMs, Math.max(1, deadline - clock.now())));
     }
   }
 
-  return {
-    async restart(task, plan, pidFile, deadline) {
-      if (plan === "restart") return await runCommand("restart", task) ?? { ok: true };
-      const pid = await runningPid(pidFile);
-      if (pid !== null) {
-        const stopFailed = await runCommand("stop", task);
-        if (stopFailed) return stopFailed;
-        if (!await until(deadline, async () => !await isAlive(pid))) {
+  return async (service, configPath) => {
+    const systemd: SystemdUnit | null = await systemdUnit(service, exec);
+    const commands = service.commands ?? {};
+    const running = (pidFile: string) =>
+      systemd
+        ? systemdMainPid(systemd, exec).then(async (p) => p !== null && await alive(p) ? p : null)
+        : pidFilePid(pidFile, alive);
+    const binary = () => locateBinary(service.CommandPath);
+
+    async function step(
+      task: ReplaceTask,
+      name: "restart" | "stop" | "start",
+      fallback: () => Promise<{ label: string; code: number; output: string }>,
+    ): Promise<StepFailure | null> {
+      let label = `collectd/${name}`;
+      let code: number;
+      let output: string;
+      try {
+        if (name in commands) {
+          ({ result: { code, message: output } } = await options.run(name, task));
+        } else ({ label, code, output } = await fallback());
+      } catch (e) {
+        return fail(Code.CONFIG_RESTART_FAILED, `cannot run ${label}: ${errText(e)}`);
+      }
+      if (code === 0) return null;
+      return fail(
+        Code.CONFIG_RESTART_FAILED,
+        `${label} failed with code ${hex(code)}: ${output.trim() || "(no output)"}`,
+      );
+    }
+    const viaExec = async (argv: string[]) => ({ label: argv.join(" "), ...await exec(argv) });
+    const systemctl = (verb: string) => () => viaExec([systemd!.systemctl, verb, systemd!.unit]);
+
+    return {
+      describe: systemd ? `systemd unit ${systemd.unit} (${systemd.systemctl})` : "pid file",
+      running,
+
+      async restart(task, pids, deadline) {
+        if ("restart" in commands || (systemd && !("stop" in commands) && !("start" in commands))) {
+          return await step(task, "restart", systemctl("restart")) ?? { ok: true };
+        }
+        let pid: number | null;
+        try {
+          pid = await running(pids.stop);
+        } catch (e) {
           return fail(
             Code.CONFIG_RESTART_FAILED,
-            `collectd (pid ${pid}) was still running after collectd/stop`,
+            `cannot tell whether collectd runs: ${errText(e)}`,
           );
         }
-      }
-      return await runCommand("start", task) ?? { ok: true };
-    },
-
-    async confirm(pidFile, notPid, deadline, host) {
-      let pid: number | null = null;
-      const started = await until(deadline, async () => {
-        const p = await readPid(pidFile);
-        if (p !== null && p !== notPid && await isAlive(p)) pid = p;
-        return pid !== null;
-      });
-      if (!started || pid === null) {
-        return fail(
-          Code.CONFIG_NO_METRICS,
-          `collectd did not come back: no new live pid in ${pidFile}` +
-            (notPid === null ? "" : ` (the old one was ${notPid})`),
-        );
-      }
-      const newPid: number = pid;
-      const since = clock.now();
-      const seen = options.metricsSeen;
-      if (seen === undefined) {
-        return await isAlive(newPid) ? { ok: true, pid: newPid, metricsChecked: false } : fail(
-          Code.CONFIG_NO_METRICS,
-          `collectd (pid ${newPid}) exited right after starting`,
-        );
-      }
-      let died = false;
-      const arrived = await until(deadline, async () => {
-        if (!await isAlive(newPid)) {
-          died = true;
-          return true;
+        if (pid !== null) {
+          const stop = systemd ? systemctl("stop") : async () => ({
+            label: `kill -s TERM ${pid} (collectd's pid)`,
+            ...await killPid(pid!, exec),
+          });
+          const stopFailed = await step(task, "stop", stop);
+          if (stopFailed) return stopFailed;
+          const gone = await until(deadline, async () => !await alive(pid!));
+          if (gone !== true) {
+            return fail(
+              Code.CONFIG_RESTART_FAILED,
+              gone === false
+                ? `collectd (pid ${pid}) was still running after collectd/stop`
+                : `cannot tell whether collectd (pid ${pid}) stopped: ${gone.message}`,
+            );
+          }
         }
-        return await (host === undefined ? seen(since) : seen(since, host));
-      });
-      if (died || !await isAlive(newPid)) {
-        return fail(Code.CONFIG_NO_METRICS, `collectd (pid ${newPid}) exited after starting`);
-      }
-      if (!arrived) {
-        return fail(
-          Code.CONFIG_NO_METRICS,
-          `collectd (pid ${newPid}) runs but sent no metrics` +
-            (host === undefined ? "" : ` from host "${host}"`) + " to the agent",
-        );
-      }
-      return { ok: true, pid: newPid, metricsChecked: true };
-    },
+        const start = systemd
+          ? systemctl("start")
+          : () => viaExec([binary(), "-P", pids.start, "-C", configPath]);
+        return await step(task, "start", start) ?? { ok: true };
+      },
+
+      async confirm(pidFile, notPid, deadline, host) {
+        let pid: number | null = null;
+        const where = systemd ? `from ${systemd.systemctl} (MainPID)` : `in ${pidFile}`;
+        const started = await until(deadline, async () => {
+          const p = await running(pidFile);
+          if (p !== null && p !== notPid) pid = p;
+          return pid !== null;
+        });
+        if (started instanceof Error) {
+          return fail(
+            Code.CONFIG_NO_METRICS,
+            `cannot tell whether collectd came back: ${started.message}`,
+          );
+        }
+        if (!started || pid === null) {
+          return fail(
+            Code.CONFIG_NO_METRICS,
+            `collectd did not come back: no new live pid ${where}` +
+              (notPid === null ? "" : ` (the old one was ${notPid})`),
+          );
+        }
+        const newPid: number = pid;
+        const since = clock.now();
+        const seen = options.metricsSeen;
+        let died = false;
+        const arrived = await until(deadline, async () => {
+          if (!await alive(newPid)) return died = true;
+          return seen === undefined || await (host === undefined ? seen(since) : seen(since, host));
+        });
+        if (arrived instanceof Error) {
+          return fail(
+            Code.CONFIG_NO_METRICS,
+            `cannot tell whether collectd (pid ${newPid}) runs: ${arrived.message}`,
+          );
+        }
+        if (died) {
+          return fail(Code.CONFIG_NO_METRICS, `collectd (pid ${newPid}) exited after starting`);
+        }
+        if (!arrived) {
+          return fail(
+            Code.CONFIG_NO_METRICS,
+            `collectd (pid ${newPid}) runs but sent no metrics` +
+              (host === undefined ? "" : ` from host "${host}"`) + " to the agent",
+          );
+        }
+        return { ok: true, pid: newPid, metricsChecked: seen !== undefined };
+      },
+    };
   };
 }
 
