@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import {
   endMaintenance,
   type Maintenance,
+  MAINTENANCE_FILE,
   parseDuration,
   readMaintenance,
   startMaintenance,
@@ -65,7 +67,14 @@ export const maintenanceCommand: CliCommand = {
             : "maintenance: was not on\n",
         );
       } else {
-        io.stdout(describe(readMaintenance(stateDir), values.json === true));
+        // A file that cannot be read is not "off": say what could not be read, and why.
+        let unreadable: unknown = null;
+        const m = readMaintenance(stateDir, Date.now(), (why, error) => {
+          if (error !== undefined) unreadable = error;
+          else io.stderr(`warning: ${join(stateDir, MAINTENANCE_FILE)}: ${why} (counts as off)\n`);
+        });
+        if (unreadable !== null) throw unreadable;
+        io.stdout(describe(m, values.json === true));
       }
     } catch (e) {
       io.stderr(`agent maintenance ${action}: cannot use ${stateDir}: ${(e as Error).message}\n`);

@@ -5,7 +5,13 @@ import { ExitCode } from "../model/mod.ts";
 import { createSystemdNotifier } from "../systemd/mod.ts";
 import { VERSION } from "../version.ts";
 import type { CliCommand } from "./_command.ts";
-import { CONFIG_OPTION, loadFromArgs, loggerFor, reloadConfig } from "./_config.ts";
+import {
+  checkHeldByDaemon,
+  CONFIG_OPTION,
+  loadFromArgs,
+  loggerFor,
+  reloadConfig,
+} from "./_config.ts";
 
 /** How long SIGTERM/SIGINT waits for running work before exiting anyway. */
 const STOP_BOUND_MS = 30_000;
@@ -16,8 +22,16 @@ export const runCommand: CliCommand = {
   summary: "run the agent (the default command)",
   usage: "agent [run] [--config FILE] [--record FILE.jsonl (relative to StateDir)]",
   options: { ...CONFIG_OPTION, record: { type: "string" } },
-  async run({ values }) {
+  async run({ values, positionals }, io) {
+    if (positionals.length) {
+      io.stderr(
+        `agent run: unexpected argument "${positionals[0]}" (a subcommand comes first: ` +
+          `agent ${positionals[0]} …)\nUsage: ${this.usage}\n`,
+      );
+      return ExitCode.USAGE;
+    }
     const loaded = await loadFromArgs(values);
+    checkHeldByDaemon(loaded.config);
     const log = loggerFor(loaded.config);
     for (const w of loaded.warnings) log.warn(w);
     log.info(`edge-agent ${VERSION} starting`, {

@@ -68,13 +68,13 @@ export function endMaintenance(stateDir: string): boolean {
 export function readMaintenance(
   stateDir: string,
   now: number = Date.now(),
-  onInvalid?: (why: string) => void,
+  onInvalid?: (why: string, error?: unknown) => void,
 ): Maintenance | null {
   let text: string;
   try {
     text = Deno.readTextFileSync(join(stateDir, MAINTENANCE_FILE));
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) onInvalid?.((e as Error).message);
+    if (!(e instanceof Deno.errors.NotFound)) onInvalid?.((e as Error).message, e);
     return null;
   }
   let parsed;
