@@ -89,11 +89,16 @@ function interfaceV4(name: string | undefined): string {
   return a.address;
 }
 
+/**
+ * The index of interface `name`: the scope id of its IPv6 link-local address (reading
+ * /sys/class/net/<name>/ifindex needs --allow-all in Deno; --allow-sys=networkInterfaces is
+ * granted for a Listen with an Interface).
+ */
 function interfaceIndex(name: string | undefined): number {
   if (name === undefined) return 0;
-  try {
-    return Number(Deno.readTextFileSync(`/sys/class/net/${name}/ifindex`).trim());
-  } catch (e) {
-    throw new Error(`no interface ${name} (${(e as Error).message})`, { cause: e });
-  }
+  const linkLocal = Deno.networkInterfaces().find((i) =>
+    i.name === name && i.family === "IPv6" && (i.scopeid ?? 0) > 0
+  );
+  if (!linkLocal) throw new Error(`no interface ${name} with an IPv6 link-local address`);
+  return linkLocal.scopeid!;
 }
