@@ -17,15 +17,23 @@
  * there (packages). `--target elsewhere`: an absolute executable missing on this machine is
  * granted as named, with a warning (a package built for other hosts). `args` prints one flag per
  * line; `explain` each grant with its reason; `packaged` the permissions file a package installs
- * (both roles).
+ * (both roles). With `--lenient` or `--role operator`, a config that does not load gets the
+ * built-in default's flags, so the program itself reports it.
  * @module
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultConfig, defaultConfigFile, loadConfig, parseConfig } from "../src/config/mod.ts";
+import {
+  ConfigError,
+  defaultConfig,
+  defaultConfigFile,
+  loadConfig,
+  parseConfig,
+} from "../src/config/mod.ts";
 import {
   derivePermissions,
   explain,
+  grant,
   operatorPermissions,
   type PackagedPermissions,
   permissionFlags,
@@ -49,20 +57,36 @@ try {
   if (!["daemon", "operator"].includes(values.role!)) throw new Error("--role: daemon|operator");
   if (!["here", "elsewhere"].includes(values.target!)) throw new Error("--target: here|elsewhere");
   const file = values.config ?? defaultConfigFile();
-  const config = file === null
-    ? defaultConfig()
-    : values.as
-    ? parseConfig(await Deno.readTextFile(file), values.as).config
-    : (await loadConfig(file)).config;
+  const load = async () =>
+    file === null
+      ? defaultConfig()
+      : values.as
+      ? parseConfig(await Deno.readTextFile(file), values.as).config
+      : (await loadConfig(file)).config;
+  // --lenient (scripts/agent) and the operator role: a config that does not load is the
+  // program's to report, in its own words; the flags of the built-in default let it say so.
+  let unloadable: string | null = null;
+  const config = values.lenient || values.role === "operator"
+    ? await load().catch((e) => {
+      if (!(e instanceof ConfigError)) throw e;
+      unloadable = e.file;
+      return defaultConfig();
+    })
+    : await load();
   const self = values.self ? resolve(values.self) : Deno.execPath();
-  const daemon = () =>
-    derivePermissions(config, {
+  const daemon = () => {
+    const p = derivePermissions(config, {
       self,
       notifySocket: values["notify-socket"] || null,
       lenient: values.lenient === true,
       target: values.target as "here" | "elsewhere",
       onWarning: (w) => console.error(`permission_flags: warning: ${w}`),
     });
+    if (unloadable) {
+      grant(p, "read", unloadable, "the config file (the agent says why it does not load)");
+    }
+    return p;
+  };
   const operator = () =>
     operatorPermissions(config, {
       self: values["operator-self"] ? resolve(values["operator-self"]) : self,

@@ -201,7 +201,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "maintenance on, status and off from the installed CLI without --config use the installed config's StateDir",
+    "maintenance on, status and off, check-config and test-rule from the installed CLI without --config use the installed config",
   ...serial,
   async fn() {
     running();
@@ -218,6 +218,16 @@ Deno.test({
     assert.match(check.stdout, /^config: \/etc\/edge-agent\/config\.json: OK$/m);
     assert.match(check.stdout, /^rules: \/etc\/edge-agent\/rules: 1 handler\(s\)/m);
     assert.match(check.stdout, /^permissions: the installed agent's .* cover this config$/m);
+    // test-rule on a rule file outside every grant of the daemon, in the sandboxed rule host
+    const rule = join(running().fleet.rules, "acceptance_repair.ts");
+    const tried = await edgeAgent([
+      "test-rule",
+      rule,
+      "--metric",
+      JSON.stringify({ host: "acc-host", plugin: "load", type: "load", values: [0.1, 0.2, 0.3] }),
+    ]);
+    assert.equal(tried.code, 0, tried.stderr);
+    assert.match(tried.stdout, /fired .*load_seen .*would run repair\/run/);
   },
 });
 

@@ -116,3 +116,27 @@ Deno.test("scripts/agent starts an operator command with the operator's flags, d
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("scripts/agent leaves a config that does not load to the agent, which says why in its own words", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = join(dir, "config.json");
+  await Deno.writeTextFile(file, JSON.stringify({ Services: { collectd: { commands: 5 } } }));
+  try {
+    for (const args of [["--config", file], ["check-config", "--config", file]]) {
+      const out = await new Deno.Command(join(root, "scripts/agent"), {
+        args,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 3, stderr);
+      assert.match(
+        stderr,
+        new RegExp(`^Invalid config ${file}:\\n  - Services\\.collectd\\.commands: `),
+      );
+      assert.doesNotMatch(stderr, /permission_flags|Requires .* access/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
