@@ -94,145 +94,176 @@ export interface CollectdControl {
 export type Restarter = (service: CollectdService, configPath: string) => Promise<CollectdControl>;
 
 export function createRestarter(options: RestarterOptions): Restarter {
-  const { clock, pollMs } = options;
   const exec = options.exec ?? processExec();
   const alive = psLiveness(exec);
-
-  /** Polls `test` until true or `deadline`; an error ends the wait and is returned. */
-  async function until(deadline: number, test: () => Promise<boolean>): Promise<boolean | Error> {
-    for (;;) {
-      try {
-        if (await test()) return true;
-      } catch (e) {
-        return e instanceof Error ? e : new Error(String(e));
-      }
-      if (clock.now() >= deadline) return false;
-      await clock.sleep(Math.min(pollMs, Math.max(1, deadline - clock.now())));
-    }
-  }
-
   return async (service, configPath) => {
-    const systemd: SystemdUnit | null = await systemdUnit(service, exec);
-    const commands = service.commands ?? {};
-    const running = (pidFile: string) =>
-      systemd
-        ? systemdMainPid(systemd, exec).then(async (p) => p !== null && await alive(p) ? p : null)
-        : pidFilePid(pidFile, alive);
-    const binary = () => locateBinary(service.CommandPath);
-
-    async function step(
-      task: ReplaceTask,
-      name: "restart" | "stop" | "start",
-      fallback: () => Promise<{ label: string; code: number; output: string }>,
-    ): Promise<StepFailure | null> {
-      let label = `collectd/${name}`;
-      let code: number;
-      let output: string;
-      try {
-        if (name in commands) {
-          ({ result: { code, message: output } } = await options.run(name, task));
-        } else ({ label, code, output } = await fallback());
-      } catch (e) {
-        return fail(Code.CONFIG_RESTART_FAILED, `cannot run ${label}: ${errText(e)}`);
-      }
-      if (code === 0) return null;
-      return fail(
-        Code.CONFIG_RESTART_FAILED,
-        `${label} failed with code ${hex(code)}: ${output.trim() || "(no output)"}`,
-      );
-    }
-    const viaExec = async (argv: string[]) => ({ label: argv.join(" "), ...await exec(argv) });
-    const systemctl = (verb: string) => () => viaExec([systemd!.systemctl, verb, systemd!.unit]);
-
+    const systemd = await systemdUnit(service, exec);
+    const ctx: Ctx = { options, exec, alive, systemd, commands: service.commands ?? {} };
     return {
       describe: systemd ? `systemd unit ${systemd.unit} (${systemd.systemctl})` : "pid file",
-      running,
-
-      async restart(task, pids, deadline) {
-        if ("restart" in commands || (systemd && !("stop" in commands) && !("start" in commands))) {
-          return await step(task, "restart", systemctl("restart")) ?? { ok: true };
-        }
-        let pid: number | null;
-        try {
-          pid = await running(pids.stop);
-        } catch (e) {
-          return fail(
-            Code.CONFIG_RESTART_FAILED,
-            `cannot tell whether collectd runs: ${errText(e)}`,
-          );
-        }
-        if (pid !== null) {
-          const stop = systemd ? systemctl("stop") : async () => ({
-            label: `kill -s TERM ${pid} (collectd's pid)`,
-            ...await killPid(pid!, exec),
-          });
-          const stopFailed = await step(task, "stop", stop);
-          if (stopFailed) return stopFailed;
-          const gone = await until(deadline, async () => !await alive(pid!));
-          if (gone !== true) {
-            return fail(
-              Code.CONFIG_RESTART_FAILED,
-              gone === false
-                ? `collectd (pid ${pid}) was still running after collectd/stop`
-                : `cannot tell whether collectd (pid ${pid}) stopped: ${gone.message}`,
-            );
-          }
-        }
-        const start = systemd
-          ? systemctl("start")
-          : () => viaExec([binary(), "-P", pids.start, "-C", configPath]);
-        return await step(task, "start", start) ?? { ok: true };
-      },
-
-      async confirm(pidFile, notPid, deadline, host) {
-        let pid: number | null = null;
-        const where = systemd ? `from ${systemd.systemctl} (MainPID)` : `in ${pidFile}`;
-        const started = await until(deadline, async () => {
-          const p = await running(pidFile);
-          if (p !== null && p !== notPid) pid = p;
-          return pid !== null;
-        });
-        if (started instanceof Error) {
-          return fail(
-            Code.CONFIG_NO_METRICS,
-            `cannot tell whether collectd came back: ${started.message}`,
-          );
-        }
-        if (!started || pid === null) {
-          return fail(
-            Code.CONFIG_NO_METRICS,
-            `collectd did not come back: no new live pid ${where}` +
-              (notPid === null ? "" : ` (the old one was ${notPid})`),
-          );
-        }
-        const newPid: number = pid;
-        const since = clock.now();
-        const seen = options.metricsSeen;
-        let died = false;
-        const arrived = await until(deadline, async () => {
-          if (!await alive(newPid)) return died = true;
-          return seen === undefined || await (host === undefined ? seen(since) : seen(since, host));
-        });
-        if (arrived instanceof Error) {
-          return fail(
-            Code.CONFIG_NO_METRICS,
-            `cannot tell whether collectd (pid ${newPid}) runs: ${arrived.message}`,
-          );
-        }
-        if (died) {
-          return fail(Code.CONFIG_NO_METRICS, `collectd (pid ${newPid}) exited after starting`);
-        }
-        if (!arrived) {
-          return fail(
-            Code.CONFIG_NO_METRICS,
-            `collectd (pid ${newPid}) runs but sent no metrics` +
-              (host === undefined ? "" : ` from host "${host}"`) + " to the agent",
-          );
-        }
-        return { ok: true, pid: newPid, metricsChecked: seen !== undefined };
-      },
+      running: (pidFile) => running(ctx, pidFile),
+      restart: (task, pids, deadline) =>
+        restart(ctx, task, pids, deadline, () => locateBinary(service.CommandPath), configPath),
+      confirm: (pidFile, notPid, deadline, host) => confirm(ctx, pidFile, notPid, deadline, host),
     };
   };
+}
+
+/** What one replacement's control works with. */
+interface Ctx {
+  options: RestarterOptions;
+  exec: Exec;
+  alive: (pid: number) => Promise<boolean>;
+  systemd: SystemdUnit | null;
+  commands: Record<string, unknown>;
+}
+
+/** A default command's outcome, labelled for the result message. */
+type Outcome = { label: string; code: number; output: string };
+
+async function running(ctx: Ctx, pidFile: string): Promise<number | null> {
+  if (!ctx.systemd) return await pidFilePid(pidFile, ctx.alive);
+  const pid = await systemdMainPid(ctx.systemd, ctx.exec);
+  return pid !== null && await ctx.alive(pid) ? pid : null;
+}
+
+/** Runs the configured `name` command, else `fallback` (the default); null when it worked. */
+async function step(
+  ctx: Ctx,
+  task: ReplaceTask,
+  name: "restart" | "stop" | "start",
+  fallback: () => Promise<Outcome>,
+): Promise<StepFailure | null> {
+  let label = `collectd/${name}`;
+  let code: number;
+  let output: string;
+  try {
+    if (name in ctx.commands) {
+      ({ result: { code, message: output } } = await ctx.options.run(name, task));
+    } else ({ label, code, output } = await fallback());
+  } catch (e) {
+    return fail(Code.CONFIG_RESTART_FAILED, `cannot run ${label}: ${errText(e)}`);
+  }
+  if (code === 0) return null;
+  return fail(
+    Code.CONFIG_RESTART_FAILED,
+    `${label} failed with code ${hex(code)}: ${output.trim() || "(no output)"}`,
+  );
+}
+
+async function restart(
+  ctx: Ctx,
+  task: ReplaceTask,
+  pids: PidFiles,
+  deadline: number,
+  binary: () => string,
+  configPath: string,
+): Promise<{ ok: true } | StepFailure> {
+  const { systemd, commands, exec } = ctx;
+  const viaExec = async (argv: string[]): Promise<Outcome> => ({
+    label: argv.join(" "),
+    ...await exec(argv),
+  });
+  const systemctl = (verb: string) => () => viaExec([systemd!.systemctl, verb, systemd!.unit]);
+  if ("restart" in commands || (systemd && !("stop" in commands) && !("start" in commands))) {
+    return await step(ctx, task, "restart", systemctl("restart")) ?? { ok: true };
+  }
+  let pid: number | null;
+  try {
+    pid = await running(ctx, pids.stop);
+  } catch (e) {
+    return fail(Code.CONFIG_RESTART_FAILED, `cannot tell whether collectd runs: ${errText(e)}`);
+  }
+  if (pid !== null) {
+    const old = pid;
+    const stop = systemd ? systemctl("stop") : async () => ({
+      label: `kill -s TERM ${old} (collectd's pid)`,
+      ...await killPid(old, exec),
+    });
+    const stopFailed = await step(ctx, task, "stop", stop);
+    if (stopFailed) return stopFailed;
+    const gone = await until(ctx, deadline, async () => !await ctx.alive(old));
+    if (gone !== true) {
+      return fail(
+        Code.CONFIG_RESTART_FAILED,
+        gone === false
+          ? `collectd (pid ${old}) was still running after collectd/stop`
+          : `cannot tell whether collectd (pid ${old}) stopped: ${gone.message}`,
+      );
+    }
+  }
+  const start = systemd
+    ? systemctl("start")
+    : () => viaExec([binary(), "-P", pids.start, "-C", configPath]);
+  return await step(ctx, task, "start", start) ?? { ok: true };
+}
+
+async function confirm(
+  ctx: Ctx,
+  pidFile: string,
+  notPid: number | null,
+  deadline: number,
+  host?: string,
+): Promise<{ ok: true; pid: number; metricsChecked: boolean } | StepFailure> {
+  let pid: number | null = null;
+  const started = await until(ctx, deadline, async () => {
+    const p = await running(ctx, pidFile);
+    if (p !== null && p !== notPid) pid = p;
+    return pid !== null;
+  });
+  if (started instanceof Error) {
+    return fail(
+      Code.CONFIG_NO_METRICS,
+      `cannot tell whether collectd came back: ${started.message}`,
+    );
+  }
+  if (!started || pid === null) {
+    const where = ctx.systemd ? `from ${ctx.systemd.systemctl} (MainPID)` : `in ${pidFile}`;
+    return fail(
+      Code.CONFIG_NO_METRICS,
+      `collectd did not come back: no new live pid ${where}` +
+        (notPid === null ? "" : ` (the old one was ${notPid})`),
+    );
+  }
+  const newPid: number = pid;
+  const since = ctx.options.clock.now();
+  const seen = ctx.options.metricsSeen;
+  let died = false;
+  const arrived = await until(ctx, deadline, async () => {
+    if (!await ctx.alive(newPid)) return died = true;
+    return seen === undefined || await (host === undefined ? seen(since) : seen(since, host));
+  });
+  if (arrived instanceof Error) {
+    const why = `cannot tell whether collectd (pid ${newPid}) runs: ${arrived.message}`;
+    return fail(Code.CONFIG_NO_METRICS, why);
+  }
+  if (died) return fail(Code.CONFIG_NO_METRICS, `collectd (pid ${newPid}) exited after starting`);
+  if (!arrived) {
+    return fail(
+      Code.CONFIG_NO_METRICS,
+      `collectd (pid ${newPid}) runs but sent no metrics` +
+        (host === undefined ? "" : ` from host "${host}"`) + " to the agent",
+    );
+  }
+  return { ok: true, pid: newPid, metricsChecked: seen !== undefined };
+}
+
+/** Polls `test` until true or `deadline`; an error ends the wait and is returned, not guessed. */
+async function until(
+  ctx: Ctx,
+  deadline: number,
+  test: () => Promise<boolean>,
+): Promise<boolean | Error> {
+  const { clock, pollMs } = ctx.options;
+  for (;;) {
+    try {
+      if (await test()) return true;
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
+    if (clock.now() >= deadline) return false;
+    await clock.sleep(Math.min(pollMs, Math.max(1, deadline - clock.now())));
+  }
 }
 
 function fail(code: number, message: string): StepFailure {
