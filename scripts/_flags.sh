@@ -1,14 +1,24 @@
 # The Deno flags the agent runs with, shared by scripts/agent (development), scripts/compile (the
-# binary), scripts/bundle and scripts/package_deb, so development runs under the production
-# restrictions. They are derived from a config by scripts/permission_flags.ts: --allow-run only for
-# the Services' executables (+ the agent itself, for the rule-host child), --allow-net only for the
-# listeners, brokers and notification servers, --allow-read/--allow-write only for the config,
-# rules, types.db, TLS/auth files and StateDir (+ /dev/log, $NOTIFY_SOCKET), plus the runtime's
-# fixed needs. `--format explain` prints each flag with its reason (README: "Permissions").
+# binary) and scripts/package_deb (the packaged launcher), so development runs under the
+# production restrictions. They are derived from a config by scripts/permission_flags.ts (the
+# model is src/permissions/), in two roles:
+#   daemon    `agent run` and its rule host: --allow-run only for the Services' executables (+ the
+#             agent itself), --allow-net only for listeners, brokers and notification servers,
+#             --allow-read/--allow-write only for the config, rules, types.db, TLS/auth files,
+#             StateDir and what collectd.conf replacement touches (README: "Permissions");
+#   operator  the operator commands beside it (check-config, maintenance, send-command,
+#             send-config, test-rule): read any file and reach any broker the operator names,
+#             write only StateDir, run only themselves.
+# `--format explain` prints each flag with its reason.
 #
 # Usage (after `root=<repository>`):
-#   agent_flags CONFIG_OR_EMPTY [--self PATH] [--notify-socket PATH]   fills the AGENT_FLAGS array
-#   config_from_args ARGS...                                           prints --config's value
+#   agent_flags CONFIG_OR_EMPTY [--role daemon|operator] [--self PATH] [--notify-socket PATH] ...
+#                                                     fills the AGENT_FLAGS array
+#   config_from_args ARGS...                          prints --config's value
+#   role_for ARGS...                                  prints the role a command line runs with
+
+# src/permissions/operator.ts OPERATOR_COMMANDS (tests/permissions compares the two lists).
+OPERATOR_COMMANDS=(check-config maintenance send-command send-config test-rule)
 
 agent_flags() {
   local config="$1"
@@ -34,4 +44,17 @@ config_from_args() {
     shift
   done
   printf '%s' "$found"
+}
+
+# "operator" when the command line starts with an operator command, else "daemon" (`run`, the
+# default command, the rule host, --help, --version).
+role_for() {
+  local c
+  for c in "${OPERATOR_COMMANDS[@]}"; do
+    if [ "${1:-}" = "$c" ]; then
+      echo operator
+      return
+    fi
+  done
+  echo daemon
 }

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseConfig } from "../src/config/mod.ts";
-import { derivePermissions, permissionFlags } from "./permission_flags.ts";
+import { derivePermissions, permissionFlags } from "../src/permissions/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -4,6 +4,7 @@ import {
   createMetricsProbe,
   resultRecord,
 } from "./commands/replace_config.ts";
+import { howToApply } from "./permissions/mod.ts";
 import {
   channelSettingsKey,
   createMqttChannel,
@@ -430,9 +431,8 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         await startWith(config);
         if (!lacksPermission(e)) throw e;
         throw new Error(
-          `${(e as Error).message}. The agent runs with the least permissions its config at ` +
-            "start needed (scripts/agent, the binary's flags); a config that needs more " +
-            "(a new address, executable or path) takes effect after a restart of the agent",
+          `${(e as Error).message}. The agent runs with the least permissions its config ` +
+            `needed; a config that needs more (a new address, executable or path): ${howToApply()}`,
           { cause: e },
         );
       } finally {

@@ -1,11 +1,15 @@
-import { hasBroker, redacted } from "../config/mod.ts";
+import { ConfigError, hasBroker, redacted } from "../config/mod.ts";
 import { createEvaluator, formatProblem } from "../evaluator/mod.ts";
 import { createLogger } from "../log/mod.ts";
 import { ExitCode } from "../model/mod.ts";
 import type { CliCommand } from "./_command.ts";
-import { CONFIG_OPTION, loadFromArgs } from "./_config.ts";
+import { CONFIG_OPTION, daemonProblems, loadFromArgs } from "./_config.ts";
 
-/** `agent check-config --config FILE`: validate, print a summary, exit non-zero on any error. */
+/**
+ * `agent check-config [--config FILE]`: validate the config as the agent would load it (the
+ * executables exist, the agent's permissions cover it) and every rule file; print a summary;
+ * exit 3 on any problem.
+ */
 export const checkConfigCommand: CliCommand = {
   name: "check-config",
   summary: "validate the config and every rule file, print a summary",
@@ -15,6 +19,10 @@ export const checkConfigCommand: CliCommand = {
     const loaded = await loadFromArgs(values);
     const c = loaded.config;
     for (const w of loaded.warnings) io.stderr(`warning: ${w}\n`);
+    const daemon = await daemonProblems(c);
+    if (daemon.problems.length) {
+      throw new ConfigError(c.source ?? "(built-in default)", daemon.problems);
+    }
     if (values.json) {
       io.stdout(JSON.stringify(redacted(c), null, 2) + "\n");
       return ExitCode.OK;
@@ -30,18 +38,26 @@ export const checkConfigCommand: CliCommand = {
       logProblems: false,
     });
     let handlers: readonly string[] = [];
-    let problems: string[] = [];
+    const problems: string[] = [];
+    // A folder that is not there is no rule set: the agent would run, silently, with none.
+    const isFolder = await Deno.stat(c.RulesDir).then((s) => s.isDirectory, (e) => e);
+    if (isFolder !== true) {
+      problems.push(
+        `${c.RulesDir}: RulesDir ` +
+          (isFolder === false ? "is not a folder" : `cannot be read (${isFolder.message})`),
+      );
+    }
     try {
       await evaluator.start();
       handlers = evaluator.handlers;
-      problems = evaluator.problems.map(formatProblem);
+      problems.push(...evaluator.problems.map(formatProblem));
     } catch (e) {
-      problems = [`${c.RulesDir}: ${(e as Error).message}`];
+      problems.push(`${c.RulesDir}: ${(e as Error).message}`);
     } finally {
       await evaluator.stop();
     }
     const commands = Object.entries(c.Services).map(([s, v]) =>
-      `${s}(${Object.keys(v.commands).join(",")})`
+      `${s}(${Object.keys(v.commands ?? {}).join(",")})`
     );
     io.stdout(
       [
@@ -52,6 +68,7 @@ export const checkConfigCommand: CliCommand = {
         `rules: ${c.RulesDir}: ${handlers.length} handler(s)` +
         (handlers.length ? ` (${handlers.join(", ")})` : ""),
         `state: ${c.StateDir}`,
+        `permissions: ${daemon.summary}`,
       ].join("\n") + "\n",
     );
     if (problems.length > 0) {

@@ -77,7 +77,13 @@ export const maintenanceCommand: CliCommand = {
             : "maintenance: was not on\n",
         );
       } else {
-        const m = readMaintenance(stateDir, Date.now(), (why) => io.stderr(`warning: ${why}\n`));
+        // A file that cannot be read is not "off": say what could not be read, and why.
+        let unreadable: unknown = null;
+        const m = readMaintenance(stateDir, Date.now(), (why, error) => {
+          if (error !== undefined) unreadable = error;
+          else io.stderr(`warning: ${why}\n`);
+        });
+        if (unreadable !== null) throw unreadable;
         io.stdout(describe(m, values.json === true));
       }
     } catch (e) {

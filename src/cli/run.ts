@@ -5,7 +5,13 @@ import { ExitCode } from "../model/mod.ts";
 import { createSystemdNotifier } from "../systemd/mod.ts";
 import { VERSION } from "../version.ts";
 import type { CliCommand } from "./_command.ts";
-import { CONFIG_OPTION, loadFromArgs, loggerFor, reloadConfig } from "./_config.ts";
+import {
+  checkHeldByDaemon,
+  CONFIG_OPTION,
+  loadFromArgs,
+  loggerFor,
+  reloadConfig,
+} from "./_config.ts";
 
 /** How long SIGTERM/SIGINT waits for running work before exiting anyway. */
 const STOP_BOUND_MS = 30_000;
@@ -22,7 +28,14 @@ export const runCommand: CliCommand = {
     "record-max-size": { type: "string" },
     "record-keep": { type: "string" },
   },
-  async run({ values }, io) {
+  async run({ values, positionals }, io) {
+    if (positionals.length) {
+      io.stderr(
+        `agent run: unexpected argument "${positionals[0]}" (a subcommand comes first: ` +
+          `agent ${positionals[0]} …)\nUsage: ${this.usage}\n`,
+      );
+      return ExitCode.USAGE;
+    }
     const maxBytes = parseSize(String(values["record-max-size"] ?? "100M"));
     const keep = Number(values["record-keep"] ?? 3);
     if (!(maxBytes >= 1024) || !Number.isInteger(keep) || keep < 0 || keep > 100) {
@@ -33,6 +46,7 @@ export const runCommand: CliCommand = {
       return ExitCode.USAGE;
     }
     const loaded = await loadFromArgs(values);
+    checkHeldByDaemon(loaded.config);
     const log = loggerFor(loaded.config);
     for (const w of loaded.warnings) log.warn(w);
     log.info(`edge-agent ${VERSION} starting`, {

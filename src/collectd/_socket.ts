@@ -89,11 +89,23 @@ function interfaceV4(name: string | undefined): string {
   return a.address;
 }
 
-function interfaceIndex(name: string | undefined): number {
+/** Linux gives the loopback interface index 1 in every network namespace (LOOPBACK_IFINDEX). */
+const LOOPBACK = { name: "lo", index: 1 };
+
+/**
+ * The index of interface `name`: the scope id of its IPv6 link-local address (an IPv6 multicast
+ * membership needs IPv6 on the interface, hence such an address), or 1 for `lo`. Reading
+ * /sys/class/net/<name>/ifindex needs --allow-all in Deno; --allow-sys=networkInterfaces is
+ * granted for a Listen with an Interface.
+ */
+export function interfaceIndex(name: string | undefined): number {
   if (name === undefined) return 0;
-  try {
-    return Number(Deno.readTextFileSync(`/sys/class/net/${name}/ifindex`).trim());
-  } catch (e) {
-    throw new Error(`no interface ${name} (${(e as Error).message})`, { cause: e });
+  if (name === LOOPBACK.name) return LOOPBACK.index;
+  const linkLocal = Deno.networkInterfaces().find((i) =>
+    i.name === name && i.family === "IPv6" && (i.scopeid ?? 0) > 0
+  );
+  if (!linkLocal) {
+    throw new Error(`no interface ${name} with an IPv6 link-local address (is IPv6 on it?)`);
   }
+  return linkLocal.scopeid!;
 }

@@ -38,8 +38,12 @@ export async function loadTypesDb(
     for (const p of DEFAULT_TYPES_DB_PATHS) {
       try {
         return parseTypesDb(await read(p));
-      } catch {
-        // not installed there; try the next location
+      } catch (e) {
+        // not installed there: the next location. Anything else (e.g. the permission flags do
+        // not grant it) is reported, never taken for "not installed".
+        if (!(e instanceof Deno.errors.NotFound)) {
+          throw new Error(`Cannot read types.db ${p}: ${(e as Error).message}`, { cause: e });
+        }
       }
     }
     return parseTypesDb("");

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { checkOutputText } from "./_collectd_output.ts";
+import { deniedError, isDenied } from "../model/mod.ts";
 
 /** What a config check found: `ok`, and collectd's own error output (trimmed, redacted). */
 export interface CheckOutcome {
@@ -78,31 +79,27 @@ async function runCollectd(
   }
 }
 
-/** The pid in `pidFile`, or null when the file is missing or holds no pid. */
+/**
+ * The pid in `pidFile`, or null when the file is missing or holds no pid. A file the agent may not
+ * read is an error naming the flag, never "no pid".
+ */
 export async function readPid(pidFile: string): Promise<number | null> {
+  let text: string;
   try {
-    const pid = Number.parseInt((await Deno.readTextFile(pidFile)).trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
+    text = await Deno.readTextFile(pidFile);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
+    if (!isDenied(e)) throw e;
+    throw deniedError(
+      `read collectd's pid file ${pidFile}`,
+      "--allow-read",
+      "Services.collectd.PIDPath, else collectd's default /var/run/collectd.pid; a PIDFile in " +
+        "collectd.conf elsewhere needs PIDPath set to it",
+      e,
+    );
   }
-}
-
-/** Whether a process with `pid` exists and is not a zombie (Linux /proc). */
-export async function isAlive(pid: number): Promise<boolean> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
-/** The running collectd of a pid file: its pid when the process is alive, else null. */
-export async function runningPid(pidFile: string): Promise<number | null> {
-  const pid = await readPid(pidFile);
-  return pid !== null && await isAlive(pid) ? pid : null;
+  const pid = Number.parseInt(text.trim(), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 function clip(text: string, max: number): string {

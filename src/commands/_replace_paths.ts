@@ -1,4 +1,5 @@
 import { dirname, isAbsolute, resolve } from "node:path";
+import { deniedError, isDenied } from "../model/mod.ts";
 
 /** Where a distribution's collectd.conf usually lives, most likely first. */
 export const CONFIG_CANDIDATES = [
@@ -12,6 +13,18 @@ export const BINARY_CANDIDATES = ["/usr/sbin/collectd", "/opt/collectd/sbin/coll
 
 /** collectd's compiled-in pid file. */
 export const DEFAULT_PID_FILE = "/var/run/collectd.pid";
+
+/** Where the default pid file is read (`/var/run` is a link to `/run` on current systems). */
+export const DEFAULT_PID_FILES = [DEFAULT_PID_FILE, "/run/collectd.pid"] as const;
+
+/** systemctl, asked whether collectd is a systemd unit and for its main pid. */
+export const SYSTEMCTL_CANDIDATES = ["/usr/bin/systemctl", "/bin/systemctl"] as const;
+
+/**
+ * ps, asked whether a pid is alive and not a zombie (`ps -o stat= -p PID`): reading /proc needs
+ * `--allow-all` in Deno, and `kill -0` also succeeds for a zombie nobody reaped.
+ */
+export const PS_CANDIDATES = ["/usr/bin/ps", "/bin/ps"] as const;
 
 /** The files one replacement touches. */
 export interface ReplacePaths {
@@ -43,7 +56,7 @@ export function locateConfig(
   };
 }
 
-/** The collectd binary: `CommandPath`, else the first usual location (default /usr/sbin). */
+/** The collectd binary: `CommandPath`, else the first usual location there (default /usr/sbin). */
 export function locateBinary(
   configured: string | undefined,
   exists: (path: string) => boolean = fileExists,
@@ -93,10 +106,13 @@ export function topLevelOption(text: string, key: string): string | null {
   return found;
 }
 
-function fileExists(path: string): boolean {
+/** Whether `path` is a file; a path the flags do not let the agent see is an error, not "no". */
+export function fileExists(path: string): boolean {
   try {
     return Deno.statSync(path).isFile;
-  } catch {
-    return false;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
+    if (!isDenied(e)) throw e;
+    throw deniedError(`tell whether ${path} exists`, "--allow-read", "Services.collectd", e);
   }
 }

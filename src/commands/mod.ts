@@ -41,3 +41,10 @@ export {
   sendAndAwaitResult,
 } from "./remote_client.ts";
 export type { RemoteTarget, SendOutcome } from "./remote_client.ts";
+export {
+  BINARY_CANDIDATES,
+  CONFIG_CANDIDATES,
+  DEFAULT_PID_FILES,
+  PS_CANDIDATES,
+  SYSTEMCTL_CANDIDATES,
+} from "./_replace_paths.ts";

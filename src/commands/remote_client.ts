@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from "../config/mod.ts";
+import { type Config, defaultConfigFile, loadConfig } from "../config/mod.ts";
 import {
   type BrokerSettings,
   brokerSettings,
@@ -49,7 +49,9 @@ export class RemoteUsageError extends Error {
 /** Builds the RemoteTarget from parsed REMOTE_OPTIONS values. Throws ConfigError/RemoteUsageError. */
 export async function remoteTargetFromArgs(values: Record<string, unknown>): Promise<RemoteTarget> {
   const str = (k: string) => typeof values[k] === "string" ? values[k] as string : undefined;
-  const config = str("config") ? (await loadConfig(str("config")!)).config : undefined;
+  // Without --config: the installed /etc/edge-agent/config.json when it exists (as every command).
+  const file = str("config") ?? defaultConfigFile();
+  const config = file !== null ? (await loadConfig(file)).config : undefined;
   const host = str("host") ?? config?.Host ?? "localhost";
   const secure = values.secure === true || (config?.Secure ?? false);
   const qos = Number(str("qos") ?? config?.QoS ?? 2);

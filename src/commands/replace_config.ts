@@ -11,20 +11,20 @@ import {
   renameDurable,
   type RunRecord,
 } from "../model/mod.ts";
-import { type CheckConfig, createCollectdChecker, runningPid } from "./_replace_collectd.ts";
+import { type CheckConfig, createCollectdChecker } from "./_replace_collectd.ts";
+import type { Exec } from "./_replace_control.ts";
 import { likenessOf, present, removeIfPresent, writeLike } from "./_replace_files.ts";
 import { ConfigMessageSchema } from "./_replace_message.ts";
 import { locateBinary, locateConfig, pidFileFor, topLevelOption } from "./_replace_paths.ts";
 import {
   type Clock,
+  type CollectdControl,
   createRestarter,
   errText,
   hex,
   type MetricsSeen,
   realClock,
   type ReplaceTask,
-  type RestartPlan,
-  restartPlan,
   type RunLike,
   type StepFailure,
 } from "./_replace_restart.ts";
@@ -32,6 +32,7 @@ import { createJournalStore, type Journal } from "./_replace_state.ts";
 
 export type { CheckConfig, CheckOutcome } from "./_replace_collectd.ts";
 export type { Clock, MetricsSeen, ReplaceTask, RunLike } from "./_replace_restart.ts";
+export type { Exec, ExecOutcome } from "./_replace_control.ts";
 export { createMetricsProbe } from "./_replace_probe.ts";
 
 /**
@@ -62,6 +63,11 @@ export interface ConfigReplacerOptions {
    * the MQTT reporter publishes the restart's record as the task's result.
    */
   run(command: string, task: ReplaceTask): Promise<RunLike>;
+  /**
+   * Runs what is not a configured command: ps (is a pid alive), systemctl (is collectd a unit,
+   * its MainPID) and the default start/stop when `commands` lacks them. Default: a process.
+   */
+  exec?: Exec;
   /** Checks a config file. Default: `collectd -t -C <path>` (see createCollectdChecker). */
   checkConfig?: CheckConfig;
   /**
@@ -108,6 +114,7 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
     : () => options.service as CollectdServiceSettings | undefined;
   const restarter = createRestarter({
     run: options.run,
+    exec: options.exec,
     metricsSeen: options.metricsSeen,
     clock,
     pollMs: options.pollMs ?? 250,
@@ -161,16 +168,8 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       return finish(
         j0,
         Code.NO_SERVICE,
-        'no "collectd" service in Services: collectd.conf replacement needs its restart ' +
-          "(or stop and start) command",
-      );
-    }
-    const plan = restartPlan(service.commands);
-    if (plan === null) {
-      return finish(
-        j0,
-        Code.NO_COMMAND,
-        "Services.collectd has neither a restart command nor stop and start commands",
+        'no "collectd" service in Services: collectd.conf replacement needs Services.collectd ' +
+          '(at least {"collectd": {}}, or lua-collectd-monitor\'s {"ConfigPath": …})',
       );
     }
     const paths = locateConfig(service.ConfigPath);
@@ -182,6 +181,13 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       );
     }
     if (paths.searched) log.info("using the collectd.conf found", { path: paths.config });
+    let control: CollectdControl;
+    try {
+      control = await restarter(service, paths.config);
+    } catch (e) {
+      const why = `Cannot tell how collectd runs here: ${errText(e)}; nothing was changed`;
+      return finish(j0, Code.CONFIG_RESTART_FAILED, why);
+    }
     const bytes = new TextEncoder().encode(text);
     const sha = createHash("sha256").update(bytes).digest("hex");
     log.info("replacing collectd.conf", {
@@ -225,13 +231,21 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       return finish(j0, Code.CONFIG_WRITE_FAILED, `Failed to write new config: ${errText(e)}`);
     }
     const oldPidFile = pidFileFor(oldText, paths.config, service.PIDPath);
+    let oldPid: number | null;
+    try {
+      oldPid = await control.running(oldPidFile);
+    } catch (e) {
+      await removeIfPresent(paths.next).catch(() => {});
+      const why = `Cannot tell whether collectd runs: ${errText(e)}; nothing was changed`;
+      return finish(j0, Code.CONFIG_RESTART_FAILED, why);
+    }
     const j: Journal = {
       ...j0,
       phase: "prepared",
       config: paths.config,
       next: paths.next,
       backup: paths.backup,
-      oldPid: await runningPid(oldPidFile),
+      oldPid,
       oldPidFile,
       newPidFile: pidFileFor(text, paths.config, service.PIDPath),
       ...hostOf("oldHost", oldText),
@@ -280,27 +294,25 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       return abandon(Code.CONFIG_SWAP_FAILED, `Failed to replace config: ${errText(e)}`);
     }
     j.phase = "swapped";
-    return afterSwap(j, plan, where, false);
+    return afterSwap(j, control, where, false);
   }
 
   /** Restart on the new file and confirm; otherwise put the old file back. */
   async function afterSwap(
     j: Journal,
-    plan: RestartPlan,
+    control: CollectdControl,
     where: string,
     resumed: boolean,
   ): Promise<CommandResult> {
     const limit = timeoutMs();
     const deadline = clock.now() + limit;
-    const restarted = resumed ? { ok: true as const } : await restarter.restart(
-      task(j),
-      plan,
-      j.oldPidFile,
-      deadline,
-    );
+    const restarted = resumed
+      ? { ok: true as const }
+      : await control.restart(task(j), { stop: j.oldPidFile, start: j.newPidFile }, deadline);
     if (!restarted.ok) {
       // The old collectd never went away: it still runs the old config; put the file back.
-      const oldStillRuns = j.oldPid !== null && await runningPid(j.oldPidFile) === j.oldPid;
+      const now = await control.running(j.oldPidFile).catch(() => null); // unknown: roll back
+      const oldStillRuns = j.oldPid !== null && now === j.oldPid;
       if (oldStillRuns) {
         try {
           await renameDurable(j.backup, j.config);
@@ -311,17 +323,17 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
               `config and collectd (pid ${j.oldPid}) keeps running on it`,
           );
         } catch (e) {
-          return rollback(j, plan, {
+          return rollback(j, control, {
             code: restarted.code,
             message: `${restarted.message}; restoring the old file failed: ${errText(e)}`,
           });
         }
       }
-      return rollback(j, plan, restarted);
+      return rollback(j, control, restarted);
     }
-    const confirmed = await restarter.confirm(j.newPidFile, j.oldPid, deadline, j.newHost);
+    const confirmed = await control.confirm(j.newPidFile, j.oldPid, deadline, j.newHost);
     if (!confirmed.ok) {
-      return rollback(j, plan, {
+      return rollback(j, control, {
         ...confirmed,
         message: `${confirmed.message} within ${limit / 1000} s`,
       });
@@ -338,10 +350,10 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
   /** Puts the old file back and restarts collectd on it: 0x2007, or 0x2008. */
   async function rollback(
     j: Journal,
-    plan: RestartPlan,
+    control: CollectdControl,
     cause: Pick<StepFailure, "code" | "message">,
   ) {
-    const failedPid = await runningPid(j.newPidFile);
+    const failedPid = await control.running(j.newPidFile).catch(() => null);
     const rolling: Journal = {
       ...j,
       phase: "rolling_back",
@@ -368,9 +380,10 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       );
     }
     const deadline = clock.now() + timeoutMs();
-    const restarted = await restarter.restart(task(j), plan, j.newPidFile, deadline);
+    const pids = { stop: j.newPidFile, start: j.oldPidFile };
+    const restarted = await control.restart(task(j), pids, deadline);
     const confirmed = restarted.ok
-      ? await restarter.confirm(j.oldPidFile, failedPid, deadline, j.oldHost)
+      ? await control.confirm(j.oldPidFile, failedPid, deadline, j.oldHost)
       : restarted;
     if (!confirmed.ok) {
       return done(
@@ -398,7 +411,6 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
       await journal.clear();
       return j.result;
     }
-    const plan = restartPlan(settings()?.commands ?? {}) ?? "restart";
     if (j.phase === "prepared" || (j.phase === "swapped" && await present(j.next))) {
       // Stopped before the swap: collectd.conf was never changed.
       await removeIfPresent(j.next).catch(() => {});
@@ -408,17 +420,20 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
         `Failed to replace config: the agent stopped before the swap; ${j.config} is unchanged`,
       );
     }
+    const control = await restarter(settings() ?? {}, j.config);
     if (j.phase === "rolling_back") {
-      return rollback(j, plan, j.cause ?? { code: Code.CONFIG_NO_METRICS, message: "interrupted" });
+      const cause = j.cause ?? { code: Code.CONFIG_NO_METRICS, message: "interrupted" };
+      return rollback(j, control, cause);
     }
     // Swapped: collectd may or may not have been restarted before the agent stopped.
-    const now = await runningPid(j.newPidFile);
+    const now = await control.running(j.newPidFile);
     if (now === null || now === j.oldPid) {
       const deadline = clock.now() + timeoutMs();
-      const restarted = await restarter.restart(task(j), plan, j.oldPidFile, deadline);
-      if (!restarted.ok) return rollback(j, plan, restarted);
+      const pids = { stop: j.oldPidFile, start: j.newPidFile };
+      const restarted = await control.restart(task(j), pids, deadline);
+      if (!restarted.ok) return rollback(j, control, restarted);
     }
-    return afterSwap(j, plan, j.config, true);
+    return afterSwap(j, control, j.config, true);
   }
 
   return {

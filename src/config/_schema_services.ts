@@ -33,7 +33,8 @@ export const CommandOptionsSchema = z.strictObject({
 export const CommandSchema = z.union([CommandStringSchema, CommandOptionsSchema]);
 
 export const ServiceSchema = z.strictObject({
-  commands: z.record(z.string().min(1), CommandSchema),
+  /** Required, except for `Services.collectd` (its replacement then uses upstream's defaults). */
+  commands: z.record(z.string().min(1), CommandSchema).optional(),
   // collectd.conf replacement (Services.collectd only; lua-collectd-monitor's names + one new)
   /** collectd.conf to replace; absent: the usual locations are searched. */
   ConfigPath: z.string().min(1).optional(),
@@ -55,7 +56,17 @@ export const ServiceSchema = z.strictObject({
 
 /** Settings of the executor stage. */
 export const servicesKeys = {
-  Services: z.record(z.string().min(1), ServiceSchema).default({}),
+  Services: z.record(z.string().min(1), ServiceSchema).default({}).superRefine((services, ctx) => {
+    for (const [name, service] of Object.entries(services)) {
+      if (name === "collectd" || service.commands !== undefined) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [name, "commands"],
+        message: "required: the service's recovery commands (only Services.collectd may omit " +
+          "them: collectd.conf replacement then restarts collectd the default way)",
+      });
+    }
+  }),
   /** Most recovery commands running at once, all services together. */
   MaxParallelCommands: z.number().int().min(1).max(256).default(4),
 };

@@ -103,8 +103,24 @@ function finish(parsed: ParsedConfig, base: string, source: string | null): Conf
     StateDir: abs(rest.StateDir),
     Listen: rest.Listen.map((l) => l.AuthFile ? { ...l, AuthFile: abs(l.AuthFile) } : l),
     ...(rest.TypesDB ? { TypesDB: rest.TypesDB.map(abs) } : {}),
+    Services: collectdPathsAbsolute(rest.Services, abs),
     source,
   };
+}
+
+/** `Services.collectd`'s ConfigPath, CommandPath and PIDPath made absolute. */
+function collectdPathsAbsolute(
+  services: ParsedConfig["Services"],
+  abs: (p: string) => string,
+): ParsedConfig["Services"] {
+  const c = services.collectd;
+  if (!c) return services;
+  const paths = {
+    ...(c.ConfigPath ? { ConfigPath: abs(c.ConfigPath) } : {}),
+    ...(c.CommandPath ? { CommandPath: abs(c.CommandPath) } : {}),
+    ...(c.PIDPath ? { PIDPath: abs(c.PIDPath) } : {}),
+  };
+  return { ...services, collectd: { ...c, ...paths } };
 }
 
 function holdsSecret(c: Config): boolean {

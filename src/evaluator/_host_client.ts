@@ -43,15 +43,26 @@ export function defaultHostCommand(entry: string = Deno.mainModule): HostCommand
   };
 }
 
-/** `--config <deno.json>` beside or above the entry (a bundle needs none). */
+/**
+ * `--config <deno.json>` beside or above a TypeScript entry (main.ts in a checkout). A bundle
+ * (`.js`) has its imports inlined and needs none, so its folders are not searched (the flags do
+ * not let the agent look there). A deno.json the flags hide is an error, not "none".
+ */
 function configArgs(entry: string): string[] {
-  if (!entry.startsWith("file:")) return [];
+  if (!entry.startsWith("file:") || !entry.endsWith(".ts")) return [];
   let dir = dirname(fileURLToPath(entry));
   for (;;) {
     for (const name of ["deno.json", "deno.jsonc"]) {
       try {
         if (Deno.statSync(join(dir, name)).isFile) return ["--config", join(dir, name)];
-      } catch { /* not here */ }
+      } catch (e) {
+        if (e instanceof Deno.errors.NotCapable) {
+          throw new Error(
+            `The rule host needs the import map of ${join(dir, name)}: grant --allow-read for it`,
+            { cause: e },
+          );
+        }
+      }
     }
     const up = dirname(dir);
     if (up === dir) return [];

@@ -132,7 +132,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const maxPending = options.maxPendingPackets ?? 50_000;
   const hostCommand = options.hostCommand ?? defaultHostCommand();
   const services = Object.fromEntries(
-    Object.entries(options.services).map(([s, v]) => [s, Object.keys(v.commands)]),
+    Object.entries(options.services).map(([s, v]) => [s, Object.keys(v.commands ?? {})]),
   );
   const counters = options.counters ?? createCounters();
   const c = {

@@ -46,14 +46,10 @@ export function finished(
     } kept]`;
   }
   if (outcome.stopped && !outcome.timedOut) {
-    message +=
-      "\n[edge-agent: stopped: the agent is shutting down; the process group got SIGTERM, " +
-      "then SIGKILL]";
+    message += `\n[edge-agent: stopped: the agent is shutting down; ${signalled(outcome)}]`;
   }
   if (outcome.timedOut) {
-    message += `\n[edge-agent: timed out after ${
-      timeoutMs / 1000
-    } s; the process group got SIGTERM, then SIGKILL]`;
+    message += `\n[edge-agent: timed out after ${timeoutMs / 1000} s; ${signalled(outcome)}]`;
   }
   return {
     result: {
@@ -76,4 +72,13 @@ export function finished(
 /** `2020-11-26T00:41:19Z`: lua-collectd-monitor's result timestamp (UTC, whole seconds). */
 export function luaTimestamp(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/** What the signals that ended a run reached, as the result says it. */
+function signalled(outcome: Extract<RunOutcome, { kind: "exited" }>): string {
+  if (outcome.signals.length === 0) return "it ended before any signal was sent";
+  const sent = outcome.signals.map((s) => s.signal).join(", then ");
+  if (outcome.signals.every((s) => s.target === "group")) return `the process group got ${sent}`;
+  return `only the command's own process got ${sent} (no kill helper could signal its process ` +
+    "group: its children may survive)";
 }

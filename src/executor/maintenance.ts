@@ -92,7 +92,7 @@ export function endMaintenance(stateDir: string): boolean {
 export function readMaintenance(
   stateDir: string,
   now: number = Date.now(),
-  onInvalid?: (why: string) => void,
+  onInvalid?: (why: string, error?: unknown) => void,
 ): Maintenance | null {
   const file = join(stateDir, MAINTENANCE_FILE);
   let text: string;
@@ -100,7 +100,7 @@ export function readMaintenance(
     text = Deno.readTextFileSync(file);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
-      onInvalid?.(`cannot read ${file}: ${(e as Error).message}`);
+      onInvalid?.(`cannot read ${file}: ${(e as Error).message}`, e);
     }
     return null;
   }

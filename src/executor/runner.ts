@@ -1,4 +1,4 @@
-import { type GroupSignaller, groupSignaller } from "./_signal.ts";
+import { type GroupSignaller, groupSignaller, type SignalTarget } from "./_signal.ts";
 
 /** What to run: an absolute argv, its whole environment, and its limits. */
 export interface RunSpec {
@@ -22,6 +22,11 @@ export type RunOutcome =
     timedOut: boolean;
     /** Ended early because `spec.signal` was aborted (agent shutdown). */
     stopped: boolean;
+    /**
+     * The signals sent to end it (timeout or stop), in order, and what each reached: the whole
+     * process group, or only the command's own process (no kill helper). Empty when none was.
+     */
+    signals: { signal: "SIGTERM" | "SIGKILL"; target: SignalTarget }[];
     durationMs: number;
   }
   | { kind: "spawn_failed"; reason: "not_found" | "not_permitted" | "other"; error: string };
@@ -57,7 +62,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
   const graceMs = options.graceMs ?? 5000;
   const drainMs = options.drainMs ?? 500;
   const now = options.now ?? performance.now.bind(performance);
-  const group = groupSignaller(options.onWarning);
+  const group = groupSignaller(options.onWarning ? { onDegraded: options.onWarning } : {});
   return {
     async run(spec, onSpawn) {
       let child: Deno.ChildProcess;
@@ -95,17 +100,24 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
       }));
       let timedOut = false;
       let killTimer: ReturnType<typeof setTimeout> | undefined;
-      const signalGroup = (signal: Deno.Signal) => void group.signal(child.pid, signal, child);
+      const signals: { signal: "SIGTERM" | "SIGKILL"; target: SignalTarget }[] = [];
+      const sending: Promise<void>[] = [];
+      const signalGroup = (signal: "SIGTERM" | "SIGKILL") => {
+        const sent = group.signal(child.pid, signal, child).then((target) => {
+          signals.push({ signal, target });
+        });
+        sending.push(sent);
+        return sent;
+      };
       const { promise: killed, resolve: killDone } = Promise.withResolvers<void>();
       let stopped = false;
       let ending = false;
       const end = () => {
         if (ending) return;
         ending = true;
-        signalGroup("SIGTERM");
+        const termed = signalGroup("SIGTERM");
         killTimer = setTimeout(() => {
-          signalGroup("SIGKILL");
-          killDone();
+          void termed.then(() => signalGroup("SIGKILL")).then(() => killDone());
         }, graceMs);
       };
       const timer = setTimeout(() => {
@@ -124,6 +136,7 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
       spec.signal?.removeEventListener("abort", onAbort);
       if (ending) await Promise.race([killed, groupGone(group, child.pid)]); // stragglers get SIGKILL
       clearTimeout(killTimer);
+      await Promise.all(sending);
       let drainTimer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([pumped, new Promise((r) => drainTimer = setTimeout(r, drainMs))]);
       clearTimeout(drainTimer);
@@ -136,15 +149,24 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Runner 
         truncated: output.seen > maxBytes,
         timedOut,
         stopped,
+        signals,
         durationMs,
       };
     },
   };
 }
 
-/** Resolves once process group `pgid` has no member left, or when that cannot be told. */
+/**
+ * Resolves once process group `pgid` has no member left. When that cannot be told it never
+ * resolves: the SIGKILL after the grace period then ends the wait (never skipped on a guess).
+ */
 async function groupGone(group: GroupSignaller, pgid: number): Promise<void> {
-  while (await group.alive(pgid)) await new Promise((r) => setTimeout(r, group.pollMs));
+  for (;;) {
+    const alive = await group.alive(pgid);
+    if (alive === false) return;
+    if (alive === null) return await new Promise(() => {});
+    await new Promise((r) => setTimeout(r, group.pollMs));
+  }
 }
 
 /** Keeps the first `max` bytes of what it is given and counts the rest. */

@@ -5,20 +5,23 @@ import { splitCommandLine } from "./command_line.ts";
 export type ServicesConfig = Record<
   string,
   {
-    commands: Record<
-      string,
-      string | {
-        Argv: string[];
-        Timeout?: number | undefined;
-        Cooldown?: number | undefined;
-        MaxRuns?: number | undefined;
-        Window?: number | undefined;
-        Verify?: number | undefined;
-        Retries?: number | undefined;
-        Backoff?: number | undefined;
-        Env?: Record<string, string> | undefined;
-      }
-    >;
+    /** Absent only for `Services.collectd` (see the schema). */
+    commands?:
+      | Record<
+        string,
+        string | {
+          Argv: string[];
+          Timeout?: number | undefined;
+          Cooldown?: number | undefined;
+          MaxRuns?: number | undefined;
+          Window?: number | undefined;
+          Verify?: number | undefined;
+          Retries?: number | undefined;
+          Backoff?: number | undefined;
+          Env?: Record<string, string> | undefined;
+        }
+      >
+      | undefined;
   }
 >;
 
@@ -92,7 +95,7 @@ export function checkServices(
   const mayRun = options.mayRun ?? queryRun;
   const out: CompiledServices = new Map();
   const problems: ServiceProblem[] = [];
-  for (const [service, { commands }] of Object.entries(services)) {
+  for (const [service, { commands = {} }] of Object.entries(services)) {
     const map = new Map<string, CompiledCommand>();
     out.set(service, map);
     for (const [command, spec] of Object.entries(commands)) {
@@ -113,10 +116,11 @@ export function checkServices(
         continue;
       }
       if (!mayRun(exe.path)) {
+        const unseen = isExecutable(exe.path) === null;
         problems.push({
           path,
-          message: `${exe.path} is not permitted by this process's Deno permissions: the ` +
-            `--allow-run flag must include it (e.g. --allow-run=${exe.path},...)`,
+          message: `${exe.path} is not in the --allow-run list this process was started with` +
+            (unseen ? " (nor in its --allow-read: whether it exists cannot be told)" : ""),
         });
         continue;
       }
@@ -188,7 +192,10 @@ function statExecutable(path: string): boolean | null {
     const st = Deno.statSync(path);
     return st.isFile && st.mode !== null && (st.mode & 0o111) !== 0;
   } catch (e) {
-    return e instanceof Deno.errors.NotCapable ? null : false;
+    // Not visible under these flags is "cannot tell", never "does not exist".
+    return e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
+      ? null
+      : false;
   }
 }
 

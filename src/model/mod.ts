@@ -14,3 +14,4 @@ export * from "./run_record.ts";
 export * from "./counters.ts";
 export * from "./durable_file.ts";
 export * from "./line_log.ts";
+export * from "./denied.ts";

@@ -124,8 +124,13 @@ async function systemCaBundle(readTextFile: ReadTextFile): Promise<string | unde
   for (const path of SYSTEM_CA_BUNDLES) {
     try {
       return await readTextFile(path);
-    } catch {
-      // next
+    } catch (e) {
+      // not on this distribution: the next. A denied read must not fall back to Deno's roots.
+      if (!(e instanceof Deno.errors.NotFound)) {
+        throw new Error(`Cannot read the system CA bundle ${path}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
     }
   }
   return undefined;

@@ -17,7 +17,7 @@ export interface SystemdNotifierOptions {
   /**
    * Where this end of the datagram socket is bound. Deno autobinds (an empty path) only with
    * every permission granted, so under least-privilege flags it must be a path the process may
-   * use (the agent: `<StateDir>/notify.sock`, granted by scripts/permission_flags.ts). Its folder
+   * use (the agent: `<StateDir>/notify.sock`, granted by src/permissions/). Its folder
    * is created when missing; a stale file there is replaced. Default: "" (autobind an abstract address).
    */
   bindPath?: string;

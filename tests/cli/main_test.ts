@@ -44,11 +44,25 @@ Deno.test("an unknown option is a usage error that shows the command's usage", a
 });
 
 Deno.test("check-config accepts lua-collectd-monitor's config and prints a summary", async () => {
+  // its rules folder (LocalMonitorConfigDir, default "rules" beside it) must be there
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.copyFile(`${root}config/lua-collectd-monitor.json`, `${dir}/config.json`);
+    await Deno.mkdir(`${dir}/rules`);
+    const r = await cli("check-config", "--config", `${dir}/config.json`);
+    assert.equal(r.code, ExitCode.OK, r.stderr);
+    assert.match(r.stdout, /: OK\n/);
+    assert.match(r.stdout, /mode: MQTT localhost:1883/);
+    assert.match(r.stdout, /services: .*nginx\(restart\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check-config fails when RulesDir is not there instead of reporting 0 handlers as OK", async () => {
   const r = await cli("check-config", "--config", `${root}config/lua-collectd-monitor.json`);
-  assert.equal(r.code, ExitCode.OK, r.stderr);
-  assert.match(r.stdout, /: OK\n/);
-  assert.match(r.stdout, /mode: MQTT localhost:1883/);
-  assert.match(r.stdout, /services: .*nginx\(restart\)/);
+  assert.equal(r.code, ExitCode.CONFIG);
+  assert.match(r.stderr, /config\/rules: RulesDir cannot be read \(No such file or directory/);
 });
 
 Deno.test("check-config --json never prints the Password", async () => {

@@ -10,6 +10,7 @@ import {
 import { createLogger } from "../../src/log/mod.ts";
 import type { LogEvent } from "../../src/log/mod.ts";
 import { createCounters, type Metric } from "../../src/model/mod.ts";
+import { interfaceIndex } from "../../src/collectd/_socket.ts";
 
 const AUTH = "alice: secret\n";
 const vl = (host = "h1") =>
@@ -220,6 +221,24 @@ Deno.test("createIntake() re-reads an AuthFile that changed", async () => {
     tx.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("interfaceIndex() finds each interface's index without /sys (the derived flags cannot read it)", () => {
+  const names = new Set(Deno.networkInterfaces().map((i) => i.name));
+  let checked = 0;
+  for (const name of names) {
+    const sys = Number(Deno.readTextFileSync(`/sys/class/net/${name}/ifindex`).trim());
+    let ours: number;
+    try {
+      ours = interfaceIndex(name);
+    } catch {
+      continue; // no IPv6 on it: an IPv6 group cannot be joined there either
+    }
+    assert.equal(ours, sys, name);
+    checked++;
+  }
+  assert.ok(checked >= 1, "at least lo");
+  assert.throws(() => interfaceIndex("no-such-if0"), /no interface no-such-if0/);
 });
 
 Deno.test("createIntake() joins collectd's IPv6 multicast group on the configured interface", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { derivePermissions } from "../../scripts/permission_flags.ts";
+import { derivePermissions } from "../../src/permissions/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
 
 const isExecutable = (p: string) => p === "/usr/bin/systemctl";

@@ -439,11 +439,6 @@ Deno.test("replace_config refuses a message without a config text (0x1004) and a
     const noService = await createConfigReplacer({ ...options, service: undefined })
       .handle(message('Hostname "x"\n', 2));
     assert.equal(noService.code, Code.NO_SERVICE);
-    const noRestart = await createConfigReplacer({
-      ...options,
-      service: { commands: { status: "/bin/true" } },
-    }).handle(message('Hostname "x"\n', 3));
-    assert.equal(noRestart.code, Code.NO_COMMAND);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -48,6 +48,7 @@ export function fakeRunner(code = 0): Runner & { calls: RunSpec[] } {
         truncated: false,
         timedOut: false,
         stopped: false,
+        signals: [],
         durationMs: 1,
       };
       return Promise.resolve(o);

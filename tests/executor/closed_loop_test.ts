@@ -26,7 +26,7 @@ const cleared = (time: number, key = KEY): RuleEvent => ({
   time,
 });
 
-function setup(restart: ServicesConfig[string]["commands"][string]) {
+function setup(restart: NonNullable<ServicesConfig[string]["commands"]>[string]) {
   const { logger, events } = memoryLogger();
   const counters = createCounters();
   const reporter = memoryReporter();
@@ -159,6 +159,7 @@ function heldRunner(t: ReturnType<typeof setup>) {
       truncated: false,
       timedOut: false,
       stopped: false,
+      signals: [],
       durationMs,
     });
 }

@@ -23,7 +23,7 @@ const cleared = (time: number): RuleEvent => ({
 });
 
 function setup(
-  restart: ServicesConfig[string]["commands"][string],
+  restart: NonNullable<ServicesConfig[string]["commands"]>[string],
   stateDir = Deno.makeTempDirSync(),
   clock = new FakeClock(),
 ) {

@@ -77,11 +77,19 @@ Deno.test("brokerSettings() with Secure and no CAFile uses the system CA bundle"
     read.push(p);
     return p === "/etc/pki/tls/certs/ca-bundle.crt"
       ? Promise.resolve("SYSTEM PEM")
-      : Promise.reject(new Error("no"));
+      : Promise.reject(new Deno.errors.NotFound("no"));
   });
   assert.equal(s.tls?.ca, "SYSTEM PEM");
   assert.deepEqual(read, [
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
   ]);
+});
+
+Deno.test("brokerSettings() reports a system CA bundle it may not read instead of trusting Deno's roots", async () => {
+  const config = parseConfig(JSON.stringify({ Host: "b", Secure: true }), "/x/config.json").config;
+  await assert.rejects(
+    () => brokerSettings(config, "h", () => Promise.reject(new Deno.errors.NotCapable("denied"))),
+    /Cannot read the system CA bundle \/etc\/ssl\/certs\/ca-certificates\.crt: denied/,
+  );
 });

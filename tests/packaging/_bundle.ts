@@ -1,7 +1,7 @@
 /** The agent as a bundled file plus a Deno runtime, in a temp folder outside the source tree. */
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/mod.ts";
-import { derivePermissions, permissionFlags } from "../../scripts/permission_flags.ts";
+import { derivePermissions, permissionFlags } from "../../src/permissions/mod.ts";
 import { run } from "./_process.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");

@@ -93,6 +93,16 @@ export function udpPortFree(port: number): boolean {
  * the suite) do not install and purge edge-agent under each other.
  */
 export async function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
+  const release = await acquireInstallLock();
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
+/** Takes the machine-wide lock of {@linkcode withInstallLock}; call the result to release it. */
+export async function acquireInstallLock(): Promise<() => void> {
   const file = await Deno.open("/tmp/edge-agent-packaging-tests.lock", {
     read: true,
     write: true,
@@ -100,8 +110,9 @@ export async function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
   });
   try {
     await file.lock(true);
-    return await fn();
-  } finally {
-    file.close(); // releases the lock
+  } catch (e) {
+    file.close();
+    throw e;
   }
+  return () => file.close(); // closing releases the lock
 }

@@ -189,18 +189,24 @@ Deno.test("the installed agent started as the unit's ExecStart runs on the packa
   });
 });
 
-Deno.test("the binary layout packages the compiled binary as /usr/bin/edge-agent and nothing of the bundle", async () => {
+Deno.test("the binary layout packages the two compiled binaries behind the /usr/bin/edge-agent launcher and nothing of the bundle", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    // No denort here: a stand-in for what `scripts/compile` would have built.
-    const binary = join(dir, "edge-agent");
-    await Deno.writeTextFile(binary, '#!/bin/sh\necho "edge-agent 0.1.0"\n');
-    await Deno.chmod(binary, 0o755);
+    // No denort here: stand-ins for what `scripts/compile --role daemon|operator` would build.
+    const binaries: string[] = [];
+    for (const role of ["daemon", "operator"]) {
+      const binary = join(dir, `edge-agent-${role}`);
+      await Deno.writeTextFile(binary, `#!/bin/sh\necho "edge-agent 0.1.0 (${role})"\n`);
+      await Deno.chmod(binary, 0o755);
+      binaries.push(binary);
+    }
     const out = await run(join(root, "scripts/package_deb"), [
       "--layout",
       "binary",
       "--binary",
-      binary,
+      binaries[0]!,
+      "--operator-binary",
+      binaries[1]!,
       "--version",
       V1,
       "--output-dir",
@@ -209,13 +215,22 @@ Deno.test("the binary layout packages the compiled binary as /usr/bin/edge-agent
     const deb = out.split("\n").find((l) => l.endsWith(".deb"))!;
     const files = await run("dpkg-deb", ["-c", deb]);
     assert.match(files, /-rwxr-xr-x root\/root +\d+ .* \.\/usr\/bin\/edge-agent\n/);
+    assert.match(files, /-rwxr-xr-x root\/root .* \.\/usr\/lib\/edge-agent\/edge-agent-daemon\n/);
+    assert.match(files, /-rwxr-xr-x root\/root .* \.\/usr\/lib\/edge-agent\/edge-agent-operator\n/);
+    assert.match(files, /-rw-r--r-- root\/root .* \.\/usr\/lib\/edge-agent\/permissions\.json\n/);
     assert.match(files, /-rw------- root\/root .* \.\/etc\/edge-agent\/config\.json/);
-    assert.doesNotMatch(files, /usr\/lib\/edge-agent/);
-    const overrides = await run("sh", [
-      "-c",
-      `dpkg-deb --fsys-tarfile '${deb}' | tar -xOf - ./usr/share/lintian/overrides/edge-agent`,
-    ]);
-    assert.match(overrides, /embedded-library lcms2 \[usr\/bin\/edge-agent\]/);
+    assert.doesNotMatch(files, /usr\/lib\/edge-agent\/(deno|edge-agent\.js)/);
+    const extract = (path: string) =>
+      run("sh", ["-c", `dpkg-deb --fsys-tarfile '${deb}' | tar -xOf - ./${path}`]);
+    const launcher = await extract("usr/bin/edge-agent");
+    assert.match(
+      launcher,
+      /check-config\|maintenance\|send-command\|send-config\|test-rule\)\n +exec \/usr\/lib\/edge-agent\/edge-agent-operator "\$@"/,
+    );
+    assert.match(launcher, /\nexec \/usr\/lib\/edge-agent\/edge-agent-daemon "\$@"\n$/);
+    const overrides = await extract("usr/share/lintian/overrides/edge-agent");
+    assert.match(overrides, /embedded-library lcms2 \[usr\/lib\/edge-agent\/edge-agent-daemon\]/);
+    assert.match(overrides, /embedded-library lcms2 \[usr\/lib\/edge-agent\/edge-agent-operator\]/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -250,6 +265,10 @@ Deno.test("with DENORT_BIN the package is built from the compiled binary and run
       try {
         await dpkg("-i", deb);
         assert.match(await run("/usr/bin/edge-agent", ["--version"]), /^edge-agent \d/);
+        assert.match(
+          await run("/usr/bin/edge-agent", ["check-config"]),
+          /permissions: the installed/,
+        );
         assert.ok(!await exists("/usr/lib/edge-agent/deno"));
       } finally {
         await purgeTestInstall();

@@ -56,3 +56,36 @@ Deno.test("the .rpm carries the .deb's files with config.json 0600 as noreplace 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("package_rpm --config builds from lua-collectd-monitor's sample: the launcher, the permissions file and its mapped StateDir", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edge-agent-rpm-" });
+  try {
+    const out = await run(join(root, "scripts/package_rpm"), [
+      "--layout",
+      "bundle",
+      "--config",
+      join(root, "config/lua-collectd-monitor.json"),
+      "--version",
+      "0.1.0~test1-1",
+      "--output-dir",
+      dir,
+    ], { env: { EDGE_AGENT_DEB_COMPRESSION: "none" } });
+    assert.match(
+      out,
+      /StateDir is not set \(default "state"\): the package uses \/var\/lib\/edge-agent/,
+    );
+    const rpm = out.split("\n").find((l) => l.endsWith(".rpm"))!;
+    const list = await run("rpm", ["-qplv", rpm]);
+    assert.match(list, / \/usr\/lib\/edge-agent\/permissions\.json$/m);
+    const tree = join(dir, "tree");
+    await Deno.mkdir(tree);
+    await run("rpm", ["--root", tree, "--initdb"]);
+    await run("rpm", ["--root", tree, "-i", "--nodeps", "--noscripts", rpm]);
+    const config = JSON.parse(await Deno.readTextFile(join(tree, "etc/edge-agent/config.json")));
+    assert.equal(config.StateDir, "/var/lib/edge-agent");
+    const launcher = await Deno.readTextFile(join(tree, "usr/bin/edge-agent"));
+    assert.match(launcher, /'--allow-run=\/bin\/systemctl,\/bin\/echo,/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/mod.ts";
 import { createSystemdNotifier, watchdogInterval } from "../../src/systemd/mod.ts";
-import { derivePermissions, permissionFlags } from "../../scripts/permission_flags.ts";
+import { derivePermissions, permissionFlags } from "../../src/permissions/mod.ts";
 
 const decoder = new TextDecoder();
 

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { parseConfig } from "../../src/config/mod.ts";
+import { defaultConfig, parseConfig } from "../../src/config/mod.ts";
 import {
   derivePermissions,
   explain,
   PermissionDerivationError,
   permissionFlags,
-} from "../../scripts/permission_flags.ts";
+} from "../../src/permissions/mod.ts";
+import { KILL_HELPERS } from "../../src/executor/mod.ts";
 
-const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const exists = new Set(["/usr/bin/systemctl", "/bin/echo", "/usr/sbin/service"]);
 const isExecutable = (p: string) => exists.has(p);
 
@@ -16,7 +15,7 @@ function config(json: unknown, file = "/etc/edge-agent/config.json") {
   return parseConfig(JSON.stringify(json), file).config;
 }
 
-Deno.test("derivePermissions() grants --allow-run only to the Services' executables and the agent itself", () => {
+Deno.test("derivePermissions() grants --allow-run only to the Services' executables, the kill helpers and the agent itself", () => {
   const p = derivePermissions(
     config({
       Services: {
@@ -35,13 +34,19 @@ Deno.test("derivePermissions() grants --allow-run only to the Services' executab
     "/bin/kill",
     "/usr/bin/edge-agent",
   ]);
-  assert.match(p.run[0]!.reason, /nginx\/restart/);
+  assert.equal(p.run[0]!.reason, "Services.nginx.commands.restart: recovery command");
   assert.ok(
     permissionFlags(p).includes(
       "--allow-run=/usr/bin/systemctl,/bin/echo,/usr/sbin/service,/usr/bin/kill,/bin/kill," +
         "/usr/bin/edge-agent",
     ),
   );
+  // each executable is readable too: the agent tells "does not exist" from "not permitted"
+  for (const exe of ["/usr/bin/systemctl", "/bin/echo", "/usr/sbin/service"]) {
+    assert.ok(p.read.some((g) => g.value === exe), exe);
+  }
+  // the kill helpers are run, never stat-ed: no read grant for them
+  for (const kill of KILL_HELPERS) assert.ok(!p.read.some((g) => g.value === kill), kill);
 });
 
 Deno.test("derivePermissions() grants --allow-net only to listeners, brokers and notification servers", () => {
@@ -50,7 +55,9 @@ Deno.test("derivePermissions() grants --allow-net only to listeners, brokers and
       Listen: [{ Host: "127.0.0.1", Port: 25826 }, { Host: "::1", Port: 25827 }],
       Host: ["broker-a", "broker-b:1884"],
       Secure: true,
+      CAFile: "/etc/edge-agent/ca.pem",
       NotifyServers: [{ Host: "10.0.0.5", Port: 25826 }, { Host: "[fd00::5]", Port: 25826 }],
+      Telemetry: { Listen: "127.0.0.1:9102", CollectdServers: [{ Host: "10.0.0.6" }] },
     }),
     { self: "/usr/bin/edge-agent", isExecutable },
   );
@@ -59,11 +66,14 @@ Deno.test("derivePermissions() grants --allow-net only to listeners, brokers and
     "[::1]:25827",
     "10.0.0.5:25826",
     "[fd00::5]:25826",
+    "127.0.0.1:9102",
+    "10.0.0.6:25826",
     "0.0.0.0:0", // the ephemeral ports notifications are sent from
     "[::]:0",
     "broker-a:8883", // TLS default port
     "broker-b:1884",
   ]);
+  assert.equal(p.net[1]!.reason, "Listen[1]: collectd listener");
 });
 
 Deno.test("derivePermissions() grants read/write only to config, rules, types.db, TLS files and StateDir", () => {
@@ -98,10 +108,28 @@ Deno.test("derivePermissions() grants read/write only to config, rules, types.db
   for (const line of explain(p).split("\n")) assert.match(line, /\(.+\)$/);
 });
 
-Deno.test("without Services only the agent itself may be run", () => {
+Deno.test("without Services only the agent itself may be run; the built-in default may look for the installed config", () => {
   const p = derivePermissions(config({}), { self: "/usr/bin/edge-agent", isExecutable });
   assert.deepEqual(p.run.map((g) => g.value), ["/usr/bin/edge-agent"]);
   assert.deepEqual(p.net.map((g) => g.value), ["127.0.0.1:25826"]);
+  assert.deepEqual(p.sys.map((g) => g.value), ["hostname"]);
+  const builtIn = derivePermissions(defaultConfig("/srv"), { self: "/x", isExecutable });
+  // without --config the agent uses /etc/edge-agent/config.json when it exists: it may look
+  assert.ok(builtIn.read.some((g) => g.value === "/etc/edge-agent/config.json"));
+});
+
+Deno.test("derivePermissions() grants what the system CA bundle and a multicast interface need", () => {
+  const p = derivePermissions(
+    config({
+      Host: "broker",
+      Secure: true,
+      Listen: [{ Host: "239.192.74.66", Port: 25826, Interface: "eth0" }],
+    }),
+    { self: "/x", isExecutable },
+  );
+  // Secure without CAFile reads the system bundle: denied, it would silently use Deno's roots
+  assert.ok(p.read.some((g) => g.value === "/etc/ssl/certs/ca-certificates.crt"));
+  assert.deepEqual(p.sys.map((g) => g.value), ["hostname", "networkInterfaces"]);
 });
 
 Deno.test("Services.collectd adds what collectd.conf replacement touches, and nothing else", () => {
@@ -123,8 +151,31 @@ Deno.test("Services.collectd adds what collectd.conf replacement touches, and no
     p.write.map((g) => g.value).filter((v) => v.startsWith("/etc/collectd")),
     [conf, `${conf}.new`, `${conf}.orig`],
   );
+  // its folder is read (synced after the rename); include folders will be added there
+  assert.ok(p.read.some((g) => g.value === "/etc/collectd"));
   assert.ok(p.run.some((g) => g.value === "/usr/sbin/collectd"));
   assert.ok(p.read.some((g) => g.value === "/run/collectd.pid"));
+  // is a pid alive: ps (Deno needs --allow-all for /proc), never a /proc grant
+  assert.ok(p.run.some((g) => g.value === "/usr/bin/ps"));
+  assert.ok(!p.read.some((g) => g.value.startsWith("/proc")));
+  // systemd: is collectd a unit, its MainPID
+  assert.ok(p.run.some((g) => g.value === "/usr/bin/systemctl"));
+  assert.ok(p.read.some((g) => g.value === "/bin/systemctl"));
+});
+
+Deno.test("lua-collectd-monitor's Services.collectd with only ConfigPath gets the defaults' grants", () => {
+  const p = derivePermissions(
+    config({ Services: { collectd: { ConfigPath: "/opt/collectd/etc/collectd.conf" } } }),
+    { self: "/x", isExecutable },
+  );
+  const run = p.run.map((g) => g.value);
+  for (const exe of ["/usr/sbin/collectd", "/usr/bin/systemctl", "/usr/bin/ps", "/usr/bin/kill"]) {
+    assert.ok(run.includes(exe), exe);
+  }
+  for (const pid of ["/var/run/collectd.pid", "/run/collectd.pid"]) {
+    assert.ok(p.read.some((g) => g.value === pid), pid);
+  }
+  assert.ok(p.write.some((g) => g.value === "/opt/collectd/etc/collectd.conf.new"));
 });
 
 Deno.test("derivePermissions() refuses what a flag cannot express, saying why", () => {
@@ -150,47 +201,39 @@ Deno.test("derivePermissions() refuses what a flag cannot express, saying why", 
   );
 });
 
-Deno.test("scripts/agent runs main.ts with exactly the flags derived from the --config it is given (+ deno.json in development)", async () => {
-  const dir = await Deno.makeTempDir();
-  const probe = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
-  const file = join(dir, "config.json");
-  await Deno.writeTextFile(file, JSON.stringify({ Listen: [{ Host: "127.0.0.1", Port: port }] }));
-  await Deno.mkdir(join(dir, "rules"));
-  const child = new Deno.Command(join(root, "scripts/agent"), {
-    args: ["--config", file],
-    cwd: dir,
-    env: { NOTIFY_SOCKET: "" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  try {
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let seen = "";
-    while (!seen.includes("listening")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += value;
-    }
-    assert.match(seen, /listening/);
-    const cmdline = (await Deno.readTextFile(`/proc/${child.pid}/cmdline`)).split("\0");
-    const { config: c } = parseConfig(await Deno.readTextFile(file), file);
-    const expected = permissionFlags(derivePermissions(c));
-    const flags = cmdline.filter((a) => a.startsWith("--allow") || a.startsWith("--unstable"));
-    // plus, in development only, reading deno.json for the rule-host child's import map
-    assert.deepEqual(flags, [
-      ...expected.filter((a) => a !== "--no-prompt"),
-      `--allow-read=${join(root, "deno.json")}`,
-    ]);
-    assert.ok(cmdline.includes("--no-prompt"));
-    assert.ok(!cmdline.includes("-A") && !cmdline.includes("--allow-all"));
-    reader.releaseLock();
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await child.stdout.cancel().catch(() => {});
-    await child.stderr.cancel();
-    await Deno.remove(dir, { recursive: true });
-  }
+Deno.test("lenient: a command that cannot be resolved gets read access where it was looked for, so the agent can say so", () => {
+  const p = derivePermissions(
+    config({
+      Services: {
+        s: { commands: { gone: "/usr/sbin/not-there x", typo: "no-such-tool" } },
+      },
+    }),
+    { self: "/x", isExecutable, lenient: true },
+  );
+  assert.ok(!p.run.some((g) => g.value === "/usr/sbin/not-there"));
+  assert.ok(p.read.some((g) => g.value === "/usr/sbin/not-there"));
+  assert.ok(p.read.some((g) => g.value === "/usr/local/sbin/no-such-tool"));
+  assert.ok(p.read.some((g) => g.value === "/bin/no-such-tool"));
+});
+
+Deno.test("target elsewhere: an absolute executable missing here is granted as named, with a warning; a bare name is not", () => {
+  const warnings: string[] = [];
+  const p = derivePermissions(
+    config({ Services: { web: { commands: { restart: "/usr/sbin/nginx -s reload" } } } }),
+    { self: "/x", isExecutable, target: "elsewhere", onWarning: (w) => warnings.push(w) },
+  );
+  assert.ok(p.run.some((g) => g.value === "/usr/sbin/nginx"));
+  assert.match(
+    warnings.join("\n"),
+    /Services\.web\.commands\.restart: \/usr\/sbin\/nginx is not on this machine/,
+  );
+  assert.throws(
+    () =>
+      derivePermissions(config({ Services: { web: { commands: { r: "nginx -s reload" } } } }), {
+        self: "/x",
+        isExecutable,
+        target: "elsewhere",
+      }),
+    /"nginx" was not found in PATH/,
+  );
 });
