@@ -55,6 +55,17 @@ export interface Glue {
   freeze<T>(o: T): T;
   /** The buffer shared with the host's budget watch (see `_progress.ts`). */
   readonly progress: SharedArrayBuffer;
+  /**
+   * V8 promise hooks: `init` whenever a promise is created, `before` before each promise job
+   * runs (in the worker's thread).
+   */
+  onPromise(init: (promise: object) => void, before: (promise: object) => void): void;
+  /** Resolves after every pending promise job has run (on the event loop's next turn). */
+  nextTurn(): Promise<void>;
+  /** A short `blob:` URL holding JavaScript `js` (to import a rule module from). */
+  moduleUrl(js: string): string;
+  /** Releases a URL from {@linkcode Glue.moduleUrl}. */
+  dropUrl(url: string): void;
 }
 
 /** ECMAScript globals rules keep (SES hardens them). Anything else on the global goes. */
@@ -179,6 +190,7 @@ interface Enclosable {
 /** The runtime hooks the enclosure takes from Deno's internal namespace (then removed). */
 interface DenoCore {
   setUnhandledPromiseRejectionHandler(fn: (promise: unknown, reason: unknown) => boolean): void;
+  setPromiseHooks(init: (p: object) => void, before: (p: object) => void): void;
 }
 
 /**
@@ -200,6 +212,11 @@ export function enclose(): Glue {
   const timeOrigin = perf.timeOrigin;
   const freeze = Object.freeze;
   const progress = new SharedArrayBuffer(PROGRESS_BYTES);
+  const setTimer = setTimeout;
+  const BlobOf = Blob;
+  const createUrl = URL.createObjectURL;
+  const revokeUrl = URL.revokeObjectURL;
+  const setPromiseHooks = core.setPromiseHooks.bind(core);
   const defineProperty = Object.defineProperty;
 
   let consoleSink: ConsoleSink = () => {};
@@ -268,6 +285,10 @@ export function enclose(): Glue {
     now,
     freeze,
     progress,
+    onPromise: (init, before) => setPromiseHooks(init, before),
+    nextTurn: () => new Promise<void>((resolve) => void setTimer(resolve, 0)),
+    moduleUrl: (js) => createUrl(new BlobOf([js], { type: "text/javascript" })),
+    dropUrl: (url) => revokeUrl(url),
     setConsoleSink: (sink) => void (consoleSink = sink),
     setStackMapper: (mapper) => void (stackMapper = mapper),
     setRejectionSink: (sink) => void (rejectionSink = sink),

@@ -1,5 +1,5 @@
 /**
- * Module loading in the rule worker: imports each transpiled file from a `data:` URL (its
+ * Module loading in the rule worker: imports each transpiled file from a `blob:` URL (its
  * default export is the CommonJS-style factory `_transpile.ts` wraps it in), instantiates a
  * rule file with a `require` that resolves sibling files only (fresh copies per rule file, so
  * two rule files share nothing), checks the export shape, and maps stack frames back to rule
@@ -47,6 +47,9 @@ interface RuleFrame {
 /** Most handlers one rule file may export (more is a load problem of that file). */
 export const MAX_HANDLERS_PER_FILE = 200;
 
+/** A module URL from `Glue.moduleUrl` (as it shows in stacks and messages). */
+const BLOB_URL = /blob:null\/[0-9a-f-]{36}/g;
+
 const SIBLING = /^\.\/([A-Za-z0-9_.@-]+?)(?:\.ts|\.js)?$/;
 
 /** The loader of one worker. `glue` gets its stack formatter. */
@@ -83,11 +86,9 @@ export function createLoader(glue: Glue) {
 
   /** `text` with every module URL replaced by its rule file's name. */
   function unurl(text: string): string {
-    if (!text.includes("data:")) return text;
-    for (const [url, file] of urlFile) {
-      if (text.includes(url)) text = text.split(url).join(file);
-    }
-    return text.replace(/data:text\/javascript[^\s]*/g, "<module>");
+    if (!text.includes("blob:") && !text.includes("data:")) return text;
+    return text.replace(BLOB_URL, (url) => urlFile.get(url) ?? "<sandbox>")
+      .replace(/data:text\/javascript\S*/g, "<sandbox>");
   }
 
   /** What the agent is told about a thrown value (no user code runs outside try/catch). */
@@ -131,10 +132,12 @@ export function createLoader(glue: Glue) {
     const failed = new Map<string, Described>();
     for (const [file, js] of Object.entries(modules)) {
       progress(file);
-      const url = "data:text/javascript;charset=utf-8," + encodeURIComponent(js);
+      if (moduleJs.get(file) === js && factories.has(file)) {
+        next.set(file, factories.get(file)!); // unchanged: the module imported before
+        continue;
+      }
+      const url = glue.moduleUrl(js);
       urlFile.set(url, file);
-      const old = fileUrl.get(file);
-      if (old !== undefined && old !== url) urlFile.delete(old);
       fileUrl.set(file, url);
       moduleJs.set(file, js);
       try {

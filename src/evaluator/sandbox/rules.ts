@@ -89,6 +89,8 @@ export interface Batch {
   errorsBy: Record<string, number> | undefined;
 }
 
+/** Most handlers of all rule files together (a file that would exceed it is not loaded). */
+export const MAX_HANDLERS = 2000;
 /** Handlers logged once per interval when they keep throwing (with a count of the rest). */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 /** Series state is dropped after this long without a sample (seconds of sample time). */
@@ -97,6 +99,8 @@ const SWEEP_MS = 60_000;
 /** Distinct warnings kept per handler (each is logged once). */
 const MAX_WARNED = 100;
 const NO_ACTIONS: Action[] = [];
+/** Encodes a promise owner's phase above its index. */
+const OWNER_PHASE = 1 << 20;
 
 /** Options of {@linkcode createRuleSet}. */
 export interface RuleSetOptions {
@@ -132,6 +136,46 @@ export function createRuleSet(o: RuleSetOptions) {
   const firedNow = new Set<Handler>();
   let lastSweep = glue.now();
   let latest = 0;
+  /**
+   * Rule code that created a promise (phase and index; -1: none since the last settle()):
+   * its jobs run after the call returned, so settle() lets them run before the request ends,
+   * as that rule's watched time.
+   */
+  let promised = -1;
+  /** Whose each promise is (phase × 2^20 + index), so its jobs are that rule's time. */
+  const owner = new WeakMap<object, number>();
+  /** While settle() waits for the jobs to run. */
+  let draining = false;
+  glue.onPromise((promise) => {
+    const phase = slots[PHASE]!;
+    if (phase !== 0) {
+      promised = slots[INDEX]!;
+      owner.set(promise, phase * OWNER_PHASE + promised);
+    }
+  }, (promise) => {
+    if (!draining) return;
+    const o = owner.get(promise);
+    if (o === undefined) slots[PHASE] = 0; // the glue's own job
+    else {
+      slots[PHASE] = Math.floor(o / OWNER_PHASE);
+      slots[INDEX] = o % OWNER_PHASE;
+    }
+  });
+
+  /**
+   * Runs the promise jobs rule code left, before the request ends: each job as the watched
+   * time of the rule whose promise it is (an endless chain of jobs is that rule's overrun).
+   */
+  async function settle(): Promise<void> {
+    while (promised >= 0) {
+      promised = -1;
+      slots[PHASE] = 0; // the glue's own promises below are not the rule's
+      draining = true;
+      await glue.nextTurn();
+      draining = false;
+      slots[PHASE] = 0;
+    }
+  }
 
   /** The handler (or rule file) running now, from the progress slots. */
   function current(): string | undefined {
@@ -156,8 +200,11 @@ export function createRuleSet(o: RuleSetOptions) {
       o.progress.begin(-1, loadBudgetMs); // each file has the whole budget
     };
     const failedImport = await loader.importAll(msg.modules, enter);
+    slots[PHASE] = 0;
+    promised = -1; // only the glue's own (no rule code runs while modules are imported)
     const results: FileResult[] = [];
     const next = new Map<string, Instance>();
+    let total = 0;
     for (const file of msg.rules) {
       const old = instances.get(file);
       let result: FileResult = { file, ok: true };
@@ -166,14 +213,24 @@ export function createRuleSet(o: RuleSetOptions) {
         if (failed !== undefined) throw failed; // its module did not even import
         enter(file);
         const { exports, sig } = loader.instantiate(file);
-        next.set(
-          file,
-          old && old.sig === sig ? old : { file, sig, handlers: loader.collect(file, exports) },
-        );
+        const inst = old && old.sig === sig
+          ? old
+          : { file, sig, handlers: loader.collect(file, exports) };
+        await settle();
+        if (total + inst.handlers.length > MAX_HANDLERS) {
+          throw new ShapeError(
+            `exports ${inst.handlers.length} handlers, which would bring the rule set to more ` +
+              `than ${MAX_HANDLERS} handlers (the limit of all rule files together)`,
+            "metrics",
+          );
+        }
+        total += inst.handlers.length;
+        next.set(file, inst);
       } catch (e) {
         result = fileProblem(file, e, failedImport.get(file));
-        if (old) {
+        if (old && total + old.handlers.length <= MAX_HANDLERS) {
           next.set(file, old);
+          total += old.handlers.length;
           result.kept = true;
         }
       }
@@ -431,6 +488,11 @@ export function createRuleSet(o: RuleSetOptions) {
     configure,
     load,
     evaluate,
+    settle,
+    /** Whether rule code left promise jobs (settle() runs them). */
+    get pending() {
+      return promised >= 0;
+    },
     changes,
     maybeSweep,
     current,

@@ -140,7 +140,7 @@ export function startWorker(parts: WorkerParts): void {
   }
 
   /** One batch: evaluate, then the bookkeeping, then the reply. */
-  function onBatch(
+  async function onBatch(
     msg: { id: number; skip?: string[]; sync?: boolean },
     items: Item[],
     started: number,
@@ -154,6 +154,7 @@ export function startWorker(parts: WorkerParts): void {
       errorsBy: undefined,
     };
     rules.evaluate(items, batch);
+    if (rules.pending) await rules.settle();
     rules.maybeSweep(started);
     const states = rules.changes(msg.sync === true, packets ? SYNC_SERIES : Infinity);
     const busyMs = glue.now() - started;
@@ -192,11 +193,11 @@ export function startWorker(parts: WorkerParts): void {
       post(frames.toJson({ t: "loaded", results: r.results, handlers, logs: logs.take() }));
     } else if (msg.t === "batch") {
       progress.begin(msg.id, budgetMs);
-      onBatch(msg, frozen(msg.items), glue.now(), false);
+      await onBatch(msg, frozen(msg.items), glue.now(), false);
     } else if (msg.t === "packets") {
       progress.begin(msg.id, budgetMs);
       const started = glue.now();
-      onBatch(msg, decode(msg.data, msg.ends), started, true);
+      await onBatch(msg, decode(msg.data, msg.ends), started, true);
     }
   }
 
