@@ -8,8 +8,10 @@ import type { RuleLog } from "./_protocol.ts";
  * the bidirectional overrides (which reorder what a terminal shows).
  */
 const CONTROL =
+  // deno-lint-ignore no-control-regex
   /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const CONTROL_OR_NEWLINE =
+  // deno-lint-ignore no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 function escape(c: string): string {
