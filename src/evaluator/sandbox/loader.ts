@@ -106,9 +106,9 @@ export function createLoader(glue: Glue) {
         line = Number(at[2]);
         message = message.slice(0, at.index).trimEnd().replace(/\s+at$/, "");
       }
-      if (/await is only valid/.test(message)) {
-        message = "SyntaxError: top-level await is not available in rule files (a rule file " +
-          "is loaded synchronously and handlers are synchronous)";
+      if (/await is only valid|Unexpected reserved word/.test(message)) {
+        message += " (top-level await is not available in rule files: a rule file is loaded " +
+          "synchronously and handlers are synchronous)";
       }
       return { message, stack, line, file };
     }
