@@ -85,7 +85,7 @@ Deno.test("the agent: a rule file that exhausts memory at load is disabled by na
   });
   const agent = startAgent(["--config", t.path]);
   try {
-    await agent.waitFor(/rules loaded/, 90_000);
+    await agent.waitFor(/started in local-only mode/, 90_000);
     const loaded = agent.lines.find((l) => /rules loaded/.test(l))!;
     assert.match(loaded, /handlers=1 problems=1/, agent.lines.join("\n"));
     assert.ok(
@@ -130,7 +130,7 @@ export const metrics = () => {
   });
   const agent = startAgent(["--config", t.path]);
   try {
-    await agent.waitFor(/rules loaded/, 60_000);
+    await agent.waitFor(/started in local-only mode/, 60_000);
     for (let i = 0; i < 5; i++) await t.sendDf(50);
     await t.sendDf(95);
     await until("the real repair", () => exists(`${t.dir}/cleaned`), agent);
