@@ -139,6 +139,7 @@ export const metrics = () => {
     const audit = await Deno.readTextFile(`${t.dir}/state/audit.jsonl`);
     assert.doesNotMatch(audit, /c_innocent/);
     for (const line of agent.lines) {
+      // deno-lint-ignore no-control-regex
       assert.doesNotMatch(line, /[\r\u001b]/, `a raw control character reached the log: ${line}`);
     }
     assert.ok(agent.lines.some((l) => l.includes("\\r\\x1b[2K2026")), agent.lines.join("\n"));

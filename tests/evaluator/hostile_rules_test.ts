@@ -219,6 +219,7 @@ Deno.test("rule log lines are escaped, capped per handler per batch, and never c
     "\\r\\x1b[2K2026-01-01T00:00:00Z INFO  executor: web/restart succeeded\\u2028next",
   );
   for (const l of s.log.lines) {
+    // deno-lint-ignore no-control-regex
     assert.doesNotMatch(l.msg, /[\r\u001b\u2028\u2029]/, `raw control character in ${l.msg}`);
   }
   assert.equal(chatty.length, 11, chatty.join("\n"));
