@@ -5,89 +5,30 @@
  *
  * Every piece of rule code runs while the host's budget watch knows whose it is: a handler
  * call (phase 2, its index), a rule file's top-level code and its exports (phase 1, the file),
- * and the serialization of a handler's state (phase 2, its index: a `toJSON`, getter or proxy
- * trap in `ctx.state` is the handler's own time).
+ * the serialization of a handler's state (phase 2, its index: a `toJSON`, getter or proxy
+ * trap in `ctx.state` is the handler's own time), and the promise jobs rule code leaves
+ * (`jobs.ts`).
  * @module
  */
 import type { ContextRuntime } from "../_context.ts";
 import type { ProgressView } from "../_progress.ts";
 import { type Action, actionsOf, type Services } from "./actions.ts";
 import type { Glue } from "./enclose.ts";
+import { createJobs } from "./jobs.ts";
 import { type Exported, type Loader, safeString, ShapeError } from "./loader.ts";
 import type { LogBook } from "./logs.ts";
+import type {
+  Batch,
+  FileResult,
+  Handler,
+  HandlerState,
+  Instance,
+  Item,
+  LoadRequest,
+  RuleEvent,
+} from "./types.ts";
 
-/** A handler's state as the agent keeps a copy of it (see `_context.ts`). */
-interface HandlerState {
-  state: unknown;
-  series: Record<string, unknown>;
-  fired: Record<string, 1>;
-}
-
-type Context = ReturnType<ContextRuntime["createContext"]>;
-
-interface Handler extends Exported {
-  index: number;
-  c: Context;
-  ctx: unknown;
-  state: HandlerState;
-  warned: Set<string>;
-  lastError: number;
-  suppressed: number;
-  /** Series this handler is fired for, and fired/cleared changes not yet sent. */
-  firing: number;
-  firedDelta: Record<string, 1 | null>;
-}
-
-interface Instance {
-  file: string;
-  sig: string;
-  handlers: Exported[];
-}
-
-/** A rule event for the agent. */
-export type RuleEvent =
-  | { kind: "fired"; handler: string; key: string; actions: Action[]; time: number }
-  | { kind: "cleared"; handler: string; key: string; time: number };
-
-/** What the load of a rule file came to (FileResultSchema in `_protocol.ts`). */
-export interface FileResult {
-  file: string;
-  ok: boolean;
-  message?: string | undefined;
-  line?: number | undefined;
-  exportName?: string | undefined;
-  member?: string | undefined;
-  stack?: string | undefined;
-  kept?: boolean;
-}
-
-/** A `load` request. */
-export interface LoadRequest {
-  modules: Record<string, string>;
-  rules: string[];
-  states?: Record<string, HandlerState>;
-  disabled?: string[];
-}
-
-/** An item the handlers see (frozen). */
-export interface Item {
-  host: string;
-  plugin: string;
-  plugin_instance: string;
-  type: string;
-  type_instance: string;
-  time: number;
-  severity?: number;
-}
-
-/** A batch's bookkeeping. */
-export interface Batch {
-  skip: ReadonlySet<string>;
-  events: RuleEvent[];
-  evaluations: number;
-  errors: number;
-  errorsBy: Record<string, number> | undefined;
-}
+export type { Batch, FileResult, Item, LoadRequest, RuleEvent };
 
 /** Most handlers of all rule files together (a file that would exceed it is not loaded). */
 export const MAX_HANDLERS = 2000;
@@ -99,8 +40,6 @@ const SWEEP_MS = 60_000;
 /** Distinct warnings kept per handler (each is logged once). */
 const MAX_WARNED = 100;
 const NO_ACTIONS: Action[] = [];
-/** Encodes a promise owner's phase above its index. */
-const OWNER_PHASE = 1 << 20;
 
 /** Options of {@linkcode createRuleSet}. */
 export interface RuleSetOptions {
@@ -136,46 +75,7 @@ export function createRuleSet(o: RuleSetOptions) {
   const firedNow = new Set<Handler>();
   let lastSweep = glue.now();
   let latest = 0;
-  /**
-   * Rule code that created a promise (phase and index; -1: none since the last settle()):
-   * its jobs run after the call returned, so settle() lets them run before the request ends,
-   * as that rule's watched time.
-   */
-  let promised = -1;
-  /** Whose each promise is (phase × 2^20 + index), so its jobs are that rule's time. */
-  const owner = new WeakMap<object, number>();
-  /** While settle() waits for the jobs to run. */
-  let draining = false;
-  glue.onPromise((promise) => {
-    const phase = slots[PHASE]!;
-    if (phase !== 0) {
-      promised = slots[INDEX]!;
-      owner.set(promise, phase * OWNER_PHASE + promised);
-    }
-  }, (promise) => {
-    if (!draining) return;
-    const o = owner.get(promise);
-    if (o === undefined) slots[PHASE] = 0; // the glue's own job
-    else {
-      slots[PHASE] = Math.floor(o / OWNER_PHASE);
-      slots[INDEX] = o % OWNER_PHASE;
-    }
-  });
-
-  /**
-   * Runs the promise jobs rule code left, before the request ends: each job as the watched
-   * time of the rule whose promise it is (an endless chain of jobs is that rule's overrun).
-   */
-  async function settle(): Promise<void> {
-    while (promised >= 0) {
-      promised = -1;
-      slots[PHASE] = 0; // the glue's own promises below are not the rule's
-      draining = true;
-      await glue.nextTurn();
-      draining = false;
-      slots[PHASE] = 0;
-    }
-  }
+  const jobs = createJobs(glue, o.progress);
 
   /** The handler (or rule file) running now, from the progress slots. */
   function current(): string | undefined {
@@ -201,7 +101,7 @@ export function createRuleSet(o: RuleSetOptions) {
     };
     const failedImport = await loader.importAll(msg.modules, enter);
     slots[PHASE] = 0;
-    promised = -1; // only the glue's own (no rule code runs while modules are imported)
+    jobs.forget(); // only the glue's own (no rule code runs while modules are imported)
     const results: FileResult[] = [];
     const next = new Map<string, Instance>();
     let total = 0;
@@ -216,7 +116,7 @@ export function createRuleSet(o: RuleSetOptions) {
         const inst = old && old.sig === sig
           ? old
           : { file, sig, handlers: loader.collect(file, exports) };
-        await settle();
+        await jobs.settle();
         if (total + inst.handlers.length > MAX_HANDLERS) {
           throw new ShapeError(
             `exports ${inst.handlers.length} handlers, which would bring the rule set to more ` +
@@ -488,11 +388,7 @@ export function createRuleSet(o: RuleSetOptions) {
     configure,
     load,
     evaluate,
-    settle,
-    /** Whether rule code left promise jobs (settle() runs them). */
-    get pending() {
-      return promised >= 0;
-    },
+    jobs,
     changes,
     maybeSweep,
     current,

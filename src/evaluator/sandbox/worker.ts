@@ -154,7 +154,7 @@ export function startWorker(parts: WorkerParts): void {
       errorsBy: undefined,
     };
     rules.evaluate(items, batch);
-    if (rules.pending) await rules.settle();
+    if (rules.jobs.pending) await rules.jobs.settle();
     rules.maybeSweep(started);
     const states = rules.changes(msg.sync === true, packets ? SYNC_SERIES : Infinity);
     const busyMs = glue.now() - started;
