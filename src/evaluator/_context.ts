@@ -3,8 +3,8 @@
  * The `ctx` a handler receives: per-handler and per-series state and the stateful helpers
  * (sustained conditions with hysteresis, consecutive counts, rates over a window).
  *
- * This function is shipped to the sandbox as source text (`contextRuntime.toString()`), so it
- * must stay self-contained: no imports, no references to anything outside its body. All state it
+ * The sandbox bundles this module into the rule worker (`scripts/build_sandbox.ts`), the agent
+ * uses `applyDelta`: it must stay free of imports (the bundle admits only pure modules). All state it
  * keeps is plain JSON-able data inside the handler's state object, which the agent holds a copy
  * of (it survives a restart of the rule host).
  *

@@ -8,8 +8,9 @@
  * - `PACKETS`: a `packets` request: id, sync, skip list, packet end offsets, packet bytes.
  *
  * Both ends run {@linkcode frameCodec}: the agent as a module, the rule worker (which reads
- * its requests from stdin and writes its replies to stdout itself) from source text, so it must
- * stay self-contained: no imports, nothing captured from outside.
+ * its requests from stdin and writes its replies to stdout itself) bundled into its source
+ * (`scripts/build_sandbox.ts`): it must stay free of imports (the bundle admits only the
+ * sandbox's pure modules).
  */
 export function frameCodec() {
   const JSON_TEXT = 1, PACKETS = 2;

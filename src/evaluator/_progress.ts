@@ -2,8 +2,8 @@
  * The buffer the rule worker and the rule host's main thread share: what runs now (phase,
  * handler or rule-file index, a call counter), the running request (id, start, budget) for the
  * host's budget watch, and the lock that keeps each frame written to stdout whole (both write
- * there). Both sides use {@linkcode progressView}, the worker from source text: it must stay
- * self-contained (no imports, nothing captured from outside).
+ * there). Both sides use {@linkcode progressView}, the worker bundled into its source
+ * (`scripts/build_sandbox.ts`): it must stay free of imports.
  */
 export function progressView(buffer: SharedArrayBuffer) {
   const i32 = new Int32Array(buffer, 0, 5);

@@ -79,6 +79,8 @@ export const ReplySchema = z.discriminatedUnion("t", [
     t: z.literal("loaded"),
     results: z.array(FileResultSchema),
     handlers: z.array(z.string()),
+    /** What the rule files logged while loading. */
+    logs: z.array(RuleLogSchema).optional(),
   }),
   z.strictObject({
     t: z.literal("result"),

@@ -15,7 +15,7 @@ export class RuleLoadError extends Error {
 
 /**
  * The wrapper that turns one transpiled rule file into an ES module the sandbox can load from a
- * `data:` URL without `eval`: `export default function (require, module, exports) { ... }`.
+ * `blob:` URL without `eval`: `export default function (require, module, exports) { ... }`.
  * The prefix sits on the file's first line, so line numbers in stacks are the source's.
  */
 export const MODULE_PREFIX = "export default function (require, module, exports) {";

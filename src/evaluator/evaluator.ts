@@ -31,6 +31,8 @@ import { isRuleFile, readSources, type RuleProblem, type RuleSource } from "./_s
 import { exportLine } from "./_transpile.ts";
 import { contextRuntime } from "./_context.ts";
 import { watchDir } from "./_watch.ts";
+import { escapeControl, writeRuleLog } from "./_rule_log.ts";
+import { bisect } from "./_bisect.ts";
 
 /** Options of {@linkcode createEvaluator}. */
 export interface EvaluatorOptions {
@@ -154,6 +156,12 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   };
 
   let sources = new Map<string, RuleSource>();
+  /** Problems of the rules directory as a whole (too many files). */
+  let dirProblems: RuleProblem[] = [];
+  /** Why each disabled rule file is disabled (it crashed or stalled the host while loading). */
+  const fileDisabled = new Map<string, string>();
+  /** Set while the rule host cannot be started or loaded; cleared by a good load. */
+  let hostProblem: RuleProblem | null = null;
   /** Last JavaScript of each rule file that loaded, kept while a newer version fails. */
   const good = new Map<string, string>();
   /** Rule files whose current version failed to load in the host. */
@@ -333,6 +341,24 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     }
   }
 
+  /** The `configure` request every new host gets first. */
+  function configureRequest(): Request {
+    return {
+      t: "configure",
+      services,
+      agentPlugin: AGENT_PLUGIN,
+      typesDb: options.typesDbText,
+      budgetMs,
+      loadBudgetMs,
+      record: options.record !== undefined,
+    };
+  }
+
+  /** How long a load of `files` rule files may take before the host counts as dead. */
+  function loadTimeoutMs(files: number): number {
+    return 2 * loadBudgetMs + 2000 + 20 * files;
+  }
+
   /** Starts the host if needed and loads the rules into it. Null when it cannot start. */
   async function ensureHost(): Promise<HostProcess | null> {
     if (host) return host;
@@ -343,8 +369,10 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       try {
         h = await spawnHost(hostCommand);
       } catch (e) {
-        if (!hostDown) log.error("cannot start the rule host", { error: (e as Error).message });
+        const message = (e as Error).message;
+        if (!hostDown) log.error("cannot start the rule host", { error: message });
         hostDown = true;
+        hostProblem = dirProblem(`the rule host cannot start, so no rule runs: ${message}`);
         retryAt = performance.now() + HOST_RETRY_MS;
         return null;
       }
@@ -353,21 +381,13 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
         return null;
       }
       hostDown = false;
-      await h.send({
-        t: "configure",
-        services,
-        agentPlugin: AGENT_PLUGIN,
-        typesDb: options.typesDbText,
-        budgetMs,
-        loadBudgetMs,
-        record: options.record !== undefined,
-      });
+      await h.send(configureRequest());
       host = h;
       const loaded = await sendLoad(h, true);
       if (loaded === "ok") return h;
       if (stopped) return null;
-      // A file whose top-level code overran is disabled now: try again without it. Anything
-      // else (the host itself failing) waits for the retry time.
+      // A file that stalled or crashed the host while loading is disabled now: try again
+      // without it. Anything else (the host itself failing) waits for the retry time.
       if (loaded === "failed") {
         retryAt = performance.now() + HOST_RETRY_MS;
         return null;
@@ -375,20 +395,30 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     }
   }
 
+  /** A problem of the rules directory as a whole. */
+  function dirProblem(message: string): RuleProblem {
+    return { file: "", path: dir, line: 1, column: 1, message };
+  }
+
+  /** Whether the load failed the last time (logged once until a load works again). */
+  let loadFailing = false;
+
   /**
-   * Sends the rule set: "ok" when it loaded, "disabled" when a file's top-level code overran
-   * (that file is disabled and the host killed), "failed" when the host failed (killed).
+   * Sends the rule set: "ok" when it loaded, "disabled" when a file stalled or crashed the host
+   * while loading (that file is disabled and the host killed), "failed" when the host failed
+   * with no single file to blame (killed).
    */
   async function sendLoad(h: HostProcess, fresh: boolean): Promise<"ok" | "disabled" | "failed"> {
     const modules: Record<string, string> = {};
     const rules: string[] = [];
     for (const s of sources.values()) {
+      if (disabled.has(s.file)) continue; // (a helper too: its import stalled the host)
       // A fresh host gets the last good version of a file whose new version failed to load.
       const js = (fresh && failedInHost.has(s.file) ? good.get(s.file) : undefined) ?? s.js ??
         good.get(s.file);
       if (js === undefined) continue;
       modules[s.file] = js;
-      if (isRuleFile(s.file) && !disabled.has(s.file) && selected(s.file)) rules.push(s.file);
+      if (isRuleFile(s.file) && selected(s.file)) rules.push(s.file);
     }
     const request: Request = {
       t: "load",
@@ -397,33 +427,76 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       states: fresh ? Object.fromEntries(states) : {},
       disabled: [...disabled],
     };
-    const reply = await h.request(request, loadBudgetMs + 2000);
+    const reply = await h.request(request, loadTimeoutMs(rules.length));
     if (reply.t === "loaded") {
       handlers = reply.handlers;
       c.handlers.set(handlers.length);
       for (const name of [...states.keys()]) {
         if (!handlers.includes(name) && !disabled.has(name)) forgetHandler(name);
       }
+      for (const l of reply.logs ?? []) writeLog(l);
       noteResults(reply.results, modules);
+      hostProblem = null;
+      loadFailing = false;
       return "ok";
     }
     await killHost();
     if (reply.t === "overrun" && reply.phase === "load") {
-      disabled.add(reply.label);
-      log.error(
-        `rule file ${join(dir, reply.label)} did not finish loading within ${loadBudgetMs} ms ` +
-          "(endless loop in its top-level code?); it is disabled. Fix the file and save it " +
-          "(or send SIGHUP) to load it again",
-        { file: join(dir, reply.label) },
+      disableFile(
+        reply.label,
+        `did not finish loading within ${loadBudgetMs} ms (endless loop in its top-level code?)`,
       );
       return "disabled";
     }
-    log.error("the rule host failed while loading the rules; retrying in 5 s", {
-      error: reply.t === "died" || reply.t === "fatal"
-        ? reply.message
-        : `${reply.t}${reply.t === "overrun" ? ` (${reply.phase})` : ""}`,
-    });
+    // The host died while loading (a file's top-level code ran it out of memory?): the file
+    // that does it is found by loading halves of the set in fresh hosts.
+    const culprit = await bisect(rules, (subset) => probeLoad(modules, subset));
+    if (culprit !== null) {
+      disableFile(culprit, `crashed the rule host while loading (${why(reply)})`);
+      return "disabled";
+    }
+    const error = why(reply);
+    hostProblem = dirProblem(
+      `the rule host failed while loading the rules, so no rule runs: ${error}`,
+    );
+    if (!loadFailing) {
+      log.error("the rule host failed while loading the rules; retrying in 5 s", { error });
+    }
+    loadFailing = true;
     return "failed";
+  }
+
+  /** Loads `rules` (of `modules`) in a fresh host of its own: true when that fails. */
+  async function probeLoad(
+    modules: Record<string, string>,
+    rules: string[],
+  ): Promise<boolean | null> {
+    if (stopped) return null;
+    let h: HostProcess;
+    try {
+      h = await spawnHost(hostCommand);
+    } catch {
+      return null;
+    }
+    try {
+      await h.send(configureRequest());
+      const request: Request = { t: "load", modules, rules, states: {}, disabled: [] };
+      return (await h.request(request, loadTimeoutMs(rules.length))).t !== "loaded";
+    } finally {
+      await h.kill();
+    }
+  }
+
+  /** Disables rule file `file` (it stalled or crashed the host while loading): `what` it did. */
+  function disableFile(file: string, what: string) {
+    disabled.add(file);
+    fileDisabled.set(file, what);
+    const path = join(dir, file);
+    log.error(
+      `rule file ${escapeControl(path)} ${what}; it is disabled and every other rule file ` +
+        "keeps running. Fix the file and save it (or send SIGHUP) to load it again",
+      { file: escapeControl(path) },
+    );
   }
 
   /**
@@ -444,7 +517,18 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   }
 
   function noteResults(results: FileResult[], modules: Record<string, string>) {
-    const next: RuleProblem[] = [];
+    const next: RuleProblem[] = [...dirProblems];
+    for (const [file, what] of fileDisabled) {
+      if (disabled.has(file) && sources.has(file) && (!isRuleFile(file) || selected(file))) {
+        next.push({
+          file,
+          path: join(dir, file),
+          line: 1,
+          column: 1,
+          message: `${what}: disabled`,
+        });
+      }
+    }
     for (const s of sources.values()) {
       if (s.problem && (isRuleFile(s.file) ? selected(s.file) : true)) {
         next.push({ ...s.problem, message: s.problem.message + keptNote(s.file) });
@@ -471,7 +555,9 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     const before = new Set(problems.map(problemKey));
     for (const p of next) {
       if (options.logProblems !== false && !before.has(problemKey(p))) {
-        log.error(`rule file ${p.path}:${p.line}:${p.column}: ${p.message}`, { file: p.path });
+        log.error(escapeControl(`rule file ${p.path}:${p.line}:${p.column}: ${p.message}`), {
+          file: escapeControl(p.path),
+        });
       }
     }
     problems = next;
@@ -562,7 +648,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     make: (id: number, skip: string[]) => Request,
     skip: string[],
   ): Promise<string | null> {
-    const probe = async (only: string[]): Promise<boolean | null> => {
+    const fails = async (only: string[]): Promise<boolean | null> => {
       const h = await ensureHost();
       if (h === null) return null;
       const others = handlers.filter((n) => !only.includes(n));
@@ -570,15 +656,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       await killHost(); // a probe's state changes are never kept
       return reply.t !== "result";
     };
-    let candidates = handlers.filter((n) => !skip.includes(n));
-    while (candidates.length > 1) {
-      const half = candidates.slice(0, Math.ceil(candidates.length / 2));
-      const failed = await probe(half);
-      if (failed === null) return null;
-      candidates = failed ? half : candidates.slice(half.length);
-    }
-    const culprit = candidates[0];
-    return culprit !== undefined && (await probe([culprit])) === true ? culprit : null;
+    return await bisect(handlers.filter((n) => !skip.includes(n)), fails);
   }
 
   /** Counts an offence of `handler` (what it did) and disables it at maxOverruns. */
@@ -592,37 +670,36 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     ).inc();
     const n = (offences.get(handler) ?? 0) + 1;
     offences.set(handler, n);
-    const file = join(dir, handler.split("::")[0]!);
+    const file = escapeControl(join(dir, handler.split("::")[0]!));
+    const name = escapeControl(handler);
     if (n >= maxOverruns) {
       disabled.add(handler);
       log.error(
-        `rule handler ${handler} disabled: it ${what}, offence ${n} of ${maxOverruns}. The ` +
+        `rule handler ${name} disabled: it ${what}, offence ${n} of ${maxOverruns}. The ` +
           `other rules keep running. To re-enable it, fix ${file} and save it (the file is ` +
           "reloaded) or send SIGHUP to the agent",
-        { handler, file },
+        { handler: name, file },
       );
     } else {
       log.error(
-        `rule handler ${handler} ${what}; offence ${n} of ${maxOverruns} before it is ` +
+        `rule handler ${name} ${what}; offence ${n} of ${maxOverruns} before it is ` +
           "disabled; the rule host was restarted and the batch re-run without it",
-        { handler, file },
+        { handler: name, file },
       );
     }
   }
 
   function writeLog(l: RuleLog) {
-    const fields: Record<string, unknown> = {};
-    if (l.handler) fields.handler = l.handler;
-    if (l.file) fields.at = `${join(dir, l.file)}${l.line ? `:${l.line}` : ""}`;
-    if (l.stack) fields.stack = l.stack;
-    log[l.level](l.msg, fields);
+    writeRuleLog(log, dir, l);
   }
 
   /** Re-reads the directory and loads what changed (the old version of a failing file stays). */
   async function loadNow() {
     const before = sources;
     try {
-      sources = await readSources(dir, before);
+      const read = await readSources(dir, before);
+      sources = read.files;
+      dirProblems = read.problems;
     } catch (e) {
       log.error(`cannot read the rules directory ${dir}`, { error: (e as Error).message });
       return;
@@ -698,7 +775,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
 
   return {
     get problems() {
-      return problems;
+      return hostProblem === null ? problems : [...problems, hostProblem];
     },
     get handlers() {
       return handlers;
@@ -713,6 +790,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     async reload() {
       disabled.clear();
       offences.clear();
+      fileDisabled.clear();
       await enqueueLoad();
     },
     async start() {

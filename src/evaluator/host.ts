@@ -1,19 +1,16 @@
-import { decoderSource } from "../collectd/mod.ts";
-import { contextRuntime } from "./_context.ts";
-import { encodeFrame, frameCodec } from "./_frames.ts";
+import { encodeFrame } from "./_frames.ts";
 import { type Reply, SLOW_FACTOR } from "./_protocol.ts";
-import { lockdown } from "./_worker_lockdown.ts";
-import { workerMain } from "./_worker_main.ts";
-import { moduleLoader } from "./_worker_modules.ts";
-import { PROGRESS_BYTES, progressView } from "./_progress.ts";
+import { type ProgressView, progressView } from "./_progress.ts";
+import { SANDBOX_SOURCE } from "./_sandbox_source.ts";
 
 /**
  * The rule host: the child process the agent starts (`agent __rule-host`) to run rules. Its
- * first act is to give up every permission; then it starts the rule worker (from source text,
- * since it can no longer read files), which reads the agent's requests from stdin and writes
- * its replies to stdout itself (no hop through this thread). The agent enforces the time
- * budget by killing this process; the host's main thread only watches the running request and
- * names the culprit (`overrun`) when it runs past its budget.
+ * first act is to give up every permission; then it starts the rule worker (the bundled
+ * `sandbox/` modules, from source text, since it can no longer read files), which encloses
+ * itself, reads the agent's requests from stdin and writes its replies to stdout itself (no hop
+ * through this thread). The agent enforces the time budget by killing this process; the host's
+ * main thread only watches the running request and names the culprit (`overrun`) when it runs
+ * past its budget.
  */
 
 /** A handler call that has not returned for this long (past the budget) is the culprit. */
@@ -22,9 +19,9 @@ const STUCK_MS = 10;
 /** Permissions the host revokes before anything else (`import` where the runtime has it). */
 const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
 
-/** The source of the rule worker, as loaded from a `data:` URL. */
+/** The source of the rule worker, as loaded from a `data:` URL (see `sandbox/main.ts`). */
 export function workerSource(): string {
-  return `(${workerMain.toString()})({ lockdown: ${lockdown.toString()}, moduleLoader: ${moduleLoader.toString()}, contextRuntime: ${contextRuntime.toString()}, collectd: ${decoderSource()}, frames: (${frameCodec.toString()})(), progressView: ${progressView.toString()} });\n`;
+  return SANDBOX_SOURCE;
 }
 
 /** Revokes every permission; returns the names still granted afterwards (should be none). */
@@ -59,12 +56,15 @@ const WATCH_MS = 5;
 /** Runs the host until its input closes. Resolves to the process exit code. */
 export async function runRuleHost(): Promise<number> {
   const left = revokeAll();
-  const progressBuffer = new SharedArrayBuffer(PROGRESS_BYTES);
-  const progress = progressView(progressBuffer);
+  /** The buffer shared with the worker (it creates it and posts it first). */
+  let progress: ProgressView | null = null;
   /** Frames waiting for the stdout lock (the worker may be writing). */
   const pending: Uint8Array[] = [];
   const flush = () => {
-    while (pending.length !== 0 && progress.write(Deno.stdout, pending[0]!, false)) {
+    while (pending.length !== 0) {
+      const frame = pending[0]!;
+      if (progress === null) Deno.stdout.writeSync(frame); // before the worker exists
+      else if (!progress.write(Deno.stdout, frame, false)) return;
       pending.shift();
     }
   };
@@ -86,8 +86,10 @@ export async function runRuleHost(): Promise<number> {
     });
     return 1;
   }
+  // A blob: URL (not data:) keeps the worker's name short in every stack frame of the glue.
+  const url = URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
   const worker = new Worker(
-    "data:text/javascript;charset=utf-8," + encodeURIComponent(workerSource()),
+    url,
     // deno-lint-ignore no-explicit-any
     { type: "module", deno: { permissions: "none" } } as any,
   );
@@ -105,6 +107,7 @@ export async function runRuleHost(): Promise<number> {
   let reported = false;
   const watch = () => {
     flush();
+    if (progress === null) return;
     const request = progress.running();
     if (request === null || reported) return;
     const { id, started, budget } = request;
@@ -132,14 +135,16 @@ export async function runRuleHost(): Promise<number> {
   };
   const timer = setInterval(watch, WATCH_MS);
 
-  // The worker reads requests and writes replies itself; this channel only carries the
-  // progress buffer to it and, back, the names for overrun reports and the end of the input.
-  const channel = new MessageChannel();
-  worker.postMessage({ t: "port", progress: progressBuffer }, [channel.port2]);
-  channel.port1.onmessage = (e: MessageEvent) => {
+  // The worker reads requests and writes replies itself; it posts only to this thread: the
+  // progress buffer first (then the agent is told the host is ready), the names for overrun
+  // reports, the end of its input. Nothing is ever posted to the worker.
+  worker.onmessage = (e: MessageEvent) => {
     const msg = e.data;
-    if (msg.t === "names") [rules, handlers] = [msg.rules, msg.handlers];
-    else if (msg.t === "eof") done.resolve(0);
+    if (msg?.t === "progress" && progress === null) {
+      progress = progressView(msg.buffer);
+      send({ t: "ready" });
+    } else if (msg?.t === "names") [rules, handlers] = [msg.rules, msg.handlers];
+    else if (msg?.t === "eof") done.resolve(0);
   };
   worker.onerror = (e: ErrorEvent) => {
     e.preventDefault();
@@ -147,7 +152,6 @@ export async function runRuleHost(): Promise<number> {
   };
   const code = await done.promise;
   clearInterval(timer);
-  channel.port1.close();
   worker.terminate();
   return code;
 }

@@ -15,6 +15,20 @@ async function cli(...argv: string[]) {
   return { code, stdout, stderr };
 }
 
+/**
+ * The CLI as a process of its own (`main.ts`): check-config starts the sandboxed rule host as
+ * `<entry> __rule-host`, which in-process would be this test file.
+ */
+async function cliProcess(...argv: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "--config", `${root}deno.json`, `${root}main.ts`, ...argv],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
 Deno.test("agent --version prints the version from deno.json", async () => {
   const r = await cli("--version");
   assert.equal(r.code, ExitCode.OK);
@@ -49,7 +63,7 @@ Deno.test("check-config accepts lua-collectd-monitor's config and prints a summa
   try {
     await Deno.copyFile(`${root}config/lua-collectd-monitor.json`, `${dir}/config.json`);
     await Deno.mkdir(`${dir}/rules`);
-    const r = await cli("check-config", "--config", `${dir}/config.json`);
+    const r = await cliProcess("check-config", "--config", `${dir}/config.json`);
     assert.equal(r.code, ExitCode.OK, r.stderr);
     assert.match(r.stdout, /: OK\n/);
     assert.match(r.stdout, /mode: MQTT localhost:1883/);
@@ -60,7 +74,7 @@ Deno.test("check-config accepts lua-collectd-monitor's config and prints a summa
 });
 
 Deno.test("check-config fails when RulesDir is not there instead of reporting 0 handlers as OK", async () => {
-  const r = await cli("check-config", "--config", `${root}config/lua-collectd-monitor.json`);
+  const r = await cliProcess("check-config", "--config", `${root}config/lua-collectd-monitor.json`);
   assert.equal(r.code, ExitCode.CONFIG);
   assert.match(r.stderr, /config\/rules: RulesDir cannot be read \(No such file or directory/);
 });
@@ -85,7 +99,7 @@ Deno.test("check-config exits 3 with the file and the bad key on a broken config
 });
 
 Deno.test("check-config without --config checks the built-in local-only default", async () => {
-  const r = await cli("check-config");
+  const r = await cliProcess("check-config");
   assert.equal(r.code, ExitCode.OK, r.stderr);
   assert.match(r.stdout, /config: built-in default: OK/);
   assert.match(r.stdout, /mode: local-only/);
