@@ -1,9 +1,5 @@
 import { createIntake, decodePacket, type Intake, loadTypesDb } from "./collectd/mod.ts";
-import {
-  createConfigReplacer,
-  createMetricsProbe,
-  resultRecord,
-} from "./commands/replace_config.ts";
+import { createConfigReplacer, createMetricsProbe, resultRecord } from "./collectd_conf/mod.ts";
 import { howToApply } from "./permissions/mod.ts";
 import {
   channelSettingsKey,
@@ -12,7 +8,7 @@ import {
   type MqttChannel,
   type MqttChannelOptions,
   resultTimestamp,
-} from "./commands/mod.ts";
+} from "./remote/mod.ts";
 import { type Config, hasBroker } from "./config/mod.ts";
 import { createEvaluator, type Evaluator, type HostCommand } from "./evaluator/mod.ts";
 import { createExecutor, type Executor, parseDuration } from "./executor/mod.ts";

@@ -3,10 +3,10 @@ import {
   BINARY_CANDIDATES,
   CONFIG_CANDIDATES,
   DEFAULT_PID_FILES,
+  includeDirsFor,
   PS_CANDIDATES,
   SYSTEMCTL_CANDIDATES,
-} from "../commands/mod.ts";
-import { includeDirsFor } from "../collectd_conf/mod.ts";
+} from "../collectd_conf/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { KILL_HELPERS } from "../executor/mod.ts";
 import { grant, type Permissions } from "./grants.ts";

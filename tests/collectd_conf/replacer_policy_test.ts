@@ -9,10 +9,10 @@ import {
   type CollectdServiceSettings,
   createConfigReplacer,
   createMetricsProbe,
-} from "../../src/commands/replace_config.ts";
+} from "../../src/collectd_conf/replace.ts";
 import { Code, createCounters, type Logger } from "../../src/model/mod.ts";
 
-const DATA = new URL("../testdata/commands/replace_config/", import.meta.url).pathname;
+const DATA = new URL("../testdata/collectd_conf/replace_config/", import.meta.url).pathname;
 const CTL = join(DATA, "collectdctl.sh");
 const TEMPLATE = await Deno.readTextFile(join(DATA, "collectd.conf.in"));
 const EXEC_USER = Deno.uid() === 0 ? "nobody" : Deno.env.get("USER") ?? "nobody";

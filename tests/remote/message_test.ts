@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseMessage, parseTimestamp, resultTimestamp } from "../../src/commands/message.ts";
+import { parseMessage, parseTimestamp, resultTimestamp } from "../../src/remote/message.ts";
 
 const bytes = (v: unknown) =>
   new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));

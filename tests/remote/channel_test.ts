@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type mqtt from "mqtt";
-import { withSignature } from "../../src/commands/mod.ts";
+import { withSignature } from "../../src/remote/mod.ts";
 import { Code } from "../../src/model/mod.ts";
 import { sampleRecords } from "../reporters/contract.ts";
 import { collect, nowStamp, testClient, until } from "../mqtt/_helpers.ts";

@@ -39,12 +39,5 @@ export {
   remoteTargetFromArgs,
   RemoteUsageError,
   sendAndAwaitResult,
-} from "./remote_client.ts";
-export type { RemoteTarget, SendOutcome } from "./remote_client.ts";
-export {
-  BINARY_CANDIDATES,
-  CONFIG_CANDIDATES,
-  DEFAULT_PID_FILES,
-  PS_CANDIDATES,
-  SYSTEMCTL_CANDIDATES,
-} from "./_replace_paths.ts";
+} from "./client.ts";
+export type { RemoteTarget, SendOutcome } from "./client.ts";

@@ -1,6 +1,6 @@
 /**
  * The MQTT channel + real executor in a separate process (so a test can SIGKILL it).
- * Usage: deno run -A tests/commands/_agent_child.ts CONFIG.json — prints "connected <broker>"
+ * Usage: deno run -A tests/remote/_agent_child.ts CONFIG.json — prints "connected <broker>"
  * once connected, then runs until killed.
  */
 import { loadConfig } from "../../src/config/mod.ts";

@@ -5,7 +5,7 @@ import {
   checkSignature,
   signMessage,
   withSignature,
-} from "../../src/commands/mod.ts";
+} from "../../src/remote/mod.ts";
 
 const ops = { Name: "ops", Secret: "0123456789abcdef" };
 const senders = new Map([["ops", ops.Secret]]);

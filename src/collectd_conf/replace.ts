@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { includeDirsFor, vetCollectdConf } from "../collectd_conf/mod.ts";
+import { includeDirsFor, vetCollectdConf } from "./vet.ts";
 import type { Config } from "../config/mod.ts";
 import {
   Code,
@@ -33,7 +33,7 @@ import { createJournalStore, type Journal } from "./_replace_state.ts";
 export type { CheckConfig, CheckOutcome } from "./_replace_collectd.ts";
 export type { Clock, MetricsSeen, ReplaceTask, RunLike } from "./_replace_restart.ts";
 export type { Exec, ExecOutcome } from "./_replace_control.ts";
-export { createMetricsProbe } from "./_replace_probe.ts";
+export { createMetricsProbe } from "./probe.ts";
 
 /**
  * The record to hand the reporters (MQTT, audit) for a result that has no executor run of its

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createJournalStore, JOURNAL_FILE } from "../../src/commands/_replace_state.ts";
+import { createJournalStore, JOURNAL_FILE } from "../../src/collectd_conf/_replace_state.ts";
 
 Deno.test("a torn replacement journal is set aside, named, and blocks no later replacement", async () => {
   const dir = await Deno.makeTempDir();

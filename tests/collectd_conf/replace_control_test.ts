@@ -1,7 +1,7 @@
 /**
  * How the replacer tells how collectd runs (systemd or a pid file), whether a pid is alive, and
  * what it runs by default (lua-collectd-monitor's defaults), with a recorded fake `exec`; the
- * real programs run in tests/commands/replace_config_test.ts and tests/acceptance/.
+ * real programs run in tests/collectd_conf/replace_test.ts and tests/acceptance/.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -11,8 +11,8 @@ import {
   psLiveness,
   systemdMainPid,
   systemdUnit,
-} from "../../src/commands/_replace_control.ts";
-import { createRestarter } from "../../src/commands/_replace_restart.ts";
+} from "../../src/collectd_conf/_replace_control.ts";
+import { createRestarter } from "../../src/collectd_conf/_replace_restart.ts";
 import { Code } from "../../src/model/mod.ts";
 
 /** An exec that answers from `answer` and records every argv. */

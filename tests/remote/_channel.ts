@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { createMqttChannel, type MqttChannel } from "../../src/commands/mod.ts";
+import { createMqttChannel, type MqttChannel } from "../../src/remote/mod.ts";
 import { type Config, parseConfig } from "../../src/config/mod.ts";
 import { createExecutor, type Executor } from "../../src/executor/mod.ts";
 import type { LogEvent } from "../../src/log/mod.ts";
