@@ -7,7 +7,6 @@ import {
   type MaintenanceMessage,
   type MqttChannel,
   type MqttChannelOptions,
-  resultTimestamp,
 } from "./remote/mod.ts";
 import { type Config, hasBroker } from "./config/mod.ts";
 import { createEvaluator, type Evaluator, type HostCommand } from "./evaluator/mod.ts";
@@ -23,6 +22,7 @@ import {
   type Metric,
   type Notification,
   type Reporter,
+  resultTimestamp,
   type RuleEvent,
   type RunRecord,
   type Stage,

@@ -3,12 +3,11 @@ import {
   REMOTE_OPTIONS,
   remoteTargetFromArgs,
   RemoteUsageError,
-  resultTimestamp,
   sendAndAwaitResult,
 } from "../remote/mod.ts";
 import { ConfigError } from "../config/mod.ts";
 import { createLogger, formatText } from "../log/mod.ts";
-import { ExitCode } from "../model/mod.ts";
+import { ExitCode, resultTimestamp } from "../model/mod.ts";
 import type { CliCommand } from "./_command.ts";
 
 /**

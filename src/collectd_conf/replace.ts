@@ -9,6 +9,7 @@ import {
   type Logger,
   remoteResultRecord,
   renameDurable,
+  resultTimestamp,
   type RunRecord,
 } from "../model/mod.ts";
 import { type CheckConfig, createCollectdChecker } from "./_replace_collectd.ts";
@@ -133,8 +134,7 @@ export function createConfigReplacer(options: ConfigReplacerOptions): ConfigRepl
   }
 
   function finish(j: Pick<Journal, "task_id" | "timestamp">, code: number, message: string) {
-    // lua-collectd-monitor's result time: UTC, whole seconds (as message.ts's resultTimestamp).
-    const timestamp = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const timestamp = resultTimestamp(clock.now());
     const result: CommandResult = { task_id: j.task_id, timestamp, message, code };
     options.counters.counter(
       "edge_agent_config_replace_total",

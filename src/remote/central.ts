@@ -12,9 +12,9 @@ import {
   codeText,
   type CommandResult,
   type Logger,
+  resultTimestamp,
   type Trigger,
 } from "../model/mod.ts";
-import { resultTimestamp } from "./message.ts";
 import { createResultWaiter, newTaskId, ResultMessageSchema } from "./request.ts";
 import { withSignature } from "./signature.ts";
 

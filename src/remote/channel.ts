@@ -23,13 +23,13 @@ import {
   type Logger,
   remoteResultRecord,
   type Reporter,
+  resultTimestamp,
   type RunRecord,
   type Stage,
   taskKey,
   type Trigger,
 } from "../model/mod.ts";
 import { createMqttReporter, type MqttReporter } from "../reporters/mqtt.ts";
-import { resultTimestamp } from "./message.ts";
 import { type CentralSender, createCentralSender, type LateResult } from "./central.ts";
 import {
   type CommandRouter,

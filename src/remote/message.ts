@@ -165,8 +165,3 @@ function describe(error: z.ZodError): string {
     return path ? `${path}: ${i.message}` : i.message;
   }).join("; ");
 }
-
-/** lua-collectd-monitor's result timestamp: UTC, whole seconds, `Z`. */
-export function resultTimestamp(ms: number = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}

@@ -21,7 +21,6 @@ export {
   ConfigEnvelopeSchema,
   MaintenanceMessageSchema,
   parseMessage,
-  resultTimestamp,
   TaskIdSchema,
 } from "./message.ts";
 export type {

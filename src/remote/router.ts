@@ -8,6 +8,7 @@ import {
   type Logger,
   remoteResultRecord,
   remoteTrigger,
+  resultTimestamp,
   type RunRecord,
   type Trigger,
 } from "../model/mod.ts";
@@ -19,7 +20,6 @@ import {
   type ParsedMessage,
   parseMessage,
   parseTimestamp,
-  resultTimestamp,
   type TaskId,
 } from "./message.ts";
 import { checkSignature } from "./signature.ts";

@@ -1,6 +1,6 @@
 import type { QoS } from "../mqtt/connection.ts";
 import type { Outbox } from "../mqtt/outbox.ts";
-import type { Reporter, RunRecord } from "../model/mod.ts";
+import { type Reporter, resultTimestamp, type RunRecord } from "../model/mod.ts";
 
 /** Options of {@linkcode createMqttReporter}. */
 export interface MqttReporterOptions {
@@ -41,15 +41,10 @@ export function createMqttReporter(outbox: Outbox, options: MqttReporterOptions)
       const { task_id, code } = record.result;
       // The documented result reads "Hello World!": one trailing newline of the output is dropped.
       const message = record.result.message.replace(/\r?\n$/, "");
-      const timestamp = luaTimestamp(record.result.timestamp);
+      const timestamp = resultTimestamp(record.result.timestamp);
       await outbox.send(options.topic, JSON.stringify({ task_id, timestamp, message, code }), {
         qos: options.qos,
       });
     },
   };
-}
-
-/** `2020-11-26T00:41:19.123Z` → `2020-11-26T00:41:19Z` (lua-collectd-monitor's form). */
-function luaTimestamp(t: string): string {
-  return t.replace(/\.\d+Z$/, "Z");
 }

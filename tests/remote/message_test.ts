@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseMessage, parseTimestamp, resultTimestamp } from "../../src/remote/message.ts";
+import { resultTimestamp } from "../../src/model/mod.ts";
+import { parseMessage, parseTimestamp } from "../../src/remote/message.ts";
 
 const bytes = (v: unknown) =>
   new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
