@@ -11,7 +11,6 @@ export type {
   CommandRouter,
   CommandRouterOptions,
   Execute,
-  ExecuteRequest,
   OnConfigMessage,
   OnMaintenanceMessage,
   RouteOutcome,

@@ -1,4 +1,5 @@
-import type { SeenStore } from "../mqtt/seen_store.ts";
+import type { RunRequest } from "../executor/mod.ts";
+import type { SeenStore } from "../mqtt/mod.ts";
 import {
   Code,
   codeText,
@@ -10,7 +11,6 @@ import {
   remoteTrigger,
   resultTimestamp,
   type RunRecord,
-  type Trigger,
 } from "../model/mod.ts";
 import {
   type CommandMessage,
@@ -24,16 +24,8 @@ import {
 } from "./message.ts";
 import { checkSignature } from "./signature.ts";
 
-/** What the executor is asked to run for a command. */
-export interface ExecuteRequest {
-  service: string;
-  command: string;
-  trigger: Trigger;
-  task_id?: number | string;
-}
-
 /** Runs a pre-defined command (the executor's `run`). */
-export type Execute = (req: ExecuteRequest) => Promise<RunRecord>;
+export type Execute = (req: RunRequest) => Promise<RunRecord>;
 
 /** Handles a collectd.conf replacement message (issue 7), after the shared checks. */
 export type OnConfigMessage = (

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createCommandRouter, type ExecuteRequest, withSignature } from "../../src/remote/mod.ts";
+import type { RunRequest } from "../../src/executor/mod.ts";
+import { createCommandRouter, withSignature } from "../../src/remote/mod.ts";
 import { Code, type CommandResult, type RunRecord } from "../../src/model/mod.ts";
 import { openSeenStore } from "../../src/mqtt/mod.ts";
 import { captureLogger } from "../mqtt/_helpers.ts";
@@ -12,7 +13,7 @@ const ops = { Name: "ops", Secret: "0123456789abcdef" };
 async function router(extra: { senders?: Map<string, string>; withConfig?: boolean } = {}) {
   const dir = await Deno.makeTempDir();
   const seen = await openSeenStore(join(dir, "seen.log"), { retentionMs: 1e9, maxEntries: 100 });
-  const runs: ExecuteRequest[] = [];
+  const runs: RunRequest[] = [];
   const configs: [unknown, string | undefined][] = [];
   const r = createCommandRouter({
     hostName: "edge1",
@@ -173,7 +174,7 @@ Deno.test("a refusal carries a record for the audit with the names it could read
 Deno.test("a command whose task id cannot be recorded is answered 0x1018, not run, and may be sent again", async () => {
   const { logger, events } = captureLogger();
   let full = true;
-  const runs: ExecuteRequest[] = [];
+  const runs: RunRequest[] = [];
   const ids = new Set<string>();
   const r = createCommandRouter({
     hostName: "edge1",
