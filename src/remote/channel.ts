@@ -17,27 +17,27 @@ import {
 import {
   type Action,
   Code,
-  codeText,
   type CommandResult,
   type Counters,
   type Logger,
-  remoteResultRecord,
   type Reporter,
   resultTimestamp,
   type RunRecord,
   type Stage,
-  taskKey,
   type Trigger,
 } from "../model/mod.ts";
-import { createMqttReporter, type MqttReporter } from "../reporters/mqtt.ts";
+import { createMqttReporter } from "../reporters/mod.ts";
+import { createAnswers } from "./_answers.ts";
 import { type CentralSender, createCentralSender, type LateResult } from "./central.ts";
 import {
   type CommandRouter,
+  type CommandRouterOptions,
   createCommandRouter,
   type Execute,
   type OnConfigMessage,
   type OnMaintenanceMessage,
 } from "./router.ts";
+import { createStatus } from "./_status.ts";
 
 /** Options of {@linkcode createMqttChannel}. */
 export interface MqttChannelOptions {
@@ -45,7 +45,10 @@ export interface MqttChannelOptions {
   counters: Counters;
   /** Folder for the result spool (`mqtt-spool/`) and seen task ids (`seen-task-ids.log`). */
   stateDir: string;
-  /** The executor's `run`; its record must also reach `channel.reporter` (deduplicated). */
+  /**
+   * The executor's `run`. Its record should reach `channel.reporter` through the executor's
+   * reporters; the channel hands it over again after the run (a task's result is published once).
+   */
   execute: Execute;
   /** Handler of messages with a `config` field (collectd.conf replacement). */
   onConfigMessage?: OnConfigMessage;
@@ -53,10 +56,14 @@ export interface MqttChannelOptions {
   onMaintenanceMessage?: OnMaintenanceMessage;
   /**
    * Reports the record of a command an earlier process died handling (answered 0x1009), so
-   * the audit has a line for it: it may have run. Its `argv` is empty (not known).
+   * the audit has a line for it: it may have run. Its `argv` is empty (not known). Called
+   * during `start`. The channel publishes the result itself, after.
    */
   onInterrupted?: (record: RunRecord) => Promise<void>;
-  /** Reports the record of a refused message (its audit line), before its result is published. */
+  /**
+   * Reports the record of a refused message (its audit line), before the channel publishes its
+   * result.
+   */
   onRefused?: (record: RunRecord) => Promise<void>;
   /** Central mode: a result that came after RemoteResultTimeout (answered 0x1008 before). */
   onLateResult?: (late: LateResult) => void;
@@ -117,212 +124,72 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
   const commandTopic = config.CommandTopic && expandTopic(config.CommandTopic, hostName);
   const resultTopic = config.CommandResultTopic &&
     expandTopic(config.CommandResultTopic, hostName);
-  const statusTopic = config.StatusTopic && expandTopic(config.StatusTopic, hostName);
   const eventTopic = config.EventTopic && expandTopic(config.EventTopic, hostName);
+  const status = createStatus({
+    topic: config.StatusTopic && expandTopic(config.StatusTopic, hostName),
+    hostName,
+    intervalS: config.StatusInterval,
+    fields: () => options.status(),
+    logger: log,
+    now,
+  });
   const inFlight = new Set<Promise<unknown>>();
-  let connection: BrokerConnection | undefined;
-  let outbox: Outbox | undefined;
-  let seen: SeenStore | undefined;
-  let router: CommandRouter | undefined;
-  let mqttReporter: MqttReporter | undefined;
-  let central: CentralSender | undefined;
+  let running: Running | undefined;
   let stopping = false;
   let started = false;
-  let statusTimer: ReturnType<typeof setInterval> | undefined;
 
   const reporter: Reporter = {
     name: "mqtt",
-    report: (record) => mqttReporter ? mqttReporter.report(record) : Promise.resolve(),
+    report: (record) => running ? running.mqttReporter.report(record) : Promise.resolve(),
   };
 
-  const publishResult = (result: CommandResult) =>
-    resultTopic && outbox
-      ? outbox.send(resultTopic, JSON.stringify(result), { qos })
-      : Promise.resolve();
-
   async function onMessage(message: IncomingMessage) {
-    if (central?.offer(message.topic, message.payload)) return;
-    if (!commandTopic || !topicMatches(commandTopic, message.topic) || !router) return;
+    if (running?.central.offer(message.topic, message.payload)) return;
+    if (!commandTopic || !topicMatches(commandTopic, message.topic) || !running) return;
     if (stopping) {
       // Not acknowledged: with a persistent session the broker redelivers it after the restart.
       log.warn("command received while stopping; left to the broker", { topic: message.topic });
       return new Promise<void>(() => {});
     }
-    const outcome = await router.route(message.payload, { topic: message.topic });
+    const outcome = await running.router.route(message.payload, { topic: message.topic });
     if (outcome.kind === "ignored") return;
-    if (outcome.kind === "refused") {
-      await options.onRefused?.(outcome.record)
-        .catch((e) => log.error("cannot audit a refused command", { error: e.message }));
-      await publishResult(outcome.result);
-      return;
-    }
-    const done = outcome.done.then(
-      async (r) => {
-        if ("result" in r) {
-          const record = r as RunRecord;
-          if (!mqttReporter?.reported(record.result.task_id)) await reporter.report(record);
-        } else await publishResult(r as CommandResult);
-      },
-      (e) =>
-        publishResult({
-          task_id: outcome.taskId,
-          timestamp: resultTimestamp(now()),
-          message: `the command could not be run: ${(e as Error).message}`,
-          code: Code.SPAWN_FAILED,
-        }),
-    ).then(() => seen?.markDone(outcome.taskId))
-      .catch((e) => log.error("cannot publish a result", { error: (e as Error).message }))
-      .finally(() => inFlight.delete(done));
+    if (outcome.kind === "refused") return running.answers.answer(outcome);
+    // Acknowledged now (the task id is recorded); the result follows when the run ends.
+    const done = running.answers.answer(outcome).finally(() => inFlight.delete(done));
     inFlight.add(done);
-  }
-
-  /**
-   * Commands accepted by an earlier process that died before their result was spooled get an
-   * INTERRUPTED (0x1009) result: never a second run, never silence.
-   */
-  async function answerInterrupted(spooledPayloads: string[]) {
-    const spooled = new Set<string>();
-    for (const p of spooledPayloads) {
-      try {
-        spooled.add(taskKey(JSON.parse(p).task_id));
-      } catch {
-        // not a result
-      }
-    }
-    for (const task of seen!.unfinished()) {
-      const taskId = task.task_id;
-      if (!spooled.has(taskKey(taskId))) {
-        log.warn("the agent died while handling this command; answering it as interrupted", {
-          task_id: taskId,
-          ...(task.service !== undefined ? { service: task.service, command: task.command } : {}),
-          code: codeText(Code.INTERRUPTED),
-        });
-        const result: CommandResult = {
-          task_id: taskId,
-          timestamp: resultTimestamp(now()),
-          message: "interrupted: the agent stopped (crash or kill) while handling this command; " +
-            "it may or may not have run, and it is not run again",
-          code: Code.INTERRUPTED,
-        };
-        const record = remoteResultRecord(result, {
-          service: task.service ?? "",
-          command: task.command ?? "",
-          sender: task.sender,
-        });
-        await options.onInterrupted?.(record)
-          .catch((e) => log.error("cannot report an interrupted command", { error: e.message }));
-        await publishResult(result);
-      }
-      await seen!.markDone(taskId);
-    }
-  }
-
-  function publishStatus() {
-    if (!statusTopic || !connection) return;
-    connection.publish(statusTopic, statusPayload(true), { qos: 1, retain: true })
-      .catch((e) => log.warn("cannot publish the status", { error: e.message }));
-  }
-
-  function statusPayload(online: boolean) {
-    return JSON.stringify(
-      online
-        ? {
-          status: "online",
-          host: hostName,
-          timestamp: resultTimestamp(now()),
-          ...options.status(),
-        }
-        : { status: "offline", host: hostName, timestamp: resultTimestamp(now()) },
-    );
   }
 
   return {
     reporter,
     get connected() {
-      return connection?.connected ?? false;
+      return running?.connection.connected ?? false;
     },
     get broker() {
-      return connection?.endpoint ?? null;
+      return running?.connection.endpoint ?? null;
     },
     async start() {
       if (started) throw new TypeError("MQTT channel already started");
       started = true;
-      const settings = await brokerSettings(config, hostName);
-      const spool = await openSpool(join(options.stateDir, "mqtt-spool"), {
-        maxEntries: config.SpoolMaxResults,
-        logger: log,
-        counters: options.counters,
-      });
-      seen = await openSeenStore(join(options.stateDir, "seen-task-ids.log"), {
-        // As long as a command with that id could still be accepted (its age window).
-        retentionMs: Math.max(
-          SEEN_RETENTION_MS,
-          (config.MaxCommandAge + config.MaxClockSkew) * 1000,
-        ),
-        maxEntries: SEEN_MAX,
-        logger: log,
-      });
-      router = createCommandRouter({
-        hostName,
-        maxAgeMs: config.MaxCommandAge * 1000,
-        maxSkewMs: config.MaxClockSkew * 1000,
-        senders: new Map(config.CommandSenders.map((s) => [s.Name, s.Secret])),
-        configSenders: new Map(config.ConfigSenders.map((s) => [s.Name, s.Secret])),
-        seen,
-        execute: options.execute,
-        ...(options.onConfigMessage ? { onConfigMessage: options.onConfigMessage } : {}),
-        ...(options.onMaintenanceMessage
-          ? { onMaintenanceMessage: options.onMaintenanceMessage }
-          : {}),
-        logger: log,
-        counters: options.counters,
-        now,
-      });
-      const conn = createBrokerConnection(settings, {
-        logger: log,
-        counters: options.counters,
-        onMessage,
-        onConnect: publishStatus,
-        ...(statusTopic
-          ? { will: { topic: statusTopic, payload: statusPayload(false), qos: 1, retain: true } }
-          : {}),
-      });
-      connection = conn;
-      // The status carries live figures: refreshed every StatusInterval while connected.
-      if (statusTopic && config.StatusInterval > 0) {
-        statusTimer = setInterval(() => {
-          if (conn.connected) publishStatus();
-        }, config.StatusInterval * 1000);
-      }
-      outbox = createOutbox(spool, conn, { logger: log });
-      mqttReporter = createMqttReporter(outbox, { topic: resultTopic, qos });
-      central = createCentralSender({
-        config,
-        qos,
-        connection: conn,
-        outbox,
-        logger: log,
-        now,
-        ...(options.onLateResult ? { onLateResult: options.onLateResult } : {}),
-      });
-      if (commandTopic) await conn.subscribe(commandTopic, qos);
-      conn.start();
+      const opened = await open(config, options, { hostName, now, qos, status, onMessage });
+      const { connection, outbox } = running = opened.running;
+      if (commandTopic) await connection.subscribe(commandTopic, qos);
+      connection.start();
       outbox.replay();
-      await answerInterrupted(spool.pending().map((e) => e.payload));
+      await running.answers.interrupted(opened.spooled());
       log.info("MQTT channel started", {
-        brokers: settings.endpoints.map((e) => `${e.host}:${e.port}`).join(","),
+        brokers: opened.brokers,
         command_topic: commandTopic,
         result_topic: resultTopic,
         host: hostName,
       });
     },
     publishEvent(event) {
-      if (!eventTopic || !outbox || stopping) return Promise.resolve();
+      if (!eventTopic || !running || stopping) return Promise.resolve();
       const payload = { host: hostName, timestamp: resultTimestamp(now()), ...event };
-      return outbox.send(eventTopic, JSON.stringify(payload), { qos });
+      return running.outbox.send(eventTopic, JSON.stringify(payload), { qos });
     },
     sendCommand(host, action, trigger) {
-      if (!central || stopping) {
+      if (!running || stopping) {
         return Promise.resolve({
           task_id: 0,
           timestamp: resultTimestamp(now()),
@@ -330,28 +197,127 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
           code: Code.SHUTTING_DOWN,
         });
       }
-      return central.sendCommand(host, action, trigger);
+      return running.central.sendCommand(host, action, trigger);
     },
     async stop() {
       if (stopping) return;
       stopping = true;
-      clearInterval(statusTimer);
-      central?.stop();
-      if (!connection) return;
+      status.stop();
+      running?.central.stop();
+      if (!running) return;
+      const { connection, outbox, seen } = running;
       await Promise.all([...inFlight]);
-      if (connection.connected) await outbox?.drain(2000);
-      const conn = connection;
-      await conn.stop(
-        statusTopic
-          ? {
-            beforeDisconnect: () =>
-              conn.publish(statusTopic, statusPayload(false), { qos: 1, retain: true }),
-          }
-          : {},
-      );
-      await seen?.flush();
-      seen?.close();
+      if (connection.connected) await outbox.drain(2000);
+      await connection.stop(status.farewell(connection));
+      await seen.flush();
+      seen.close();
       log.info("MQTT channel stopped");
     },
+  };
+}
+
+/** What a started channel runs with. */
+interface Running {
+  connection: BrokerConnection;
+  outbox: Outbox;
+  seen: SeenStore;
+  mqttReporter: Reporter;
+  router: CommandRouter;
+  central: CentralSender;
+  answers: ReturnType<typeof createAnswers>;
+}
+
+/**
+ * Opens what a channel runs with (spool, seen task ids, the broker connection, not yet
+ * started), and how to list the results waiting in the spool.
+ */
+async function open(
+  config: Config,
+  options: MqttChannelOptions,
+  ctx: {
+    hostName: string;
+    now: () => number;
+    qos: QoS;
+    status: ReturnType<typeof createStatus>;
+    onMessage: (message: IncomingMessage) => Promise<void>;
+  },
+): Promise<{ running: Running; spooled: () => string[]; brokers: string }> {
+  const { hostName, now, qos, status } = ctx;
+  const log = options.logger;
+  const resultTopic = config.CommandResultTopic &&
+    expandTopic(config.CommandResultTopic, hostName);
+  const settings = await brokerSettings(config, hostName);
+  const spool = await openSpool(join(options.stateDir, "mqtt-spool"), {
+    maxEntries: config.SpoolMaxResults,
+    logger: log,
+    counters: options.counters,
+  });
+  const seen = await openSeenStore(join(options.stateDir, "seen-task-ids.log"), {
+    // As long as a command with that id could still be accepted (its age window).
+    retentionMs: Math.max(SEEN_RETENTION_MS, (config.MaxCommandAge + config.MaxClockSkew) * 1000),
+    maxEntries: SEEN_MAX,
+    logger: log,
+  });
+  const will = status.will();
+  const connection = createBrokerConnection(settings, {
+    logger: log,
+    counters: options.counters,
+    onMessage: ctx.onMessage,
+    onConnect: status.publish,
+    ...(will ? { will } : {}),
+  });
+  status.start(connection);
+  const outbox = createOutbox(spool, connection, { logger: log });
+  const mqttReporter = createMqttReporter(outbox, { topic: resultTopic, qos });
+  const running: Running = {
+    connection,
+    outbox,
+    seen,
+    mqttReporter,
+    router: createCommandRouter(routerOptions(config, options, { hostName, seen, now })),
+    central: createCentralSender({
+      config,
+      qos,
+      connection,
+      outbox,
+      logger: log,
+      now,
+      ...(options.onLateResult ? { onLateResult: options.onLateResult } : {}),
+    }),
+    answers: createAnswers({
+      logger: log,
+      now,
+      seen,
+      publish: (result) =>
+        resultTopic ? outbox.send(resultTopic, JSON.stringify(result), { qos }) : Promise.resolve(),
+      reporter: mqttReporter,
+      onRefused: options.onRefused,
+      onInterrupted: options.onInterrupted,
+    }),
+  };
+  return {
+    running,
+    spooled: () => spool.pending().map((e) => e.payload),
+    brokers: settings.endpoints.map((e) => `${e.host}:${e.port}`).join(","),
+  };
+}
+
+/** The command router's options from the config and the channel's hooks. */
+function routerOptions(
+  config: Config,
+  options: MqttChannelOptions,
+  running: { hostName: string; seen: SeenStore; now: () => number },
+): CommandRouterOptions {
+  return {
+    ...running,
+    maxAgeMs: config.MaxCommandAge * 1000,
+    maxSkewMs: config.MaxClockSkew * 1000,
+    senders: new Map(config.CommandSenders.map((s) => [s.Name, s.Secret])),
+    configSenders: new Map(config.ConfigSenders.map((s) => [s.Name, s.Secret])),
+    execute: options.execute,
+    ...(options.onConfigMessage ? { onConfigMessage: options.onConfigMessage } : {}),
+    ...(options.onMaintenanceMessage ? { onMaintenanceMessage: options.onMaintenanceMessage } : {}),
+    logger: options.logger,
+    counters: options.counters,
   };
 }

@@ -13,7 +13,6 @@ import {
   type RunRecord,
 } from "../model/mod.ts";
 import {
-  type CommandMessage,
   type ConfigMessage,
   type MaintenanceMessage,
   NameSchema,
@@ -70,7 +69,15 @@ export interface CommandRouterOptions {
 export type RouteOutcome =
   /** `record`: for the audit (what the message asked for, as far as it could be read). */
   | { kind: "refused"; result: CommandResult; record: RunRecord }
-  | { kind: "accepted"; taskId: TaskId; done: Promise<RunRecord | CommandResult> }
+  /** A command: `done` is the executor's record of its run. */
+  | { kind: "accepted"; message: "command"; taskId: TaskId; done: Promise<RunRecord> }
+  /** A config or maintenance message: `done` is its handler's result. */
+  | {
+    kind: "accepted";
+    message: "config" | "maintenance";
+    taskId: TaskId;
+    done: Promise<CommandResult>;
+  }
   | { kind: "ignored"; reason: string };
 
 /**
@@ -86,32 +93,13 @@ export interface CommandRouter {
 export function createCommandRouter(options: CommandRouterOptions): CommandRouter {
   const log = options.logger;
   const now = options.now ?? Date.now;
-  const refusedCounters = new Map<string, Counter>();
-  const refusals = (reason: string) => {
-    let c = refusedCounters.get(reason);
-    if (!c) {
-      c = options.counters?.counter(
-        "edge_agent_commands_refused_total",
-        "Remote messages refused or ignored, by reason",
-        { reason },
-      ) ?? { inc() {}, value: 0 };
-      refusedCounters.set(reason, c);
-    }
-    return c;
-  };
+  const refusals = refusalCounters(options.counters);
   const accepted = options.counters?.counter(
     "edge_agent_commands_accepted_total",
     "Remote commands and config messages accepted",
   );
 
-  const refuse = (
-    asked: Asked,
-    reason: string,
-    taskId: TaskId,
-    code: number,
-    message: string,
-    fields: Record<string, unknown> = {},
-  ): RouteOutcome => {
+  const refuse: Refuse = (asked, reason, taskId, code, message, fields = {}) => {
     refusals(reason).inc();
     const level = code === Code.STATE_WRITE_FAILED ? "error" : "warn";
     log[level](`command refused: ${message}`, { task_id: taskId, code: codeText(code), ...fields });
@@ -137,33 +125,9 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
           topic: info.topic,
         });
       }
-      const msg = parsed.message;
-      const taskId = msg.task_id;
-      if (msg.host !== undefined && msg.host !== options.hostName) {
-        refusals("wrong_host").inc();
-        log.debug("ignored a message addressed to another host", {
-          task_id: taskId,
-          host: msg.host,
-          code: Code.WRONG_HOST,
-        });
-        return { kind: "ignored", reason: `addressed to ${msg.host}` };
-      }
-      const configOnly = parsed.kind === "config" && (options.configSenders?.size ?? 0) > 0;
-      const signers = configOnly ? options.configSenders! : options.senders;
-      if (signers.size > 0) {
-        const why = checkSignature(parsed.raw, signers);
-        const bad = why !== null && configOnly
-          ? `${why}: collectd.conf replacements must be signed by one of ConfigSenders`
-          : why;
-        if (bad !== null) {
-          return refuse(asked, "bad_signature", taskId, Code.BAD_SIGNATURE, bad, {
-            sender: msg.sender,
-            topic: info.topic,
-          });
-        }
-      }
-      const late = timeRefusal(msg.timestamp, now(), options.maxAgeMs, options.maxSkewMs);
-      if (late !== null) return refuse(asked, "stale", taskId, Code.STALE_COMMAND, late);
+      const refused = check(parsed, asked, info.topic, { options, now, refusals, refuse });
+      if (refused) return refused;
+      const taskId = parsed.message.task_id;
       // A command's service and command are kept with its id: if the agent dies while running
       // it, the restart can still audit it (answered 0x1009).
       const task = parsed.kind === "command"
@@ -197,42 +161,96 @@ export function createCommandRouter(options: CommandRouterOptions): CommandRoute
         );
       }
       accepted?.inc();
-      if (parsed.kind === "config" || parsed.kind === "maintenance") {
-        const what = parsed.kind === "config" ? "config replacement" : "maintenance switch";
-        const handler = parsed.kind === "config"
-          ? options.onConfigMessage && (() => options.onConfigMessage!(parsed.message, msg.sender))
-          : options.onMaintenanceMessage &&
-            (() => options.onMaintenanceMessage!(parsed.message, msg.sender));
-        // A handler that throws at once still gets its result (never an id without an answer).
-        const handled = handler && Promise.resolve().then(handler);
-        const failed = (message: string, code: number): CommandResult => ({
-          task_id: taskId,
-          timestamp: resultTimestamp(now()),
-          message,
-          code,
-        });
-        const done = handled
-          ? handled.catch((e) =>
-            failed(
-              `${what} failed: ${(e as Error).message}`,
-              parsed.kind === "config" ? Code.CONFIG_WRITE_FAILED : Code.STATE_WRITE_FAILED,
-            )
-          )
-          : Promise.resolve(
-            failed(`${what} messages are not handled by this agent`, Code.INVALID_MESSAGE),
-          );
-        return { kind: "accepted", taskId, done };
+      if (parsed.kind !== "command") {
+        return {
+          kind: "accepted",
+          message: parsed.kind,
+          taskId,
+          done: handle(parsed, options, now),
+        };
       }
-      const command: CommandMessage = parsed.message;
       log.info("remote command accepted", { task_id: taskId, ...task });
       const done = options.execute({
-        service: command.service,
-        command: command.command,
+        service: parsed.message.service,
+        command: parsed.message.command,
         trigger: remoteTrigger(taskId, task?.sender),
         task_id: taskId,
       });
-      return { kind: "accepted", taskId, done };
+      return { kind: "accepted", message: "command", taskId, done };
     },
+  };
+}
+
+/** Counts, logs and answers a refusal (see createCommandRouter). */
+type Refuse = (
+  asked: Asked,
+  reason: string,
+  taskId: TaskId,
+  code: number,
+  message: string,
+  fields?: Record<string, unknown>,
+) => RouteOutcome;
+
+/** The checks before a valid message is accepted: host, signature, age. */
+function check(
+  parsed: Valid,
+  asked: Asked,
+  topic: string,
+  ctx: {
+    options: CommandRouterOptions;
+    now: () => number;
+    refusals: (reason: string) => Counter;
+    refuse: Refuse;
+  },
+): RouteOutcome | null {
+  const { options, now, refusals, refuse } = ctx;
+  const log = options.logger;
+  const msg = parsed.message;
+  const taskId = msg.task_id;
+  if (msg.host !== undefined && msg.host !== options.hostName) {
+    refusals("wrong_host").inc();
+    log.debug("ignored a message addressed to another host", {
+      task_id: taskId,
+      host: msg.host,
+      code: Code.WRONG_HOST,
+    });
+    return { kind: "ignored", reason: `addressed to ${msg.host}` };
+  }
+  const configOnly = parsed.kind === "config" && (options.configSenders?.size ?? 0) > 0;
+  const signers = configOnly ? options.configSenders! : options.senders;
+  if (signers.size > 0) {
+    const why = checkSignature(parsed.raw, signers);
+    const bad = why !== null && configOnly
+      ? `${why}: collectd.conf replacements must be signed by one of ConfigSenders`
+      : why;
+    if (bad !== null) {
+      return refuse(asked, "bad_signature", taskId, Code.BAD_SIGNATURE, bad, {
+        sender: msg.sender,
+        topic,
+      });
+    }
+  }
+  const late = timeRefusal(msg.timestamp, now(), options.maxAgeMs, options.maxSkewMs);
+  return late === null ? null : refuse(asked, "stale", taskId, Code.STALE_COMMAND, late);
+}
+
+/** A message that passed validation. */
+type Valid = Exclude<ParsedMessage, { kind: "invalid" }>;
+
+/** `edge_agent_commands_refused_total{reason}`, one counter per reason, made on first use. */
+function refusalCounters(counters: Counters | undefined): (reason: string) => Counter {
+  const made = new Map<string, Counter>();
+  return (reason) => {
+    let c = made.get(reason);
+    if (!c) {
+      c = counters?.counter(
+        "edge_agent_commands_refused_total",
+        "Remote messages refused or ignored, by reason",
+        { reason },
+      ) ?? { inc() {}, value: 0 };
+      made.set(reason, c);
+    }
+    return c;
   };
 }
 
@@ -293,4 +311,37 @@ export function timeRefusal(
       `ahead of this agent's clock (MaxClockSkew ${maxSkewMs / 1000} s)`;
   }
   return null;
+}
+
+/** Hands a config or maintenance message to its handler; always resolves with a result. */
+function handle(
+  parsed: Extract<Valid, { kind: "config" | "maintenance" }>,
+  options: Pick<CommandRouterOptions, "onConfigMessage" | "onMaintenanceMessage">,
+  now: () => number,
+): Promise<CommandResult> {
+  const taskId = parsed.message.task_id;
+  const sender = parsed.message.sender;
+  const what = parsed.kind === "config" ? "config replacement" : "maintenance switch";
+  const handler = parsed.kind === "config"
+    ? options.onConfigMessage && (() => options.onConfigMessage!(parsed.message, sender))
+    : options.onMaintenanceMessage &&
+      (() => options.onMaintenanceMessage!(parsed.message, sender));
+  // A handler that throws at once still gets its result (never an id without an answer).
+  const handled = handler && Promise.resolve().then(handler);
+  const failed = (message: string, code: number): CommandResult => ({
+    task_id: taskId,
+    timestamp: resultTimestamp(now()),
+    message,
+    code,
+  });
+  return handled
+    ? handled.catch((e) =>
+      failed(
+        `${what} failed: ${(e as Error).message}`,
+        parsed.kind === "config" ? Code.CONFIG_WRITE_FAILED : Code.STATE_WRITE_FAILED,
+      )
+    )
+    : Promise.resolve(
+      failed(`${what} messages are not handled by this agent`, Code.INVALID_MESSAGE),
+    );
 }

@@ -58,7 +58,8 @@ export async function startTestAgent(config: Config): Promise<TestAgent> {
     logger,
     counters,
     stateDir: config.StateDir,
-    reporters: [audit, { name: "mqtt", report: (r) => late.channel!.reporter.report(r) }],
+    audit,
+    reporters: [{ name: "mqtt", report: (r) => late.channel!.reporter.report(r) }],
   });
   await executor.start();
   const channel = createMqttChannel(config, {
