@@ -1,5 +1,9 @@
 import { createIntake, decodePacket, type Intake, loadTypesDb } from "./collectd/mod.ts";
-import { createConfigReplacer, createMetricsProbe, resultRecord } from "./collectd_conf/mod.ts";
+import {
+  createConfigReplacer,
+  createMetricsProbe,
+  resultRecord,
+} from "./collectd_conf/replace/mod.ts";
 import { howToApply } from "./permissions/mod.ts";
 import {
   channelSettingsKey,

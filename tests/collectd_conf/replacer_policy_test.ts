@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodePacket } from "../../src/collectd/decode.ts";
+import { decodePacket } from "../../src/collectd/mod.ts";
 import {
   type CollectdServiceSettings,
   createConfigReplacer,
   createMetricsProbe,
-} from "../../src/collectd_conf/replace.ts";
+} from "../../src/collectd_conf/replace/mod.ts";
 import { Code, createCounters, type Logger } from "../../src/model/mod.ts";
 
 const DATA = new URL("../testdata/collectd_conf/replace_config/", import.meta.url).pathname;

@@ -1,4 +1,4 @@
-import { writeAll } from "../model/mod.ts";
+import { writeAll } from "../../model/mod.ts";
 
 /** Owner and permission bits copied from an existing file. */
 export interface FileLikeness {

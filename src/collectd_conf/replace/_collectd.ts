@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { checkOutputText } from "./_collectd_output.ts";
-import { deniedError, isDenied } from "../model/mod.ts";
+import { checkOutputText } from "./_check_output.ts";
+import { deniedError, isDenied } from "../../model/mod.ts";
 
 /** What a config check found: `ok`, and collectd's own error output (trimmed, redacted). */
 export interface CheckOutcome {

@@ -1,9 +1,9 @@
 import { basename } from "node:path";
-import type { Config } from "../config/mod.ts";
-import { checkServices, CLEAN_ENV, createProcessRunner, KILL_HELPERS } from "../executor/mod.ts";
-import { Code, deniedError } from "../model/mod.ts";
-import { readPid } from "./_replace_collectd.ts";
-import { fileExists, PS_CANDIDATES, SYSTEMCTL_CANDIDATES } from "./_replace_paths.ts";
+import type { Config } from "../../config/mod.ts";
+import { checkServices, CLEAN_ENV, createProcessRunner, KILL_HELPERS } from "../../executor/mod.ts";
+import { Code, deniedError } from "../../model/mod.ts";
+import { readPid } from "./_collectd.ts";
+import { fileExists, PS_CANDIDATES, SYSTEMCTL_CANDIDATES } from "./_paths.ts";
 
 /** How a program the agent runs itself (ps, systemctl, the default start/stop) ended. */
 export interface ExecOutcome {

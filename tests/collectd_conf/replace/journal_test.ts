@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createJournalStore, JOURNAL_FILE } from "../../src/collectd_conf/_replace_state.ts";
+import { createJournalStore, JOURNAL_FILE } from "../../../src/collectd_conf/replace/_journal.ts";
 
 Deno.test("a torn replacement journal is set aside, named, and blocks no later replacement", async () => {
   const dir = await Deno.makeTempDir();

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { includeDirsFor, vetCollectdConf } from "./vet.ts";
-import type { Config } from "../config/mod.ts";
+import { includeDirsFor, vetCollectdConf } from "../mod.ts";
+import type { Config } from "../../config/mod.ts";
 import {
   Code,
   codeText,
@@ -11,12 +11,12 @@ import {
   renameDurable,
   resultTimestamp,
   type RunRecord,
-} from "../model/mod.ts";
-import { type CheckConfig, createCollectdChecker } from "./_replace_collectd.ts";
-import type { Exec } from "./_replace_control.ts";
-import { likenessOf, present, removeIfPresent, writeLike } from "./_replace_files.ts";
-import { ConfigMessageSchema } from "./_replace_message.ts";
-import { locateBinary, locateConfig, pidFileFor, topLevelOption } from "./_replace_paths.ts";
+} from "../../model/mod.ts";
+import { type CheckConfig, createCollectdChecker } from "./_collectd.ts";
+import type { Exec } from "./_control.ts";
+import { likenessOf, present, removeIfPresent, writeLike } from "./_files.ts";
+import { ConfigMessageSchema } from "./_message.ts";
+import { locateBinary, locateConfig, pidFileFor, topLevelOption } from "./_paths.ts";
 import {
   type Clock,
   type CollectdControl,
@@ -28,12 +28,12 @@ import {
   type ReplaceTask,
   type RunLike,
   type StepFailure,
-} from "./_replace_restart.ts";
-import { createJournalStore, type Journal } from "./_replace_state.ts";
+} from "./_restart.ts";
+import { createJournalStore, type Journal } from "./_journal.ts";
 
-export type { CheckConfig, CheckOutcome } from "./_replace_collectd.ts";
-export type { Clock, MetricsSeen, ReplaceTask, RunLike } from "./_replace_restart.ts";
-export type { Exec, ExecOutcome } from "./_replace_control.ts";
+export type { CheckConfig, CheckOutcome } from "./_collectd.ts";
+export type { Clock, MetricsSeen, ReplaceTask, RunLike } from "./_restart.ts";
+export type { Exec, ExecOutcome } from "./_control.ts";
 export { createMetricsProbe } from "./probe.ts";
 
 /**

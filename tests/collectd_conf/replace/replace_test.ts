@@ -6,10 +6,10 @@ import {
   createMetricsProbe,
   type MetricsSeen,
   type RunLike,
-} from "../../src/collectd_conf/replace.ts";
-import { createCollectdChecker } from "../../src/collectd_conf/_replace_collectd.ts";
-import { pidFileFor, topLevelOption } from "../../src/collectd_conf/_replace_paths.ts";
-import { JOURNAL_FILE } from "../../src/collectd_conf/_replace_state.ts";
+} from "../../../src/collectd_conf/replace/replace.ts";
+import { createCollectdChecker } from "../../../src/collectd_conf/replace/_collectd.ts";
+import { pidFileFor, topLevelOption } from "../../../src/collectd_conf/replace/_paths.ts";
+import { JOURNAL_FILE } from "../../../src/collectd_conf/replace/_journal.ts";
 import {
   Code,
   createCounters,
@@ -18,16 +18,16 @@ import {
   type LogLevel,
   type Metric,
   type RunRecord,
-} from "../../src/model/mod.ts";
-import { main } from "../../src/cli/mod.ts";
-import { decodePacket } from "../../src/collectd/decode.ts";
-import { createMqttChannel } from "../../src/remote/mod.ts";
-import { createExecutor } from "../../src/executor/mod.ts";
-import { until } from "../mqtt/_helpers.ts";
-import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
-import { channelConfig } from "../remote/_channel.ts";
+} from "../../../src/model/mod.ts";
+import { main } from "../../../src/cli/mod.ts";
+import { decodePacket } from "../../../src/collectd/mod.ts";
+import { createMqttChannel } from "../../../src/remote/mod.ts";
+import { createExecutor } from "../../../src/executor/mod.ts";
+import { until } from "../../mqtt/_helpers.ts";
+import { PASSWORD, startMosquitto, USER } from "../../mqtt/_mosquitto.ts";
+import { channelConfig } from "../../remote/_channel.ts";
 
-const DATA = new URL("../testdata/collectd_conf/replace_config/", import.meta.url).pathname;
+const DATA = new URL("../../testdata/collectd_conf/replace_config/", import.meta.url).pathname;
 const CTL = join(DATA, "collectdctl.sh");
 const CTL_DAEMON = join(DATA, "collectdctl-daemon.sh");
 const TEMPLATE = await Deno.readTextFile(join(DATA, "collectd.conf.in"));

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, resolve } from "node:path";
-import { deniedError, isDenied } from "../model/mod.ts";
+import { deniedError, isDenied } from "../../model/mod.ts";
 
 /** Where a distribution's collectd.conf usually lives, most likely first. */
 export const CONFIG_CANDIDATES = [

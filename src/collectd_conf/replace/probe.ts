@@ -1,4 +1,4 @@
-import type { MetricsSeen } from "./_replace_restart.ts";
+import type { MetricsSeen } from "./_restart.ts";
 
 /**
  * A {@linkcode MetricsSeen} for the collectd intake: call `saw(host)` for each decoded value list

@@ -1,4 +1,4 @@
-import { Code } from "../model/mod.ts";
+import { Code } from "../../model/mod.ts";
 import {
   type CollectdService,
   type Exec,
@@ -9,8 +9,8 @@ import {
   systemdMainPid,
   type SystemdUnit,
   systemdUnit,
-} from "./_replace_control.ts";
-import { locateBinary } from "./_replace_paths.ts";
+} from "./_control.ts";
+import { locateBinary } from "./_paths.ts";
 
 /** What running one configured collectd command returned (a RunRecord has this shape). */
 export interface RunLike {

@@ -11,9 +11,9 @@ import {
   psLiveness,
   systemdMainPid,
   systemdUnit,
-} from "../../src/collectd_conf/_replace_control.ts";
-import { createRestarter } from "../../src/collectd_conf/_replace_restart.ts";
-import { Code } from "../../src/model/mod.ts";
+} from "../../../src/collectd_conf/replace/_control.ts";
+import { createRestarter } from "../../../src/collectd_conf/replace/_restart.ts";
+import { Code } from "../../../src/model/mod.ts";
 
 /** An exec that answers from `answer` and records every argv. */
 function fakeExec(answer: (argv: string[]) => ExecOutcome): Exec & { calls: string[][] } {

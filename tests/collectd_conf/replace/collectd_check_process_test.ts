@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startAgent } from "../_helpers/agent_process.ts";
-import { freeUdpPort } from "../_helpers/ports.ts";
-import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
+import { startAgent } from "../../_helpers/agent_process.ts";
+import { freeUdpPort } from "../../_helpers/ports.ts";
+import { PASSWORD, startMosquitto, USER } from "../../mqtt/_mosquitto.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = new URL("../../../", import.meta.url).pathname;
 const SECRET = "pw-" + crypto.randomUUID();
 const LOGFILE = "LoadPlugin logfile\n<Plugin logfile>\n  LogLevel info\n  File STDOUT\n</Plugin>\n";
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { renameDurable, setAsideSync } from "../model/mod.ts";
-import { removeIfPresent } from "./_replace_files.ts";
+import { renameDurable, setAsideSync } from "../../model/mod.ts";
+import { removeIfPresent } from "./_files.ts";
 
 /** File name of the journal inside StateDir. */
 export const JOURNAL_FILE = "collectd-config-replace.json";

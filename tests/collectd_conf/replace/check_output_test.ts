@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkOutputText } from "../../src/collectd_conf/_collectd_output.ts";
-import { createCollectdChecker } from "../../src/collectd_conf/_replace_collectd.ts";
+import { checkOutputText } from "../../../src/collectd_conf/replace/_check_output.ts";
+import { createCollectdChecker } from "../../../src/collectd_conf/replace/_collectd.ts";
 
 const SECRET = "pw-" + crypto.randomUUID();
 
