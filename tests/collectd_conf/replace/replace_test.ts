@@ -6,7 +6,7 @@ import {
   createMetricsProbe,
   type MetricsSeen,
   type RunLike,
-} from "../../../src/collectd_conf/replace/replace.ts";
+} from "../../../src/collectd_conf/replace/mod.ts";
 import { createCollectdChecker } from "../../../src/collectd_conf/replace/_collectd.ts";
 import { pidFileFor, topLevelOption } from "../../../src/collectd_conf/replace/_paths.ts";
 import { JOURNAL_FILE } from "../../../src/collectd_conf/replace/_journal.ts";
