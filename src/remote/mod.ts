@@ -1,11 +1,17 @@
 /**
- * Remote commands: message formats (lua-collectd-monitor's), validation, signatures, the router
- * (validate → host → signature → max age → duplicate → executor), the MQTT channel (commands in,
- * results out, status, central mode) and the result waiter used by `send-command`.
+ * The MQTT command path: message formats (lua-collectd-monitor's), validation, signatures, the
+ * router (validate → host → signature → max age → duplicate → executor), the MQTT channel
+ * (commands in, results out, status, events), central mode (rule actions for other hosts), the
+ * maintenance switch, and the operator's client (`send-command`, `send-config`).
  * @module
  */
 export { channelSettingsKey, createMqttChannel } from "./channel.ts";
 export type { MqttChannel, MqttChannelOptions } from "./channel.ts";
+export type { LateResult } from "./central.ts";
+export { forwardActions, lateResultRecord } from "./forward.ts";
+export type { ForwardOptions } from "./forward.ts";
+export { maintenanceSwitch } from "./maintenance.ts";
+export { escalationEvent } from "./events.ts";
 export { createCommandRouter } from "./router.ts";
 export type {
   CommandRouter,
