@@ -127,6 +127,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     signal: shutdown.signal,
   });
   const countRun = runCounter(options.counters, commands);
+  const maintenance = maintenanceIn(options.stateDir, clock, log);
   let stopping = false;
   let seq = 0;
   const inflight = new Set<Promise<unknown>>();
@@ -167,21 +168,13 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     })());
   }
 
-  function maintenanceNow(): Maintenance | null {
-    return readMaintenance(
-      options.stateDir,
-      clock.now(),
-      (why) => log.error(`maintenance: ${why}`),
-    );
-  }
-
   const rules = createRulePath({
     clock,
     log,
     counters: options.counters,
     lookup: (service, command) => commands.get(service)?.get(command),
     busyReason: slots.busyReason,
-    maintenanceNow,
+    maintenanceNow: maintenance.status,
     track,
     write: stateWriter(options.stateDir),
     runForRule: async (cmd, handler) => {
@@ -210,17 +203,13 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
         log.error("rule event not handled", { error: (err as Error).message, handler: e.handler });
       }
     },
-    maintenance: {
-      on: (forMs, o = {}) => startMaintenance(options.stateDir, forMs, { ...o, now: clock.now() }),
-      off: () => endMaintenance(options.stateDir),
-      status: maintenanceNow,
-    },
+    maintenance,
     async idle() {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
     async start() {
       await rules.restore(await loadState(options.stateDir, (why) => log.error(why)));
-      const m = maintenanceNow();
+      const m = maintenance.status();
       if (m) {
         log.info("maintenance in force: rule-triggered runs are suppressed", {
           until: new Date(m.until).toISOString(),
@@ -233,17 +222,23 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
       stopping = true;
       rules.stop();
       const grace = clock.setTimeout(() => {
-        if (slots.running) {
-          log.warn("stopping: killing the recovery commands still running", {
-            running: slots.running,
-          });
-        }
+        const running = slots.running;
+        if (running) log.warn("stopping: killing the recovery commands still running", { running });
         shutdown.abort();
       }, options.stopGraceMs ?? 10_000);
       while (inflight.size) await Promise.allSettled([...inflight]);
       clock.clearTimeout(grace);
       await rules.save();
     },
+  };
+}
+
+/** The maintenance switch in `stateDir` (the file `agent maintenance` writes), read per call. */
+function maintenanceIn(stateDir: string, clock: Clock, log: Logger): Executor["maintenance"] {
+  return {
+    on: (forMs, o = {}) => startMaintenance(stateDir, forMs, { ...o, now: clock.now() }),
+    off: () => endMaintenance(stateDir),
+    status: () => readMaintenance(stateDir, clock.now(), (why) => log.error(`maintenance: ${why}`)),
   };
 }
 
