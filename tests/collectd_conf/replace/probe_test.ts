@@ -124,3 +124,16 @@ Deno.test("createMetricsProbe() reads offered packets only while a replacement w
   probe.offer(packet!);
   assert.equal(await probe.seen(2500), false, "not read once the watch ended");
 });
+
+Deno.test("createMetricsProbe() tells metrics since a time apart per host", async () => {
+  let now = 1000;
+  const probe = createMetricsProbe(() => now);
+  assert.equal(await probe.seen(0), false);
+  probe.saw("hostA");
+  now = 2000;
+  probe.saw("hostB");
+  assert.equal(await probe.seen(1500), true);
+  assert.equal(await probe.seen(1500, "hostB"), true);
+  assert.equal(await probe.seen(1500, "hostA"), false);
+  assert.equal(await probe.seen(500, "hostC"), false);
+});
