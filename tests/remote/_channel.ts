@@ -36,7 +36,7 @@ export function channelConfig(
   return parseConfig(JSON.stringify(raw), join(stateDir, "config.json")).config;
 }
 
-/** A channel wired to the real executor, as src/agent.ts wires them. */
+/** A channel wired to the real executor, as src/stages.ts wires them. */
 export interface TestAgent {
   channel: MqttChannel;
   executor: Executor;
