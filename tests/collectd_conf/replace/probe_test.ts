@@ -114,9 +114,10 @@ Deno.test("createMetricsProbe() reads offered packets only while a replacement w
   b.flush();
   probe.offer(packet!);
   assert.equal(await probe.seen(0), false, "not read outside watch()");
-  await probe.watch(async () => {
+  await probe.watch(() => {
     now = 2000;
     probe.offer(packet!);
+    return Promise.resolve();
   });
   assert.equal(await probe.seen(1500, "web1"), true);
   assert.equal(await probe.seen(1500, "web2"), false);
