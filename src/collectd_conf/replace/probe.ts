@@ -58,25 +58,34 @@ const SIGN_SHA256 = 0x0200, ENCR_AES256 = 0x0210;
  */
 export function createHostReader(): (packet: Uint8Array, visit: (host: string) => void) => void {
   const utf8 = new TextDecoder("utf-8");
-  let hostBytes = new Uint8Array(0);
-  let hostText = "";
-  /** The host string at `start` (`length` bytes before its NUL); the last one is reused. */
+  // Host names repeat: a direct-mapped cache (hash of the bytes → bytes and string) returns the
+  // same string for the same bytes without allocating. A name is at most 127 bytes.
+  const SLOTS = 64, SLOT_BYTES = 128;
+  const cacheBytes = new Uint8Array(SLOTS * SLOT_BYTES);
+  const cacheLength = new Int16Array(SLOTS).fill(-1);
+  const cacheText: string[] = new Array(SLOTS).fill("");
+  /** The host string at `start` (`length` bytes before its NUL). */
   const hostAt = (bytes: Uint8Array, start: number, length: number): string => {
-    let same = length === hostBytes.length;
-    for (let i = 0; same && i < length; i++) same = bytes[start + i] === hostBytes[i];
-    if (!same) {
-      hostBytes = bytes.slice(start, start + length);
-      hostText = utf8.decode(hostBytes);
+    let h = 0x811c9dc5;
+    for (let i = 0; i < length; i++) h = Math.imul(h ^ bytes[start + i]!, 0x01000193);
+    const slot = (h ^ (h >>> 15)) & (SLOTS - 1);
+    const at = slot * SLOT_BYTES;
+    if (cacheLength[slot] === length) {
+      let i = 0;
+      while (i < length && cacheBytes[at + i] === bytes[start + i]) i++;
+      if (i === length) return cacheText[slot]!;
     }
-    return hostText;
+    const view = bytes.subarray(start, start + length);
+    cacheBytes.set(view, at);
+    cacheLength[slot] = length;
+    return cacheText[slot] = utf8.decode(view);
   };
   return (bytes, visit) => {
-    const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const end = bytes.length;
     let host = "", plugin = false, type = false, time = false;
     for (let off = 0; end - off > 4;) {
-      const part = data.getUint16(off);
-      const len = data.getUint16(off + 2);
+      const part = u16(bytes, off);
+      const len = u16(bytes, off + 2);
       const remaining = end - off;
       if (len > remaining || len < 4) return;
       if (
@@ -96,11 +105,13 @@ export function createHostReader(): (packet: Uint8Array, visit: (host: string) =
       ) {
         if (len !== 12) return;
         if (part === TIME || part === TIME_HR) {
-          time = (data.getUint32(off + 4) | data.getUint32(off + 8)) !== 0;
+          let bits = 0;
+          for (let i = off + 4; i < off + 12; i++) bits |= bytes[i]!;
+          time = bits !== 0;
         }
       } else if (part === VALUES) {
         if (remaining < 15) return;
-        const n = data.getUint16(off + 4);
+        const n = u16(bytes, off + 4);
         if (remaining < 6 + 9 * n || len !== 6 + 9 * n) return;
         for (let i = 0; i < n; i++) if (bytes[off + 6 + i]! > 3) return;
         if (n > 0 && time && host !== "" && plugin && type) visit(host);
@@ -110,4 +121,9 @@ export function createHostReader(): (packet: Uint8Array, visit: (host: string) =
       off += len;
     }
   };
+}
+
+/** The big-endian uint16 at `at`. */
+function u16(bytes: Uint8Array, at: number): number {
+  return bytes[at]! << 8 | bytes[at + 1]!;
 }

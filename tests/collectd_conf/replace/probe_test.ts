@@ -24,9 +24,10 @@ function seeds(): Uint8Array[] {
       maxSize: 600,
     },
   );
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 400; i++) {
     b.add({
-      host: i % 7 === 0 ? "ünïcode-host" : `h${i % 4}`,
+      // more hosts than the reader caches, so its cache slots are taken over
+      host: i % 7 === 0 ? "ünïcode-host" : i < 60 ? `h${i % 4}` : `host-${i % 131}`,
       plugin: "cpu",
       plugin_instance: String(i % 3),
       type: "cpu",
