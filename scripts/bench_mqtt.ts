@@ -13,7 +13,7 @@
 import mqtt from "mqtt";
 import net from "node:net";
 import { join } from "node:path";
-import { createMqttChannel } from "../src/commands/mod.ts";
+import { createMqttChannel } from "../src/remote/mod.ts";
 import { parseConfig } from "../src/config/mod.ts";
 import { createExecutor } from "../src/executor/mod.ts";
 import { createLogger } from "../src/log/mod.ts";

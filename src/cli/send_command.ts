@@ -1,14 +1,13 @@
-import { resultTimestamp } from "../commands/message.ts";
 import {
+  newTaskId,
   REMOTE_OPTIONS,
   remoteTargetFromArgs,
   RemoteUsageError,
   sendAndAwaitResult,
-} from "../commands/remote_client.ts";
-import { newTaskId } from "../commands/request.ts";
+} from "../remote/mod.ts";
 import { ConfigError } from "../config/mod.ts";
 import { createLogger, formatText } from "../log/mod.ts";
-import { ExitCode } from "../model/mod.ts";
+import { ExitCode, resultTimestamp } from "../model/mod.ts";
 import type { CliCommand } from "./_command.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { Code, type RunRecord, type Trigger } from "../model/mod.ts";
+import { Code, resultTimestamp, type RunRecord, type Trigger } from "../model/mod.ts";
 import type { RunOutcome } from "./runner.ts";
 
 /** The record of a request refused before anything ran. */
@@ -11,7 +11,7 @@ export function refused(
   argv: string[] = [],
 ): RunRecord {
   return {
-    result: { task_id: taskId, timestamp: luaTimestamp(time), message, code },
+    result: { task_id: taskId, timestamp: resultTimestamp(time), message, code },
     trigger: req.trigger,
     service: req.service,
     command: req.command,
@@ -54,7 +54,7 @@ export function finished(
   return {
     result: {
       task_id: taskId,
-      timestamp: luaTimestamp(time),
+      timestamp: resultTimestamp(time),
       message,
       code: outcome.timedOut ? Code.TIMEOUT : outcome.stopped ? Code.SHUTTING_DOWN : outcome.code,
     },
@@ -67,11 +67,6 @@ export function finished(
     truncated: outcome.truncated,
     timedOut: outcome.timedOut,
   };
-}
-
-/** `2020-11-26T00:41:19Z`: lua-collectd-monitor's result timestamp (UTC, whole seconds). */
-export function luaTimestamp(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/\.\d+Z$/, "Z");
 }
 
 /** What the signals that ended a run reached, as the result says it. */

@@ -17,17 +17,17 @@ import {
   startMaintenance,
   type StartMaintenanceOptions,
 } from "./maintenance.ts";
-import { finished, refused } from "./_records.ts";
-import { reportAll } from "./_report.ts";
+import { refused } from "./_records.ts";
+import { createReport } from "../reporters/mod.ts";
 import { createProcessRunner, type Runner } from "./runner.ts";
+import { createSlots } from "./_slots.ts";
 import {
   type CheckServicesOptions,
-  type CompiledCommand,
   type CompiledServices,
   compileServices,
   type ServicesConfig,
 } from "./services.ts";
-import { loadState, stateWriter } from "./_state.ts";
+import { loadState, type LoopEntry, stateWriter } from "./_state.ts";
 
 /** A request to run `Services.<service>.commands.<command>` (remote, CLI). */
 export interface RunRequest {
@@ -58,7 +58,12 @@ export interface ExecutorOptions {
   counters: Counters;
   /** Where the executor keeps its durable state and reads the maintenance switch. */
   stateDir: string;
-  /** Every record goes to each of them; the one named "audit" first, awaited. */
+  /**
+   * The audit reporter: every record reaches it, awaited, before any of `reporters` sees it
+   * (the reporters' one door, reporters/report.ts).
+   */
+  audit?: Reporter;
+  /** Every record goes to each of them, in parallel, once the audit has it. */
   reporters: Reporter[];
   /** Default: {@linkcode createProcessRunner}(). */
   runner?: Runner;
@@ -112,70 +117,30 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
   const log = options.logger;
   const clock = options.clock ?? systemClock;
   const runner = options.runner ?? createProcessRunner({ onWarning: (m) => log.warn(m) });
-  const maxParallel = options.maxParallel ?? 4;
-  const counters = options.counters;
   const shutdown = new AbortController();
-
-  const busy = new Set<string>();
-  let running = 0;
+  const door = createReport({ audit: options.audit, others: options.reporters, logger: log });
+  const slots = createSlots({
+    runner,
+    clock,
+    maxParallel: options.maxParallel ?? 4,
+    gauge: options.counters.gauge("edge_agent_executor_running", "Recovery commands running"),
+    signal: shutdown.signal,
+  });
+  const countRun = runCounter(options.counters, commands);
+  const maintenance = maintenanceIn(options.stateDir, clock, log);
   let stopping = false;
   let seq = 0;
   const inflight = new Set<Promise<unknown>>();
 
-  const runningGauge = counters.gauge("edge_agent_executor_running", "Recovery commands running");
   const taskId = () => `${clock.now().toString(36)}-${(++seq).toString(36)}`;
   const track = <T>(p: Promise<T>): Promise<T> => {
     inflight.add(p);
     p.finally(() => inflight.delete(p)).catch(() => {});
     return p;
   };
-  function countRun(rec: RunRecord) {
-    const code = rec.result.code;
-    const result = code === 0
-      ? "ok"
-      : rec.timedOut
-      ? "timeout"
-      : rec.argv.length && rec.durationMs > 0
-      ? "failed"
-      : "refused";
-    counters.counter("edge_agent_executor_runs_total", "Recovery command requests by outcome", {
-      // A remote message can name any service: the unknown ones share one series.
-      service: commands.has(rec.service) ? rec.service : UNKNOWN_SERVICE_LABEL,
-      trigger: rec.trigger.kind,
-      result,
-    }).inc();
-  }
-
-  function busyReason(cmd: CompiledCommand): string | null {
-    if (busy.has(cmd.service)) return `service "${cmd.service}" is already running a command`;
-    if (running >= maxParallel) return `${running} commands are running (MaxParallelCommands)`;
-    return null;
-  }
-
-  /** Runs `cmd` (the caller checked busyReason synchronously just before). */
-  async function execute(cmd: CompiledCommand, req: RunRequest, id: number | string) {
-    busy.add(cmd.service);
-    running++;
-    runningGauge.set(running);
-    const time = clock.now();
-    try {
-      const outcome = await runner.run({
-        argv: cmd.argv,
-        env: cmd.env,
-        timeoutMs: cmd.timeoutMs,
-        signal: shutdown.signal,
-      });
-      return finished(req, id, time, cmd.argv, outcome, cmd.timeoutMs);
-    } finally {
-      busy.delete(cmd.service);
-      running--;
-      runningGauge.set(running);
-    }
-  }
-
   async function publish(rec: RunRecord) {
     countRun(rec);
-    await reportAll(rec, options.reporters, log);
+    await door.report(rec);
   }
 
   function run(req: RunRequest): Promise<RunRecord> {
@@ -192,66 +157,41 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     } else if (!cmd) {
       const what = `no such command: "${req.command}" of service "${req.service}"`;
       rec = refused(req, id, now, Code.NO_COMMAND, what);
-    } else if ((why = busyReason(cmd)) !== null) {
+    } else if ((why = slots.busyReason(cmd)) !== null) {
       rec = refused(req, id, now, Code.BUSY, `busy: ${why}`);
     }
     // one tracked promise from spawn to the last reporter, so stop() waits for all of it
     return track((async () => {
-      const done = rec ?? await execute(cmd!, req, id);
+      const done = rec ?? await slots.execute(cmd!, req, id);
       await publish(done);
       return done;
     })());
   }
 
-  function maintenanceNow(): Maintenance | null {
-    return readMaintenance(
-      options.stateDir,
-      clock.now(),
-      (why) => log.error(`maintenance: ${why}`),
-    );
-  }
-
   const rules = createRulePath({
     clock,
     log,
-    counters,
+    counters: options.counters,
     lookup: (service, command) => commands.get(service)?.get(command),
-    busyReason,
-    maintenanceNow,
+    busyReason: slots.busyReason,
+    maintenanceNow: maintenance.status,
     track,
     write: stateWriter(options.stateDir),
     runForRule: async (cmd, handler) => {
       const req = { service: cmd.service, command: cmd.command, trigger: rule(handler) };
-      await publish(await execute(cmd, req, taskId()));
+      await publish(await slots.execute(cmd, req, taskId()));
     },
     escalated(entry, message) {
-      const rec = refused(
-        { service: entry.service, command: entry.command, trigger: rule(entry.handler) },
-        taskId(),
-        entry.at,
-        Code.ESCALATED,
-        message,
-      );
-      track(
-        publish(rec).then(() =>
-          options.onEscalation?.({
-            handler: entry.handler,
-            key: entry.key,
-            service: entry.service,
-            command: entry.command,
-            attempts: entry.attempt,
-            since: entry.since,
-            record: rec,
-          })
-        ),
-      );
+      const trigger = rule(entry.handler);
+      const rec = refused({ ...entry, trigger }, taskId(), entry.at, Code.ESCALATED, message);
+      track(publish(rec).then(() => options.onEscalation?.(escalation(entry, rec))));
     },
   });
 
   return {
     commands,
     run,
-    report: (record) => track(reportAll(record, options.reporters, log)),
+    report: (record) => track(door.report(record)),
     onRuleEvent(e) {
       if (stopping) return;
       try {
@@ -263,17 +203,13 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
         log.error("rule event not handled", { error: (err as Error).message, handler: e.handler });
       }
     },
-    maintenance: {
-      on: (forMs, o = {}) => startMaintenance(options.stateDir, forMs, { ...o, now: clock.now() }),
-      off: () => endMaintenance(options.stateDir),
-      status: maintenanceNow,
-    },
+    maintenance,
     async idle() {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
     async start() {
       await rules.restore(await loadState(options.stateDir, (why) => log.error(why)));
-      const m = maintenanceNow();
+      const m = maintenance.status();
       if (m) {
         log.info("maintenance in force: rule-triggered runs are suppressed", {
           until: new Date(m.until).toISOString(),
@@ -286,6 +222,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
       stopping = true;
       rules.stop();
       const grace = clock.setTimeout(() => {
+        const running = slots.running;
         if (running) log.warn("stopping: killing the recovery commands still running", { running });
         shutdown.abort();
       }, options.stopGraceMs ?? 10_000);
@@ -293,6 +230,48 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
       clock.clearTimeout(grace);
       await rules.save();
     },
+  };
+}
+
+/** The maintenance switch in `stateDir` (the file `agent maintenance` writes), read per call. */
+function maintenanceIn(stateDir: string, clock: Clock, log: Logger): Executor["maintenance"] {
+  return {
+    on: (forMs, o = {}) => startMaintenance(stateDir, forMs, { ...o, now: clock.now() }),
+    off: () => endMaintenance(stateDir),
+    status: () => readMaintenance(stateDir, clock.now(), (why) => log.error(`maintenance: ${why}`)),
+  };
+}
+
+/** Counts each record in `edge_agent_executor_runs_total` by service, trigger and outcome. */
+function runCounter(counters: Counters, commands: CompiledServices): (rec: RunRecord) => void {
+  return (rec) => {
+    const code = rec.result.code;
+    const result = code === 0
+      ? "ok"
+      : rec.timedOut
+      ? "timeout"
+      : rec.argv.length && rec.durationMs > 0
+      ? "failed"
+      : "refused";
+    counters.counter("edge_agent_executor_runs_total", "Recovery command requests by outcome", {
+      // A remote message can name any service: the unknown ones share one series.
+      service: commands.has(rec.service) ? rec.service : UNKNOWN_SERVICE_LABEL,
+      trigger: rec.trigger.kind,
+      result,
+    }).inc();
+  };
+}
+
+/** The escalation of a loop entry that gave up, with its ESCALATED record. */
+function escalation(entry: LoopEntry, record: RunRecord): Escalation {
+  return {
+    handler: entry.handler,
+    key: entry.key,
+    service: entry.service,
+    command: entry.command,
+    attempts: entry.attempt,
+    since: entry.since,
+    record,
   };
 }
 

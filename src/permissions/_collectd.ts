@@ -1,12 +1,12 @@
 import { dirname } from "node:path";
+import { includeDirsFor } from "../collectd_conf/mod.ts";
 import {
   BINARY_CANDIDATES,
   CONFIG_CANDIDATES,
   DEFAULT_PID_FILES,
   PS_CANDIDATES,
   SYSTEMCTL_CANDIDATES,
-} from "../commands/mod.ts";
-import { includeDirsFor } from "../collectd_conf/mod.ts";
+} from "../collectd_conf/replace/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { KILL_HELPERS } from "../executor/mod.ts";
 import { grant, type Permissions } from "./grants.ts";

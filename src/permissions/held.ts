@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { ListKind, Permissions } from "./grants.ts";
+import { isDenied } from "../model/mod.ts";
 
 /** Whether a permission is held. */
 export type Holds = (kind: ListKind, value: string) => boolean;
@@ -125,4 +126,18 @@ export function howToApply(
       "restarting the agent does not change them"
     : "the agent's flags are derived from its config when it starts (scripts/agent): a restart " +
       "of the agent applies it";
+}
+
+/**
+ * The error a reload throws when the new config could not start: a permission the running
+ * agent's flags lack is said as such, with how to apply a config that needs more (a new
+ * address, executable or path); any other error is returned as it is.
+ */
+export function reloadError(e: unknown): unknown {
+  if (!isDenied(e)) return e;
+  return new Error(
+    `${(e as Error).message}. The agent runs with the least permissions its config ` +
+      `needed; a config that needs more (a new address, executable or path): ${howToApply()}`,
+    { cause: e },
+  );
 }

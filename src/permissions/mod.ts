@@ -37,4 +37,5 @@ export {
   PERMISSIONS_ENV,
   processHolds,
   readPackagedPermissions,
+  reloadError,
 } from "./held.ts";

@@ -1,6 +1,5 @@
-import type { QoS } from "../mqtt/connection.ts";
-import type { Outbox } from "../mqtt/outbox.ts";
-import type { Reporter, RunRecord } from "../model/mod.ts";
+import type { Outbox, QoS } from "../mqtt/mod.ts";
+import { type Reporter, resultTimestamp, type RunRecord } from "../model/mod.ts";
 
 /** Options of {@linkcode createMqttReporter}. */
 export interface MqttReporterOptions {
@@ -11,11 +10,8 @@ export interface MqttReporterOptions {
   remember?: number;
 }
 
-/** The MQTT reporter, plus what the channel needs to avoid publishing a result twice. */
-export interface MqttReporter extends Reporter {
-  /** Whether the result of `taskId` was already handed to the outbox by this process. */
-  reported(taskId: number | string): boolean;
-}
+/** The MQTT result reporter. */
+export type MqttReporter = Reporter;
 
 /**
  * Publishes the result of every remote command (trigger `remote`) on the result topic, in
@@ -31,7 +27,6 @@ export function createMqttReporter(outbox: Outbox, options: MqttReporterOptions)
   const key = (id: number | string) => JSON.stringify(id);
   return {
     name: "mqtt",
-    reported: (taskId) => recent.has(key(taskId)),
     async report(record: RunRecord) {
       if (record.trigger.kind !== "remote" || options.topic === undefined) return;
       const k = key(record.result.task_id);
@@ -41,15 +36,10 @@ export function createMqttReporter(outbox: Outbox, options: MqttReporterOptions)
       const { task_id, code } = record.result;
       // The documented result reads "Hello World!": one trailing newline of the output is dropped.
       const message = record.result.message.replace(/\r?\n$/, "");
-      const timestamp = luaTimestamp(record.result.timestamp);
+      const timestamp = resultTimestamp(record.result.timestamp);
       await outbox.send(options.topic, JSON.stringify({ task_id, timestamp, message, code }), {
         qos: options.qos,
       });
     },
   };
-}
-
-/** `2020-11-26T00:41:19.123Z` → `2020-11-26T00:41:19Z` (lua-collectd-monitor's form). */
-function luaTimestamp(t: string): string {
-  return t.replace(/\.\d+Z$/, "Z");
 }

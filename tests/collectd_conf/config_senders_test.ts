@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createCommandRouter, withSignature } from "../../src/commands/mod.ts";
+import { createCommandRouter, withSignature } from "../../src/remote/mod.ts";
 import { Code, type CommandResult, type RunRecord } from "../../src/model/mod.ts";
 import { openSeenStore } from "../../src/mqtt/mod.ts";
 import { captureLogger } from "../mqtt/_helpers.ts";

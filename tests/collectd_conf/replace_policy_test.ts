@@ -11,7 +11,7 @@ import { collect, nowStamp, testClient } from "../mqtt/_helpers.ts";
 import { type Mosquitto, PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const DATA = new URL("../testdata/commands/replace_config/", import.meta.url).pathname;
+const DATA = new URL("../testdata/collectd_conf/replace_config/", import.meta.url).pathname;
 const CTL = join(DATA, "collectdctl.sh");
 const TEMPLATE = await Deno.readTextFile(join(DATA, "collectd.conf.in"));
 /** Code.CONFIG_REFUSED (README "Error codes"); a literal so the test also runs on older code. */

@@ -4,15 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodePacket } from "../../src/collectd/decode.ts";
+import { decodePacket } from "../../src/collectd/mod.ts";
 import {
   type CollectdServiceSettings,
   createConfigReplacer,
   createMetricsProbe,
-} from "../../src/commands/replace_config.ts";
+} from "../../src/collectd_conf/replace/mod.ts";
 import { Code, createCounters, type Logger } from "../../src/model/mod.ts";
 
-const DATA = new URL("../testdata/commands/replace_config/", import.meta.url).pathname;
+const DATA = new URL("../testdata/collectd_conf/replace_config/", import.meta.url).pathname;
 const CTL = join(DATA, "collectdctl.sh");
 const TEMPLATE = await Deno.readTextFile(join(DATA, "collectd.conf.in"));
 const EXEC_USER = Deno.uid() === 0 ? "nobody" : Deno.env.get("USER") ?? "nobody";

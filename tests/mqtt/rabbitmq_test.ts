@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { channelConfig, startTestAgent } from "../commands/_channel.ts";
+import { channelConfig, startTestAgent } from "../remote/_channel.ts";
 import { Code } from "../../src/model/mod.ts";
 import { collect, nowStamp, testClient, until } from "./_helpers.ts";
 import { startRabbitMq } from "./_rabbitmq.ts";

@@ -7,6 +7,7 @@ import {
   missingGrants,
   PackagedPermissionsSchema,
   readPackagedPermissions,
+  reloadError,
 } from "../../src/permissions/mod.ts";
 
 const isExecutable = (p: string) => ["/bin/echo", "/bin/true"].includes(p);
@@ -65,4 +66,19 @@ Deno.test("readPackagedPermissions() reads the package's file and refuses a brok
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("reloadError() says how to apply a config that needs more permissions, and leaves other errors as they are", () => {
+  const denied = new Error("cannot bind 0.0.0.0:25827", {
+    cause: new Deno.errors.NotCapable('Requires net access to "0.0.0.0:25827"'),
+  });
+  const said = reloadError(denied) as Error;
+  assert.match(
+    said.message,
+    /^cannot bind 0\.0\.0\.0:25827\. The agent runs with the least permissions/,
+  );
+  assert.match(said.message, /a restart of the agent applies it|rebuild the package/);
+  assert.equal(said.cause, denied);
+  const other = new Error("bad rule");
+  assert.equal(reloadError(other), other);
 });

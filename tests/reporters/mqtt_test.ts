@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { channelConfig, startTestAgent, type TestAgent } from "../commands/_channel.ts";
+import { channelConfig, startTestAgent, type TestAgent } from "../remote/_channel.ts";
 import { freeTcpPort } from "../_helpers/ports.ts";
 import { collect, testClient, until } from "../mqtt/_helpers.ts";
 import { startMosquitto } from "../mqtt/_mosquitto.ts";
