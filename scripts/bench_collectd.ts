@@ -16,16 +16,15 @@ import { parseArgs } from "node:util";
 import {
   createDecodeStats,
   createIntake,
-  decodeBatch,
   decodePacket,
   encryptPacket,
   loadTypesDb,
-  PacketBatcher,
   PacketBuilder,
   RateTracker,
   type SecurityLevel,
   signPacket,
 } from "../src/collectd/mod.ts";
+import { decodeBatch, PacketBatcher } from "./_bench_collectd_batch.ts";
 import { createLogger } from "../src/log/mod.ts";
 import { createCounters, type Metric } from "../src/model/mod.ts";
 

@@ -18,7 +18,5 @@ export type { AuthUser, AuthUsers } from "./auth_file.ts";
 export { aes256Ofb, decryptPart, encryptPacket, signPacket, verifySignature } from "./security.ts";
 export { INTAKE_DROP_REASONS, MAX_NESTING, unwrapPacket } from "./unwrap.ts";
 export type { IntakeDropReason, SecurityLevel, UnwrapSink } from "./unwrap.ts";
-export { decodeBatch, forEachPacket, PacketBatcher } from "./batch.ts";
-export type { PacketBatcherOptions } from "./batch.ts";
 export { createIntake, DEFAULT_RECEIVE_BUFFER } from "./intake.ts";
 export type { Intake, IntakeOptions } from "./intake.ts";
