@@ -20,6 +20,7 @@ import {
   encryptPacket,
   loadTypesDb,
   PacketBuilder,
+  PACKETS_COUNTER,
   RateTracker,
   type SecurityLevel,
   signPacket,
@@ -191,9 +192,7 @@ async function receiver() {
   await intake.start();
   console.log(JSON.stringify({ port: intake.bound[0]!.port, hostPid }));
   for await (const _ of Deno.stdin.readable) {
-    const packetsIn = counters.snapshot().find((s) =>
-      s.name === "edge_agent_collectd_packets_total"
-    )!;
+    const packetsIn = counters.snapshot().find((s) => s.name === PACKETS_COUNTER)!;
     console.log(
       JSON.stringify({ values: args.split ? hostValues : stats.values, packets: packetsIn.value }),
     );

@@ -1,14 +1,10 @@
 import type { Config } from "../config/mod.ts";
 import { rateLimited } from "../log/rate_limit.ts";
-import type { Counter, Counters, Logger, Stage } from "../model/mod.ts";
+import type { Counters, Logger, Stage } from "../model/mod.ts";
 import { type AuthUsers, loadAuthFile } from "./auth_file.ts";
 import { openSocket } from "./_socket.ts";
-import {
-  INTAKE_DROP_REASONS,
-  type IntakeDropReason,
-  unwrapPacket,
-  type UnwrapSink,
-} from "./unwrap.ts";
+import { intakeCounters } from "./counters.ts";
+import { unwrapPacket, type UnwrapSink } from "./unwrap.ts";
 
 /** Default socket receive buffer (SO_RCVBUF) when a Listen entry sets none: 4 MiB. */
 export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
@@ -46,28 +42,7 @@ export type Intake = Stage & { readonly bound: Deno.NetAddr[] };
  */
 export function createIntake(listen: Config["Listen"], options: IntakeOptions): Intake {
   const log = options.logger;
-  const c = options.counters;
-  const packets = c.counter(
-    "edge_agent_collectd_packets_total",
-    "collectd datagrams received",
-  );
-  const bytes = c.counter("edge_agent_collectd_bytes_total", "collectd datagram bytes received");
-  const values = c.counter(
-    "edge_agent_collectd_values_total",
-    "values accepted (after security) and forwarded to the rule stage",
-  );
-  const dropped = {} as Record<IntakeDropReason, Counter>;
-  for (const r of INTAKE_DROP_REASONS) {
-    dropped[r] = c.counter(
-      "edge_agent_collectd_dropped_total",
-      "collectd datagrams (or parts) dropped, per reason",
-      { reason: r },
-    );
-  }
-  const droppedValues = c.counter(
-    "edge_agent_collectd_dropped_values_total",
-    "values in dropped collectd datagrams (where countable)",
-  );
+  const { packets, bytes, values, dropped, droppedValues } = intakeCounters(options.counters);
   const conns: Deno.DatagramConn[] = [];
   const users: (AuthUsers | null)[] = [];
   const mtimes: (number | null)[] = [];

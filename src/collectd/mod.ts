@@ -20,3 +20,10 @@ export { INTAKE_DROP_REASONS, MAX_NESTING, unwrapPacket } from "./unwrap.ts";
 export type { IntakeDropReason, SecurityLevel, UnwrapSink } from "./unwrap.ts";
 export { createIntake, DEFAULT_RECEIVE_BUFFER } from "./intake.ts";
 export type { Intake, IntakeOptions } from "./intake.ts";
+export {
+  BYTES_COUNTER,
+  DROPPED_COUNTER,
+  DROPPED_VALUES_COUNTER,
+  PACKETS_COUNTER,
+  VALUES_COUNTER,
+} from "./counters.ts";
