@@ -62,7 +62,8 @@ const utf8 = new TextDecoder("utf-8");
 
 /**
  * The string of a string part (up to its first NUL), or null when collectd would reject it:
- * length ≤ 4, payload larger than `max`, or last byte not NUL.
+ * length ≤ 4, payload larger than `max`, or last byte not NUL. `field` (0–5, the decoder's
+ * field slot) picks the cache.
  */
 export function readString(
   bytes: Uint8Array,
