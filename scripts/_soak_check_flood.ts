@@ -1,10 +1,10 @@
 /** Check: valid metrics kept being accepted and evaluated through the malformed flood. */
+import { DROPPED_COUNTER as DROPPED, VALUES_COUNTER as VALUES } from "../src/collectd/mod.ts";
+import { EVALUATIONS_COUNTER } from "../src/evaluator/mod.ts";
 import type { SoakFacts } from "./_soak_facts.ts";
 import type { Scrape } from "./_soak_scrape.ts";
 import type { Row } from "./_soak_table.ts";
 
-const VALUES = "edge_agent_collectd_values_total";
-const DROPPED = "edge_agent_collectd_dropped_total";
 /**
  * Highest loss of valid values during a flood that still passes: 10%, above the noise of
  * comparing 2-s scrape intervals of collectd's bursty sending.
@@ -54,9 +54,9 @@ export function checkFlood(f: SoakFacts): Row {
     };
   }
   const v = rates(f.scrapes, VALUES, f.faults.floodWindows);
-  const evalName = Object.keys(f.scrapes.at(-1)!.totals).find((n) =>
-    /^edge_agent_rules?_.*evaluat.*_total$/.test(n)
-  );
+  const evalName = EVALUATIONS_COUNTER in f.scrapes.at(-1)!.totals
+    ? EVALUATIONS_COUNTER
+    : undefined;
   const e = evalName ? rates(f.scrapes, evalName, f.faults.floodWindows) : null;
   const loss = 1 - v.flood / v.calm;
   const evalLoss = e ? 1 - e.flood / e.calm : NaN;

@@ -16,16 +16,16 @@ import { parseArgs } from "node:util";
 import {
   createDecodeStats,
   createIntake,
-  decodeBatch,
   decodePacket,
   encryptPacket,
   loadTypesDb,
-  PacketBatcher,
   PacketBuilder,
+  PACKETS_COUNTER,
   RateTracker,
   type SecurityLevel,
   signPacket,
 } from "../src/collectd/mod.ts";
+import { decodeBatch, PacketBatcher } from "./_bench_collectd_batch.ts";
 import { createLogger } from "../src/log/mod.ts";
 import { createCounters, type Metric } from "../src/model/mod.ts";
 
@@ -192,9 +192,7 @@ async function receiver() {
   await intake.start();
   console.log(JSON.stringify({ port: intake.bound[0]!.port, hostPid }));
   for await (const _ of Deno.stdin.readable) {
-    const packetsIn = counters.snapshot().find((s) =>
-      s.name === "edge_agent_collectd_packets_total"
-    )!;
+    const packetsIn = counters.snapshot().find((s) => s.name === PACKETS_COUNTER)!;
     console.log(
       JSON.stringify({ values: args.split ? hostValues : stats.values, packets: packetsIn.value }),
     );

@@ -24,7 +24,7 @@ const TARGET = "src/evaluator/_sandbox_source.ts";
 const ALLOWED = [
   /^src\/evaluator\/sandbox\/[a-z_]+\.ts$/,
   /^src\/evaluator\/_(context|frames|progress)\.ts$/,
-  /^src\/collectd\/(decoder_runtime|_protocol)\.ts$/,
+  /^src\/collectd\/(decode|rates|types_db|_decode_cache|_protocol)\.ts$/,
 ];
 /** npm packages the worker may hold. */
 const ALLOWED_NPM = /^npm:(ses|@endo\/[a-z-]+)@/;

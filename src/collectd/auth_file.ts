@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { OfbKeystream } from "./security.ts";
+import { OfbKeystream } from "./_ofb_keystream.ts";
 
 /** One user of an AuthFile, with the AES key derived once. */
 export interface AuthUser {

@@ -1,14 +1,10 @@
 import type { Config } from "../config/mod.ts";
-import { rateLimited } from "../log/rate_limit.ts";
-import type { Counter, Counters, Logger, Stage } from "../model/mod.ts";
-import { type AuthUsers, loadAuthFile } from "./auth_file.ts";
+import type { Counters, Logger, Stage } from "../model/mod.ts";
+import { AuthFiles } from "./_auth_files.ts";
+import { dropLog } from "./_drop_log.ts";
 import { openSocket } from "./_socket.ts";
-import {
-  INTAKE_DROP_REASONS,
-  type IntakeDropReason,
-  unwrapPacket,
-  type UnwrapSink,
-} from "./unwrap.ts";
+import { intakeCounters } from "./counters.ts";
+import { unwrapPacket, type UnwrapSink } from "./unwrap.ts";
 
 /** Default socket receive buffer (SO_RCVBUF) when a Listen entry sets none: 4 MiB. */
 export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
@@ -46,58 +42,15 @@ export type Intake = Stage & { readonly bound: Deno.NetAddr[] };
  */
 export function createIntake(listen: Config["Listen"], options: IntakeOptions): Intake {
   const log = options.logger;
-  const c = options.counters;
-  const packets = c.counter(
-    "edge_agent_collectd_packets_total",
-    "collectd datagrams received",
-  );
-  const bytes = c.counter("edge_agent_collectd_bytes_total", "collectd datagram bytes received");
-  const values = c.counter(
-    "edge_agent_collectd_values_total",
-    "values accepted (after security) and forwarded to the rule stage",
-  );
-  const dropped = {} as Record<IntakeDropReason, Counter>;
-  for (const r of INTAKE_DROP_REASONS) {
-    dropped[r] = c.counter(
-      "edge_agent_collectd_dropped_total",
-      "collectd datagrams (or parts) dropped, per reason",
-      { reason: r },
-    );
-  }
-  const droppedValues = c.counter(
-    "edge_agent_collectd_dropped_values_total",
-    "values in dropped collectd datagrams (where countable)",
-  );
+  const { packets, bytes, values, dropped, droppedValues } = intakeCounters(options.counters);
   const conns: Deno.DatagramConn[] = [];
-  const users: (AuthUsers | null)[] = [];
-  const mtimes: (number | null)[] = [];
+  const auth = new AuthFiles(listen.map((e) => e.AuthFile), log, options.readTextFile);
   let authTimer: ReturnType<typeof setInterval> | undefined;
   const bound: Deno.NetAddr[] = [];
   let stopped = false;
   let from: Deno.NetAddr = { transport: "udp", hostname: "", port: 0 };
   let entry = "";
-  const logInterval = options.logIntervalMs ?? 10_000;
-  // Per source address and reason at most one line per interval, and at most MAX_LINES lines
-  // per interval overall (spoofed source addresses must not flood the log either).
-  const MAX_LINES = 50;
-  let windowStart = 0;
-  let windowLines = 0;
-  const warn = rateLimited((key, suppressed) => {
-    const now = Date.now();
-    if (now - windowStart >= logInterval) windowStart = now, windowLines = 0;
-    if (++windowLines > MAX_LINES) return;
-    const [source, reason, at] = key.split("|");
-    log.warn("dropped collectd packet", {
-      from: source,
-      reason,
-      listen: at,
-      ...(suppressed > 0 ? { suppressed } : {}),
-      ...(windowLines === MAX_LINES ? { note: "more bad packets: log lines paused" } : {}),
-    });
-  }, { intervalMs: logInterval });
-  const complain = rateLimited((key, suppressed) => {
-    log.error(key, suppressed > 0 ? { suppressed } : {});
-  }, { intervalMs: logInterval });
+  const logs = dropLog(log, options.logIntervalMs ?? 10_000);
   const sink: UnwrapSink = {
     segment(plain, n) {
       values.inc(n);
@@ -106,7 +59,7 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
     drop(reason, n) {
       dropped[reason].inc();
       if (n > 0) droppedValues.inc(n);
-      warn(`${from.hostname}|${reason}|${entry}`);
+      logs.dropped(from.hostname, reason, entry);
     },
   };
 
@@ -120,7 +73,7 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
         got = await conn.receive(buffer);
       } catch (err) {
         if (stopped || err instanceof Deno.errors.BadResource) return;
-        complain(`receive failed on ${name}: ${(err as Error).message}`);
+        logs.failed(`receive failed on ${name}: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 10)); // a persistent error must not spin
         continue;
       }
@@ -129,36 +82,10 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
       from = got[1] as Deno.NetAddr;
       entry = name;
       try {
-        unwrapPacket(got[0], e.SecurityLevel, users[index]!, sink, scratch);
+        unwrapPacket(got[0], e.SecurityLevel, auth.users[index]!, sink, scratch);
       } catch (err) {
         // onPacket threw: the consumer's bug, not the packet's; keep receiving
-        complain(`collectd packet handler failed: ${(err as Error)?.message ?? err}`);
-      }
-    }
-  }
-
-  function mtime(path: string): number | null {
-    try {
-      return Deno.statSync(path).mtime?.getTime() ?? null;
-    } catch {
-      return null;
-    }
-  }
-
-  async function reloadAuthFiles() {
-    for (const [i, e] of listen.entries()) {
-      if (e.AuthFile === undefined) continue;
-      const m = mtime(e.AuthFile);
-      if (m === mtimes[i]) continue;
-      mtimes[i] = m;
-      try {
-        users[i] = await loadAuthFile(e.AuthFile, options.readTextFile);
-        log.info("AuthFile re-read", { path: e.AuthFile, users: users[i]!.size });
-      } catch (err) {
-        log.error("AuthFile changed but cannot be read; keeping the previous users", {
-          path: e.AuthFile,
-          error: err,
-        });
+        logs.failed(`collectd packet handler failed: ${(err as Error)?.message ?? err}`);
       }
     }
   }
@@ -166,11 +93,7 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
   const intake: Intake = {
     bound,
     async start() {
-      const read = options.readTextFile;
-      for (const e of listen) {
-        users.push(e.AuthFile === undefined ? null : await loadAuthFile(e.AuthFile, read));
-        mtimes.push(e.AuthFile === undefined ? null : mtime(e.AuthFile));
-      }
+      await auth.load();
       for (const [i, e] of listen.entries()) {
         let s;
         try {
@@ -198,11 +121,11 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
           security: e.SecurityLevel,
           ...(s.multicast ? { multicast: true } : {}),
           ...(s.receiveBuffer !== null ? { receiveBuffer: s.receiveBuffer } : {}),
-          ...(users[i] ? { users: users[i]!.size } : {}),
+          ...(auth.users[i] ? { users: auth.users[i]!.size } : {}),
         });
         loop(s.conn, i, e);
       }
-      const timer = setInterval(reloadAuthFiles, options.authCheckMs ?? 5000);
+      const timer = setInterval(() => auth.reloadChanged(), options.authCheckMs ?? 5000);
       Deno.unrefTimer(timer);
       authTimer = timer;
     },

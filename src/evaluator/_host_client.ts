@@ -73,6 +73,16 @@ function configArgs(entry: string): string[] {
 /** What a request can end with besides a reply: the host died or went silent. */
 export type Outcome = Reply | { t: "died"; message: string };
 
+/** Why a request ended without a result, for the log. */
+export function describeOutcome(o: Outcome): string {
+  if (o.t === "died" || o.t === "fatal") return o.message;
+  if (o.t === "overrun" && o.phase === "unknown") {
+    return `the batch was still running after ${o.ms} ms with no single handler call stuck ` +
+      "(an overloaded machine, or batches too large for RuleBudgetMs)";
+  }
+  return `unexpected ${o.t}`;
+}
+
 /** A running rule host. */
 export interface HostProcess {
   readonly pid: number;

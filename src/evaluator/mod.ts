@@ -5,7 +5,17 @@
  * @module
  */
 export { createEvaluator } from "./evaluator.ts";
-export type { EvaluateResult, Evaluator, EvaluatorOptions } from "./evaluator.ts";
+export type { BatchDone, EvaluateResult, Evaluator, EvaluatorOptions } from "./evaluator.ts";
+export {
+  ERRORS_COUNTER,
+  EVALUATIONS_COUNTER,
+  FIRED_COUNTER,
+  HANDLER_ERRORS_COUNTER,
+  HANDLERS_GAUGE,
+  HOST_RESTARTS_COUNTER,
+  OVERRUNS_COUNTER,
+  RULE_DROPS_COUNTER,
+} from "./counters.ts";
 export { runRuleHost } from "./host.ts";
 export { defaultHostCommand, HOST_SUBCOMMAND, HOST_V8_FLAGS } from "./_host_client.ts";
 export type { HostCommand } from "./_host_client.ts";

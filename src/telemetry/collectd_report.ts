@@ -4,6 +4,11 @@ import { rateLimited } from "../log/mod.ts";
 import type { Counters, CounterSample, Logger, Stage } from "../model/mod.ts";
 import { AGENT_PLUGIN } from "../model/mod.ts";
 
+/** Datagrams of the agent's own figures sent to collectd servers. */
+export const REPORT_PACKETS_COUNTER = "edge_agent_telemetry_collectd_packets_total";
+/** Datagrams of the agent's own figures that could not be sent. */
+export const REPORT_SEND_ERRORS_COUNTER = "edge_agent_telemetry_collectd_send_errors_total";
+
 /** One destination of the own figures (the config's `Telemetry.CollectdServers[i]`). */
 export type CollectdTarget = Config["Telemetry"]["CollectdServers"][number];
 
@@ -120,11 +125,11 @@ export function createCollectdReport(options: CollectdReportOptions): CollectdRe
   let sockets: UdpSockets | undefined;
   const send = options.send ?? ((b, h, p) => (sockets ??= new UdpSockets()).send(b, h, p));
   const sent = options.counters.counter(
-    "edge_agent_telemetry_collectd_packets_total",
+    REPORT_PACKETS_COUNTER,
     "Datagrams of the agent's own figures sent to collectd servers.",
   );
   const failed = options.counters.counter(
-    "edge_agent_telemetry_collectd_send_errors_total",
+    REPORT_SEND_ERRORS_COUNTER,
     "Datagrams of the agent's own figures that could not be sent.",
   );
   const warn = rateLimited((key, suppressed) => {

@@ -1,5 +1,16 @@
 import type { Counters } from "../model/mod.ts";
 
+/** Resident set size of the agent process in bytes (a gauge). */
+export const RSS_GAUGE = "edge_agent_process_resident_memory_bytes";
+/** JavaScript heap in use in bytes (a gauge). */
+export const HEAP_USED_GAUGE = "edge_agent_process_heap_used_bytes";
+/** Memory held outside the JavaScript heap in bytes (a gauge). */
+export const EXTERNAL_MEMORY_GAUGE = "edge_agent_process_external_memory_bytes";
+/** Start time of the agent since the Unix epoch in seconds (a gauge). */
+export const START_TIME_GAUGE = "edge_agent_process_start_time_seconds";
+/** Seconds since the agent started (a gauge). */
+export const UPTIME_GAUGE = "edge_agent_process_uptime_seconds";
+
 /** Memory figures of the process (Deno.memoryUsage's shape). */
 export interface MemoryFigures {
   rss: number;
@@ -29,23 +40,23 @@ export function registerProcessGauges(
   const now = options.now ?? Date.now;
   const started = now();
   const rss = counters.gauge(
-    "edge_agent_process_resident_memory_bytes",
+    RSS_GAUGE,
     "Resident set size of the agent process in bytes.",
   );
   const heap = counters.gauge(
-    "edge_agent_process_heap_used_bytes",
+    HEAP_USED_GAUGE,
     "JavaScript heap in use by the agent process in bytes.",
   );
   const external = counters.gauge(
-    "edge_agent_process_external_memory_bytes",
+    EXTERNAL_MEMORY_GAUGE,
     "Memory held outside the JavaScript heap (buffers) in bytes.",
   );
   const start = counters.gauge(
-    "edge_agent_process_start_time_seconds",
+    START_TIME_GAUGE,
     "Start time of the agent since the Unix epoch in seconds.",
   );
   const uptime = counters.gauge(
-    "edge_agent_process_uptime_seconds",
+    UPTIME_GAUGE,
     "Seconds since the agent started.",
   );
   start.set(Math.floor(started / 1000));

@@ -1,4 +1,6 @@
+import { PACKETS_COUNTER, VALUES_COUNTER } from "../collectd/mod.ts";
 import type { Config } from "../config/mod.ts";
+import { EVALUATIONS_COUNTER, HANDLERS_GAUGE, RULE_DROPS_COUNTER } from "../evaluator/mod.ts";
 import type { Counters, Logger, Stage } from "../model/mod.ts";
 import { createCollectdReport } from "./collectd_report.ts";
 import {
@@ -13,16 +15,6 @@ import {
 import { registerProcessGauges } from "./process_gauges.ts";
 import { createTelemetryServer } from "./server.ts";
 import { summarize } from "./status.ts";
-
-/** The counter whose movement tells that collectd packets arrive (registered by the intake). */
-export const PACKETS_COUNTER = "edge_agent_collectd_packets_total";
-/** Values accepted by the intake and handed to the rule stage. */
-export const VALUES_COUNTER = "edge_agent_collectd_values_total";
-/** Handler calls made by the rule stage, and the handlers running (registered by it). */
-export const EVALUATIONS_COUNTER = "edge_agent_rules_evaluations_total";
-export const HANDLERS_GAUGE = "edge_agent_rules_handlers";
-/** Packets the rule stage could not evaluate (queue full or rule host down). */
-export const RULE_DROPS_COUNTER = "edge_agent_rules_dropped_packets_total";
 
 /**
  * Fails while the rule stage drops packets (rule host down, queue full), or while values arrive

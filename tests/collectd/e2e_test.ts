@@ -17,7 +17,7 @@ import {
 } from "../../src/collectd/mod.ts";
 import { createLogger, type LogEvent } from "../../src/log/mod.ts";
 import { createCounters, type Metric, type Notification } from "../../src/model/mod.ts";
-import { startCollectd } from "./_collectd_peer.ts";
+import { startCollectd } from "../_helpers/collectd_peer.ts";
 
 const typesDb = await loadTypesDb();
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ConfItem, parseCollectdConf } from "../../src/collectd_conf/mod.ts";
-import { COLLECTD } from "../collectd/_collectd_peer.ts";
+import { COLLECTD } from "../_helpers/collectd_peer.ts";
 
 function items(text: string): ConfItem[] {
   const parsed = parseCollectdConf(text);

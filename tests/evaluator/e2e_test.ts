@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createIntake } from "../../src/collectd/mod.ts";
 import { createEvaluator } from "../../src/evaluator/mod.ts";
 import { createCounters, type RuleEvent } from "../../src/model/mod.ts";
-import { startCollectd } from "../collectd/_collectd_peer.ts";
+import { startCollectd } from "../_helpers/collectd_peer.ts";
 import { memoryLogger, rulesDir, testHostCommand } from "./_helpers.ts";
 
 Deno.test("collectd's own metrics and notifications reach the sandboxed rules and fire", async () => {

@@ -23,8 +23,11 @@ Deno.test("the rule worker is built only from the sandbox's modules, the pure mo
     .filter((m) => /\.(ts|js)$/.test(m));
   const local = modules.filter((m) => !m.startsWith("npm:"));
   assert.deepEqual(local.filter((m) => !m.startsWith("src/evaluator/sandbox/")).sort(), [
+    "src/collectd/_decode_cache.ts",
     "src/collectd/_protocol.ts",
-    "src/collectd/decoder_runtime.ts",
+    "src/collectd/decode.ts",
+    "src/collectd/rates.ts",
+    "src/collectd/types_db.ts",
     "src/evaluator/_context.ts",
     "src/evaluator/_frames.ts",
     "src/evaluator/_progress.ts",

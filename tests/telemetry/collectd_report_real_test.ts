@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createCounters } from "../../src/model/mod.ts";
-import { createCollectdReport } from "../../src/telemetry/mod.ts";
+import { createCollectdReport } from "../../src/telemetry/collectd_report.ts";
 import { freeUdpPort } from "../_helpers/ports.ts";
 import { memoryLogger } from "./_logger.ts";
 

@@ -10,14 +10,16 @@
  * rule code exist.
  * @module
  */
-import { DECODER_PROTOCOL, decoderRuntime } from "../../collectd/decoder_runtime.ts";
+import { createDecodeStats, decodePacket } from "../../collectd/decode.ts";
+import { RateTracker } from "../../collectd/rates.ts";
+import { parseTypesDb } from "../../collectd/types_db.ts";
 import { contextRuntime } from "../_context.ts";
 import { frameCodec } from "../_frames.ts";
 import { progressView } from "../_progress.ts";
 import { enclose } from "./enclose.ts";
 import { startWorker } from "./worker.ts";
 
-const collectd = decoderRuntime(DECODER_PROTOCOL);
+const collectd = { decodePacket, createDecodeStats, RateTracker, parseTypesDb };
 const runtime = contextRuntime();
 const frames = frameCodec();
 const stdout = Deno.stdout;

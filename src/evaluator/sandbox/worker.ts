@@ -8,7 +8,13 @@
  * reports) and, at the end of the input, `eof`.
  * @module
  */
-import type { DecoderRuntime } from "../../collectd/mod.ts";
+import type {
+  createDecodeStats,
+  DecodeOptions,
+  decodePacket,
+  parseTypesDb,
+  RateTracker,
+} from "../../collectd/mod.ts";
 import type { ContextRuntime } from "../_context.ts";
 import type { FrameCodec } from "../_frames.ts";
 import type { ProgressView } from "../_progress.ts";
@@ -22,9 +28,17 @@ import { type Batch, createRuleSet, type Item, type LoadRequest } from "./rules.
 export interface WorkerParts {
   glue: Glue;
   runtime: ContextRuntime;
-  collectd: DecoderRuntime;
+  collectd: CollectdDecoder;
   frames: FrameCodec;
   progressView: (buffer: SharedArrayBuffer) => ProgressView;
+}
+
+/** The collectd decoder the worker decodes `packets` requests with (src/collectd/). */
+export interface CollectdDecoder {
+  decodePacket: typeof decodePacket;
+  createDecodeStats: typeof createDecodeStats;
+  RateTracker: typeof RateTracker;
+  parseTypesDb: typeof parseTypesDb;
 }
 
 /** Most series one packet batch's sync carries. */
@@ -104,7 +118,7 @@ export function startWorker(parts: WorkerParts): void {
     },
     notification: (n: Item) => void decoded.push(freeze(n)),
   };
-  const decodeOptions: NonNullable<Parameters<DecoderRuntime["decodePacket"]>[2]> = {
+  const decodeOptions: DecodeOptions = {
     typesDb: collectd.parseTypesDb(""),
     rates,
     stats: collectd.createDecodeStats(),

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  decodeBatch,
-  encodeValueList,
-  forEachPacket,
-  PacketBatcher,
-} from "../../src/collectd/mod.ts";
+import { decodeBatch, forEachPacket, PacketBatcher } from "../../scripts/_bench_collectd_batch.ts";
+import { encodeValueList } from "../../src/collectd/mod.ts";
 
 const vl = (host: string) =>
   encodeValueList({

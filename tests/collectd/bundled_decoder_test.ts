@@ -1,16 +1,14 @@
 /**
- * decoderSource() is the decoder the rule worker runs: these tests build a `permissions: "none"`
- * Worker from a `data:` URL holding only that source text (as the rule host does) and check it
- * decodes every golden case, and rates over several packets, exactly like decodePacket() in this
- * process. A decoder function that referenced anything outside its own body would fail here with
- * a ReferenceError: these tests are the guard of decoder_runtime.ts's "self-contained" rule,
- * including after esbuild (scripts/bundle) renamed identifiers.
+ * The rule worker decodes collectd packets with src/collectd/'s decode.ts, rates.ts and
+ * types_db.ts as `scripts/build_sandbox.ts` bundles them (`deno bundle`, esbuild renaming
+ * identifiers) and runs them (a `permissions: "none"` Worker from a `data:` URL). These tests
+ * bundle the same modules the same way and check they decode every golden case, and rates over
+ * several packets, exactly like decodePacket() in this process.
  */
 import assert from "node:assert/strict";
 import {
   createDecodeStats,
   decodePacket,
-  decoderSource,
   DROP_REASONS,
   encodeValueList,
   parseAuthFile,
@@ -19,18 +17,20 @@ import {
   type SecurityLevel,
   unwrapPacket,
 } from "../../src/collectd/mod.ts";
-import type { DecoderRuntime } from "../../src/collectd/mod.ts";
 import type { DsType, Metric, MetricValue, Notification } from "../../src/model/mod.ts";
 import { TESTDATA, toJson, TYPES_DB_TEXT } from "./_golden.ts";
 
-type Decoder = Pick<
-  DecoderRuntime,
-  "decodePacket" | "createDecodeStats" | "DROP_REASONS" | "RateTracker" | "parseTypesDb"
->;
+interface Decoder {
+  decodePacket: typeof decodePacket;
+  createDecodeStats: typeof createDecodeStats;
+  DROP_REASONS: typeof DROP_REASONS;
+  RateTracker: typeof RateTracker;
+  parseTypesDb: typeof parseTypesDb;
+}
 
 /**
  * Decodes each run's packets with a fresh types.db lookup, rate tracker and stats. Runs in this
- * process and, as source text, in the worker: self-contained too.
+ * process and, as source text, in the worker: self-contained.
  */
 function decodeRuns(collectd: Decoder, typesDbText: string, runs: Uint8Array[][]) {
   return runs.map((packets) => {
@@ -68,12 +68,21 @@ const inProcess: Decoder = {
   parseTypesDb,
 };
 
-/** Runs decodeRuns() in a permissions-none Worker whose decoder is `runtimeSource`. */
-async function decodeInWorker(
-  runtimeSource: string,
-  runs: Uint8Array[][],
-): Promise<{ results: RunResult[]; denied: boolean }> {
-  const source = `const collectd = ${runtimeSource};
+const SRC = new URL("../../src/collectd/", import.meta.url).href;
+
+/**
+ * A Worker's JavaScript: decode.ts, rates.ts and types_db.ts bundled like the rule worker's
+ * source (scripts/build_sandbox.ts's `deno bundle` options), with decodeRuns() answering messages.
+ */
+async function bundledWorker(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "decoder_bundle_" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/entry.js`,
+      `import { createDecodeStats, decodePacket, DROP_REASONS } from "${SRC}decode.ts";
+import { RateTracker } from "${SRC}rates.ts";
+import { parseTypesDb } from "${SRC}types_db.ts";
+const collectd = { decodePacket, createDecodeStats, DROP_REASONS, RateTracker, parseTypesDb };
 const decodeRuns = ${decodeRuns.toString()};
 self.onmessage = (e) => {
   let denied = false;
@@ -84,7 +93,38 @@ self.onmessage = (e) => {
     self.postMessage({ ok: false, error: String(err && err.stack || err) });
   }
 };
-`;
+`,
+    );
+    const config = new URL("../../deno.json", import.meta.url).pathname;
+    const bundle = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "bundle",
+        "--quiet",
+        "--config",
+        config,
+        "--platform",
+        "deno",
+        "--packages",
+        "bundle",
+        "--output",
+        `${dir}/out.js`,
+        `${dir}/entry.js`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(bundle.code, 0, new TextDecoder().decode(bundle.stderr));
+    return await Deno.readTextFile(`${dir}/out.js`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs decodeRuns() in a permissions-none Worker from the bundled `source`. */
+async function decodeInWorker(
+  source: string,
+  runs: Uint8Array[][],
+): Promise<{ results: RunResult[]; denied: boolean }> {
   const worker = new Worker("data:text/javascript," + encodeURIComponent(source), {
     type: "module",
     deno: { permissions: "none" },
@@ -164,14 +204,14 @@ function assertSameResults(got: RunResult[], want: RunResult[], label: string): 
   assert.equal(toJson(got), toJson(want), `${label}: JSON text differs`);
 }
 
-Deno.test("decoderSource() in a permissions-none Worker decodes every golden case like decodePacket() here", async () => {
+Deno.test("the decoder bundled as the rule worker bundles it, in a permissions-none Worker, decodes every golden case like decodePacket() here", async () => {
   const golden = goldenRuns();
   const runs = [...golden.map((g) => g.segments), golden.flatMap((g) => g.segments)];
   const want = decodeRuns(inProcess, TYPES_DB_TEXT, runs);
   assert.ok(want.at(-1)!.metrics.length > 50, "the golden cases hold metrics");
   assert.ok(want.at(-1)!.notifications.length > 0, "the golden cases hold notifications");
   assert.ok(want.some((r) => r.unknownTypes.length > 0), "a golden case has an unknown type");
-  const { results, denied } = await decodeInWorker(decoderSource(), runs);
+  const { results, denied } = await decodeInWorker(await bundledWorker(), runs);
   assert.equal(denied, true, "the worker really has no permissions");
   for (let i = 0; i < golden.length; i++) {
     assertSameResults([results[i]!], [want[i]!], golden[i]!.name);
@@ -179,7 +219,7 @@ Deno.test("decoderSource() in a permissions-none Worker decodes every golden cas
   assertSameResults(results, want, "all golden cases through one decoder");
 });
 
-Deno.test("decoderSource() in a Worker gives the same rates over two packets as RateTracker here", async () => {
+Deno.test("the bundled decoder in a Worker gives the same rates over two packets as RateTracker here", async () => {
   const runs = [ratePackets()];
   const want = decodeRuns(inProcess, TYPES_DB_TEXT, runs);
   assert.deepStrictEqual(want[0]!.metrics.slice(3).map((m) => m.rates), [
@@ -187,71 +227,6 @@ Deno.test("decoderSource() in a Worker gives the same rates over two packets as 
     [1, 10],
     [200, -100],
   ]);
-  const { results } = await decodeInWorker(decoderSource(), runs);
+  const { results } = await decodeInWorker(await bundledWorker(), runs);
   assertSameResults(results, want, "rates");
-});
-
-Deno.test("decoderSource() taken from an esbuild bundle (scripts/bundle's options) still decodes like decodePacket()", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "decoder_bundle_" });
-  try {
-    const mod = new URL("../../src/collectd/mod.ts", import.meta.url).href;
-    // Another module-level `Part` etc. in the bundle makes esbuild rename the decoder's names.
-    await Deno.writeTextFile(
-      `${dir}/entry.ts`,
-      `import { decoderSource } from ${JSON.stringify(mod)};\n` +
-        `const Part = 1, HEADER_SIZE = 2, TWO_32 = 3, decoderRuntime = 4;\n` +
-        `console.log(Part + HEADER_SIZE + TWO_32 + decoderRuntime);\n` +
-        `await Deno.stdout.write(new TextEncoder().encode(decoderSource()));\n`,
-    );
-    const config = new URL("../../deno.json", import.meta.url).pathname;
-    const bundle = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--config",
-        config,
-        "--platform",
-        "deno",
-        "--packages",
-        "bundle",
-        "--output",
-        `${dir}/out.js`,
-        `${dir}/entry.ts`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(bundle.code, 0, new TextDecoder().decode(bundle.stderr));
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", "--no-prompt", `${dir}/out.js`],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
-    const out = new TextDecoder().decode(run.stdout);
-    const source = out.slice(out.indexOf("\n") + 1);
-    assert.match(source, /^\(function decoderRuntime\(/);
-    assert.notEqual(source, decoderSource(), "esbuild rewrote the function (else no test)");
-    const runs = [...goldenRuns().map((g) => g.segments), ratePackets()];
-    const { results } = await decodeInWorker(source, runs);
-    assertSameResults(results, decodeRuns(inProcess, TYPES_DB_TEXT, runs), "bundled decoder");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-// What the worker test guards against: a runtime function using a value from outside its body.
-const OUTSIDE = "defined only in this module";
-function leakyRuntime() {
-  return {
-    parseTypesDb: (text: string) => ({ text: OUTSIDE + text }),
-  };
-}
-
-Deno.test("the Worker check fails with a ReferenceError for a runtime that uses a module-level value", async () => {
-  assert.equal(leakyRuntime().parseTypesDb("").text, OUTSIDE, "works in its own module");
-  await assert.rejects(
-    () => decodeInWorker(`(${leakyRuntime.toString()})()`, [[]]),
-    /ReferenceError: OUTSIDE is not defined/,
-  );
 });

@@ -1,16 +1,17 @@
+/**
+ * bench_collectd.ts's `--split` receiver: the intake process hands accepted plaintext to a
+ * decoding process in batches, each packet framed as a big-endian uint16 length + its bytes. One
+ * copy per packet (the intake's buffer is reused), none per value; one message per batch. (The
+ * agent itself queues packets for the rule host in src/evaluator/_packet_queue.ts.)
+ * @module
+ */
 import {
   createDecodeStats,
   type DecodeOptions,
   decodePacket,
   type DecodeStats,
   type PacketVisitor,
-} from "./decode.ts";
-
-/**
- * Handing accepted plaintext from the agent process to the rule host in batches: each packet is
- * framed as a big-endian uint16 length + its bytes. One copy per packet (the intake's buffer is
- * reused), none per value; one message per batch.
- */
+} from "../src/collectd/mod.ts";
 
 /** Options of {@linkcode PacketBatcher}. */
 export interface PacketBatcherOptions {
