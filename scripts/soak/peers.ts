@@ -2,10 +2,10 @@
  * Soak harness: the real processes — two mosquitto brokers (which one the agent is on is read
  * from their connection log lines), collectd 5.12, and the agent through scripts/agent.
  */
-import { type Proc, spawnProc, waitForTcp } from "./_soak_proc.ts";
-import type { SoakLayout } from "./_soak_setup.ts";
+import { type Proc, spawnProc, waitForTcp } from "./proc.ts";
+import type { SoakLayout } from "./setup.ts";
 
-const root = new URL("../", import.meta.url).pathname;
+const root = new URL("../../", import.meta.url).pathname;
 
 /** The two brokers, restartable, knowing which one the agent's client is connected to. */
 export class Brokers {

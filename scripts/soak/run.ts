@@ -2,32 +2,32 @@
  * Soak harness: starts the real pieces, runs the load and the fault schedule for the asked time,
  * drains, stops everything and returns the checks' rows.
  */
-import { checkAlive } from "./_soak_check_alive.ts";
-import { checkRemoteAudit, checkRuleAudit } from "./_soak_check_audit.ts";
-import { faultSummary } from "./_soak_check_faults.ts";
-import { checkFlood } from "./_soak_check_flood.ts";
+import { checkAlive } from "./checks/alive.ts";
+import { checkRemoteAudit, checkRuleAudit } from "./checks/audit.ts";
+import { faultSummary } from "./checks/faults.ts";
+import { checkFlood } from "./checks/flood.ts";
 import {
   checkExactlyOneResult,
   checkExpectedCodes,
   checkRefusedRedeliveries,
-} from "./_soak_check_results.ts";
-import { checkRss } from "./_soak_check_rss.ts";
-import { checkCooldown, checkRuleRecovery } from "./_soak_check_rules.ts";
-import { checkNoDoubleRun } from "./_soak_check_runs.ts";
-import { AgentHandle, newFaultLog, pause, type SoakContext } from "./_soak_context.ts";
-import { parseMarks, readAudit, type SoakFacts } from "./_soak_facts.ts";
-import { killAgentMidCommand } from "./_soak_fault_agent.ts";
-import { killActiveBroker } from "./_soak_fault_broker.ts";
-import { badCommands } from "./_soak_fault_commands.ts";
-import { flood } from "./_soak_fault_flood.ts";
-import { swapRules } from "./_soak_fault_rules.ts";
-import { Operator } from "./_soak_operator.ts";
-import { Brokers, startCollectd } from "./_soak_peers.ts";
-import type { Proc } from "./_soak_proc.ts";
-import { type RssSample, sampleRss } from "./_soak_rss.ts";
-import { healthz, type Scrape, scrape } from "./_soak_scrape.ts";
-import { createLayout } from "./_soak_setup.ts";
-import type { Row } from "./_soak_table.ts";
+} from "./checks/results.ts";
+import { checkRss } from "./checks/rss.ts";
+import { checkCooldown, checkRuleRecovery } from "./checks/rules.ts";
+import { checkNoDoubleRun } from "./checks/runs.ts";
+import { AgentHandle, newFaultLog, pause, type SoakContext } from "./context.ts";
+import { parseMarks, readAudit, type SoakFacts } from "./facts.ts";
+import { killAgentMidCommand } from "./faults/agent.ts";
+import { killActiveBroker } from "./faults/broker.ts";
+import { badCommands } from "./faults/commands.ts";
+import { flood } from "./faults/flood.ts";
+import { swapRules } from "./faults/rules.ts";
+import { Operator } from "./operator.ts";
+import { Brokers, startCollectd } from "./peers.ts";
+import type { Proc } from "./proc.ts";
+import { type RssSample, sampleRss } from "./rss.ts";
+import { healthz, type Scrape, scrape } from "./scrape.ts";
+import { createLayout } from "./setup.ts";
+import type { Row } from "./table.ts";
 
 /** The fault injectors, by the name `--faults` takes. */
 export const FAULTS = ["commands", "flood", "broker", "agent-kill", "rules"] as const;

@@ -5,8 +5,8 @@
  * hanging and a failing command, a trigger burst against a cooldown). Prints a table of checks;
  * exits 1 when one fails.
  *
- *   scripts/deno run -A scripts/soak.ts --minutes 20
- *   scripts/deno run -A scripts/soak.ts --seconds 60 --faults commands,flood,broker --keep
+ *   scripts/deno run -A scripts/soak/soak.ts --minutes 20
+ *   scripts/deno run -A scripts/soak/soak.ts --seconds 60 --faults commands,flood,broker --keep
  *
  * Options: --minutes N | --seconds N (default 20 min); --faults a,b (default all of commands,
  * flood, broker, agent-kill, rules); --flood-rate N bad datagrams/s (2000); --agent-kill-every N
@@ -15,8 +15,8 @@
  * temp dir with every log); --json (the rows as JSON too).
  */
 import { parseArgs } from "node:util";
-import { type FaultName, FAULTS, runSoak } from "./_soak_run.ts";
-import { allPassed, renderTable } from "./_soak_table.ts";
+import { type FaultName, FAULTS, runSoak } from "./run.ts";
+import { allPassed, renderTable } from "./table.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

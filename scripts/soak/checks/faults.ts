@@ -1,6 +1,6 @@
 /** Row: which faults were injected how often (and /healthz as seen during the run). */
-import type { SoakFacts } from "./_soak_facts.ts";
-import type { Row } from "./_soak_table.ts";
+import type { SoakFacts } from "../facts.ts";
+import type { Row } from "../table.ts";
 
 export function faultSummary(f: SoakFacts): Row {
   const fl = f.faults;

@@ -1,6 +1,6 @@
 /** Check: no remote command ran twice (each has its own command, which leaves a mark). */
-import type { SoakFacts } from "./_soak_facts.ts";
-import type { Row } from "./_soak_table.ts";
+import type { SoakFacts } from "../facts.ts";
+import type { Row } from "../table.ts";
 
 export function checkNoDoubleRun(f: SoakFacts): Row {
   const starts = new Map<string, number>();

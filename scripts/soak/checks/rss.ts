@@ -1,7 +1,7 @@
 /** Check: RSS under a stated bound, with no growth trend. */
-import type { SoakFacts } from "./_soak_facts.ts";
-import { slope } from "./_soak_rss.ts";
-import type { Row } from "./_soak_table.ts";
+import type { SoakFacts } from "../facts.ts";
+import { slope } from "../rss.ts";
+import type { Row } from "../table.ts";
 
 /** Bound on the agent process alone, and on it with its children (the rule host). */
 export const RSS_BOUND_MIB = { agent: 400, tree: 800 };

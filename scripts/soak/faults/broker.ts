@@ -1,5 +1,5 @@
 /** Fault: the broker the agent is on is SIGKILLed with a command in flight, then restarted. */
-import { pause, type SoakContext } from "./_soak_context.ts";
+import { pause, type SoakContext } from "../context.ts";
 
 /** Kills the active broker (A when none is known), waits `downMs`, starts it again. */
 export async function killActiveBroker(ctx: SoakContext, downMs: number, command: () => void) {

@@ -1,6 +1,6 @@
 /** Check: the cooldown held against a burst of triggers, and rules came back after the fixes. */
-import type { SoakFacts } from "./_soak_facts.ts";
-import type { Row } from "./_soak_table.ts";
+import type { SoakFacts } from "../facts.ts";
+import type { Row } from "../table.ts";
 
 export function checkCooldown(f: SoakFacts): Row {
   const runs = f.marks.filter((m) => m.label === "rule").sort((a, b) => a.at - b.at);

@@ -3,15 +3,15 @@
  * run: size (bundle + runtime; the compiled binary too when DENORT_BIN lets scripts/compile build
  * one), time from spawn to "listening", and idle RSS (agent + its rule-host child).
  *
- *   scripts/deno run -A scripts/bench_startup.ts [--runs 5] [--idle-seconds 3]
+ *   scripts/deno run -A scripts/bench/startup.ts [--runs 5] [--idle-seconds 3]
  *
  * Figures are medians over the runs; the machine is shared, so expect noise.
  * @module
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { parseConfig } from "../src/config/mod.ts";
-import { derivePermissions, permissionFlags } from "../src/permissions/mod.ts";
+import { parseConfig } from "../../src/config/mod.ts";
+import { derivePermissions, permissionFlags } from "../../src/permissions/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,7 +22,7 @@ const { values } = parseArgs({
 });
 const RUNS = Number(values.runs);
 const IDLE_MS = Number(values["idle-seconds"]) * 1000;
-const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 interface Sample {
   startupMs: number;

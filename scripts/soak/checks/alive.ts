@@ -1,6 +1,6 @@
 /** Check: the agent never exited on its own, and stopped cleanly on SIGTERM at the end. */
-import type { SoakFacts } from "./_soak_facts.ts";
-import type { Row } from "./_soak_table.ts";
+import type { SoakFacts } from "../facts.ts";
+import type { Row } from "../table.ts";
 
 export function checkAlive(f: SoakFacts): Row {
   const ok = f.selfExits.length === 0 && f.finalExit === 0;

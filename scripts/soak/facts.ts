@@ -1,9 +1,9 @@
 /** Soak harness: everything observed during a run, gathered for the checks. */
-import type { FaultLog } from "./_soak_context.ts";
-import type { SeenResult, SentTask } from "./_soak_operator.ts";
-import type { RssSample } from "./_soak_rss.ts";
-import type { Scrape } from "./_soak_scrape.ts";
-import type { SoakLayout } from "./_soak_setup.ts";
+import type { FaultLog } from "./context.ts";
+import type { SeenResult, SentTask } from "./operator.ts";
+import type { RssSample } from "./rss.ts";
+import type { Scrape } from "./scrape.ts";
+import type { SoakLayout } from "./setup.ts";
 
 /** One line of the marker file: a recovery command started/ran/finished. */
 export interface Mark {

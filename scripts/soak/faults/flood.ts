@@ -1,6 +1,6 @@
 /** Fault: a flood of malformed and badly signed datagrams mixed into collectd's real traffic. */
-import { encodeValueList, signPacket } from "../src/collectd/mod.ts";
-import { pause, type SoakContext } from "./_soak_context.ts";
+import { encodeValueList, signPacket } from "../../../src/collectd/mod.ts";
+import { pause, type SoakContext } from "../context.ts";
 
 /** Options of {@linkcode flood}. */
 export interface FloodOptions {

@@ -2,7 +2,7 @@
  * Soak harness: the generated world in one temp dir — ports, the agent's config.json, its rules,
  * the recovery scripts that leave marks, collectd.conf and the two brokers' mosquitto.conf.
  */
-import { freeTcpPort, freeUdpPort } from "./_soak_proc.ts";
+import { freeTcpPort, freeUdpPort } from "./proc.ts";
 
 /** Everything the soak generated, with the paths and ports the parts share. */
 export interface SoakLayout {
@@ -107,7 +107,7 @@ export async function createLayout(options: LayoutOptions): Promise<SoakLayout> 
   await Deno.writeTextFile(`${dir}/agent/auth`, `${l.user}: ${l.password}\n`);
   await Deno.writeTextFile(l.agentConfig, JSON.stringify(agentConfig(l), null, 2));
   await Deno.chmod(l.agentConfig, 0o600);
-  const types = new URL("../rules/edge-agent.d.ts", import.meta.url);
+  const types = new URL("../../rules/edge-agent.d.ts", import.meta.url);
   await Deno.copyFile(types, `${l.rulesDir}/edge-agent.d.ts`).catch(() => {});
   await Deno.writeTextFile(l.ruleFile, GOOD_RULE);
   await Deno.writeTextFile(l.collectdConf, collectdConf(l));

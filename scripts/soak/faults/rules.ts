@@ -1,6 +1,6 @@
 /** Fault: the rule file replaced by one that loops forever, then by a syntax error, then fixed. */
-import { pause, type SoakContext } from "./_soak_context.ts";
-import { BROKEN_RULE, GOOD_RULE, LOOPING_RULE } from "./_soak_setup.ts";
+import { pause, type SoakContext } from "../context.ts";
+import { BROKEN_RULE, GOOD_RULE, LOOPING_RULE } from "../setup.ts";
 
 async function replace(path: string, text: string) {
   const tmp = `${path.replace(/\.ts$/, "")}.swap`; // not *.ts: the watcher sees only the rename

@@ -1,7 +1,7 @@
 /** Check: valid metrics kept being accepted and evaluated through the malformed flood. */
-import type { SoakFacts } from "./_soak_facts.ts";
-import type { Scrape } from "./_soak_scrape.ts";
-import type { Row } from "./_soak_table.ts";
+import type { SoakFacts } from "../facts.ts";
+import type { Scrape } from "../scrape.ts";
+import type { Row } from "../table.ts";
 
 const VALUES = "edge_agent_collectd_values_total";
 const DROPPED = "edge_agent_collectd_dropped_total";

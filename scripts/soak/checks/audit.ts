@@ -1,6 +1,6 @@
 /** Checks: every rule-triggered run, and every remote run, is in the audit file. */
-import type { SoakFacts } from "./_soak_facts.ts";
-import type { Row } from "./_soak_table.ts";
+import type { SoakFacts } from "../facts.ts";
+import type { Row } from "../table.ts";
 
 /** Runs cut short by the soak's SIGKILL of the agent cannot be audited: one gap per kill. */
 const slack = (f: SoakFacts) => f.faults.agentKills;

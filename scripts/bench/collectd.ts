@@ -1,7 +1,7 @@
 /**
  * collectd intake benchmark, against collectd 5.12's own receiver in the same run.
  *
- *   scripts/deno run -A --unstable-net scripts/bench_collectd.ts [--seconds 5]
+ *   scripts/deno run -A --unstable-net scripts/bench/collectd.ts [--seconds 5]
  *       [--rates 100000,300000,600000,1000000] [--security None|Sign|Encrypt]
  *
  * Prints: decode values/s on one core; for each offered rate, the agent's intake (receive +
@@ -25,9 +25,9 @@ import {
   RateTracker,
   type SecurityLevel,
   signPacket,
-} from "../src/collectd/mod.ts";
-import { createLogger } from "../src/log/mod.ts";
-import { createCounters, type Metric } from "../src/model/mod.ts";
+} from "../../src/collectd/mod.ts";
+import { createLogger } from "../../src/log/mod.ts";
+import { createCounters, type Metric } from "../../src/model/mod.ts";
 
 const { values: args } = parseArgs({
   options: {

@@ -2,7 +2,7 @@
  * MQTT command round trip benchmark: publish a command → receive its result, for `/bin/true`,
  * over a loopback mosquitto (set_tcp_nodelay true), N commands one after another.
  *
- *   scripts/deno run -A scripts/bench_mqtt.ts [N=1000] [QOS=1]
+ *   scripts/deno run -A scripts/bench/mqtt.ts [N=1000] [QOS=1]
  *
  * Prints p50/p99/max and commands/s for:
  *   1. edge-agent: createMqttChannel + the real executor running /bin/true;
@@ -13,11 +13,11 @@
 import mqtt from "mqtt";
 import net from "node:net";
 import { join } from "node:path";
-import { createMqttChannel } from "../src/commands/mod.ts";
-import { parseConfig } from "../src/config/mod.ts";
-import { createExecutor } from "../src/executor/mod.ts";
-import { createLogger } from "../src/log/mod.ts";
-import { createCounters } from "../src/model/mod.ts";
+import { createMqttChannel } from "../../src/commands/mod.ts";
+import { parseConfig } from "../../src/config/mod.ts";
+import { createExecutor } from "../../src/executor/mod.ts";
+import { createLogger } from "../../src/log/mod.ts";
+import { createCounters } from "../../src/model/mod.ts";
 
 const N = Number(Deno.args[0] ?? 1000);
 const QOS = Number(Deno.args[1] ?? 1) as 0 | 1 | 2;
@@ -135,7 +135,7 @@ const config = parseConfig(
   }),
   join(dir, "config.json"),
 ).config;
-const late: { report?: (r: import("../src/model/mod.ts").RunRecord) => Promise<void> } = {};
+const late: { report?: (r: import("../../src/model/mod.ts").RunRecord) => Promise<void> } = {};
 const executor = createExecutor(config.Services, {
   logger,
   counters,

@@ -4,8 +4,8 @@
  * records every result seen on either broker.
  */
 import mqtt from "mqtt";
-import type { Brokers } from "./_soak_peers.ts";
-import type { SoakLayout } from "./_soak_setup.ts";
+import type { Brokers } from "./peers.ts";
+import type { SoakLayout } from "./setup.ts";
 
 /** One command the operator published. */
 export interface SentTask {

@@ -1,6 +1,6 @@
 /** Fault: the agent is SIGKILLed while a (slow) remote command runs, then restarted. */
-import { Code } from "../src/model/mod.ts";
-import { pause, type SoakContext } from "./_soak_context.ts";
+import { Code } from "../../../src/model/mod.ts";
+import { pause, type SoakContext } from "../context.ts";
 
 /** Sends `slow/<command>`, waits until it started (its mark), SIGKILLs the agent, restarts it. */
 export async function killAgentMidCommand(ctx: SoakContext, command: string): Promise<void> {

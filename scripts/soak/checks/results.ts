@@ -1,6 +1,6 @@
 /** Check: every command published got exactly one result (refusals of re-sends aside). */
-import type { SoakFacts } from "./_soak_facts.ts";
-import type { Row } from "./_soak_table.ts";
+import type { SoakFacts } from "../facts.ts";
+import type { Row } from "../table.ts";
 
 /**
  * Each task has exactly one result that is not a 0x1100 refusal (identical copies of that result,

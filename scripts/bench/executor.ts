@@ -8,13 +8,13 @@
  * spawns; in Deno 2.9 it costs ~1.4 ms more than a plain spawn). Executor rows are compared with
  * the process-group baseline, so the difference is the executor's own work.
  *
- *   scripts/deno run -A scripts/bench_executor.ts [iterations=300] [--audit]
+ *   scripts/deno run -A scripts/bench/executor.ts [iterations=300] [--audit]
  * (--audit adds the audit reporter, written and fsynced before the run resolves.)
  */
-import { createExecutor, createProcessRunner, type Runner } from "../src/executor/mod.ts";
-import { createAuditReporter } from "../src/reporters/mod.ts";
-import { createLogger } from "../src/log/mod.ts";
-import { createCounters, type Reporter } from "../src/model/mod.ts";
+import { createExecutor, createProcessRunner, type Runner } from "../../src/executor/mod.ts";
+import { createAuditReporter } from "../../src/reporters/mod.ts";
+import { createLogger } from "../../src/log/mod.ts";
+import { createCounters, type Reporter } from "../../src/model/mod.ts";
 
 const n = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 300);
 const withAudit = Deno.args.includes("--audit");
@@ -123,7 +123,7 @@ const row = (name: string, xs: number[], base?: number[]) => {
   }
   return line;
 };
-console.log(`bench_executor: /bin/true × ${n}${withAudit ? ", with the audit reporter" : ""}`);
+console.log(`bench/executor: /bin/true × ${n}${withAudit ? ", with the audit reporter" : ""}`);
 console.log(row("baseline Deno.Command spawn()", baseSpawn));
 console.log(row("baseline spawn(), own process group", groupSpawn));
 console.log(row("executor run() → spawned", remoteSpawn, groupSpawn));

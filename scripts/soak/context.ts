@@ -2,11 +2,11 @@
  * Soak harness: what the injectors act on and what they record for the checks. The agent is
  * restartable (each start is a new generation); an exit the harness did not cause is recorded.
  */
-import type { Operator } from "./_soak_operator.ts";
-import type { Brokers } from "./_soak_peers.ts";
-import { agentReady, spawnAgent } from "./_soak_peers.ts";
-import type { Proc } from "./_soak_proc.ts";
-import type { SoakLayout } from "./_soak_setup.ts";
+import type { Operator } from "./operator.ts";
+import type { Brokers } from "./peers.ts";
+import { agentReady, spawnAgent } from "./peers.ts";
+import type { Proc } from "./proc.ts";
+import type { SoakLayout } from "./setup.ts";
 
 /** Times (ms since epoch) and counts the injectors record. */
 export interface FaultLog {

@@ -9,21 +9,21 @@
  * - saturation: as many values as the stage takes; the drain rate is its ceiling.
  *
  * ```sh
- * scripts/deno run -A scripts/bench_rules.ts [--seconds 5] [--rate 100000] [--only saturation]
+ * scripts/deno run -A scripts/bench/rules.ts [--seconds 5] [--rate 100000] [--only saturation]
  * ```
  * There is no reference peer for sandboxed rules (lua-collectd-monitor runs Lua inside collectd),
  * so no ratio is printed. The machine is shared: figures are noisy.
  * @module
  */
 import { parseArgs } from "node:util";
-import { PacketBuilder } from "../src/collectd/mod.ts";
+import { PacketBuilder } from "../../src/collectd/mod.ts";
 import {
   createEvaluator,
   defaultHostCommand,
   type EvaluatorOptions,
-} from "../src/evaluator/mod.ts";
-import { createLogger } from "../src/log/mod.ts";
-import type { DsType } from "../src/model/mod.ts";
+} from "../../src/evaluator/mod.ts";
+import { createLogger } from "../../src/log/mod.ts";
+import type { DsType } from "../../src/model/mod.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -188,7 +188,7 @@ async function withStage(
     onEvent: () => {},
     watch: false,
     budgetMs: 1000,
-    hostCommand: defaultHostCommand(new URL("../main.ts", import.meta.url).href),
+    hostCommand: defaultHostCommand(new URL("../../main.ts", import.meta.url).href),
     onBatchDone: ({ arrivals, doneAt, evaluations, busyMs }) => {
       stats.batches++;
       stats.busyMs += busyMs;
