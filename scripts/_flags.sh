@@ -5,7 +5,7 @@
 #   daemon    `agent run` and its rule host: --allow-run only for the Services' executables (+ the
 #             agent itself), --allow-net only for listeners, brokers and notification servers,
 #             --allow-read/--allow-write only for the config, rules, types.db, TLS/auth files,
-#             StateDir and what collectd.conf replacement touches (README: "Permissions");
+#             StateDir and what collectd.conf replacement touches (docs/packaging.md: "Permissions");
 #   operator  the operator commands beside it (check-config, maintenance, send-command,
 #             send-config, test-rule): read any file and reach any broker the operator names,
 #             write only StateDir, run only themselves.

@@ -6,7 +6,7 @@
  *   scripts/deno run --allow-read scripts/fuzz_collectd.ts [--minutes 60] [--seed 1]
  */
 import { parseArgs } from "node:util";
-import { fuzz } from "../tests/_helpers/collectd_fuzz.ts";
+import { fuzz } from "../tests/collectd/fuzz.ts";
 
 const { values } = parseArgs({
   options: { minutes: { type: "string", default: "60" }, seed: { type: "string", default: "1" } },

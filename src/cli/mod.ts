@@ -6,6 +6,8 @@ import type { CliCommand, CliIO } from "./_command.ts";
 import { COMMANDS } from "./commands.ts";
 
 export type { CliCommand, CliIO } from "./_command.ts";
+/** Every subcommand, as `--help` lists them (the man page is tested against it). */
+export { COMMANDS } from "./commands.ts";
 
 const encoder = new TextEncoder();
 

@@ -10,7 +10,7 @@ const CommandStringSchema = z.string().min(1).superRefine((line, ctx) => {
   if (!split.ok) ctx.addIssue({ code: "custom", message: refusalMessage(line, split.reason) });
 });
 
-/** The explicit form. Durations are seconds; defaults are the executor's (see the README). */
+/** The explicit form. Durations are seconds; defaults are the executor's (see docs/recovery.md). */
 export const CommandOptionsSchema = z.strictObject({
   /** Executable (absolute path, or a name searched in the command PATH) and its arguments. */
   Argv: z.array(z.string()).min(1).refine((a) => a[0] !== "", "Argv[0] must name an executable"),

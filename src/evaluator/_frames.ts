@@ -4,7 +4,7 @@
  * body. Two kinds:
  *
  * - `JSON`: any message, as JSON text; a bigint is `{"$bigint": "123"}` (metric values, rule
- *   state). Rule state is plain JSON-able data by contract (README, Rule API).
+ *   state). Rule state is plain JSON-able data by contract (docs/rules.md).
  * - `PACKETS`: a `packets` request: id, sync, skip list, packet end offsets, packet bytes.
  *
  * Both ends run {@linkcode frameCodec}: the agent as a module, the rule worker (which reads

@@ -97,7 +97,7 @@ export interface Evaluator extends Stage {
   readonly handlers: readonly string[];
 }
 
-/** Builds the rule stage (see the README's "Rule API" for the semantics). */
+/** Builds the rule stage (see docs/rules.md for the semantics). */
 export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const log = options.logger;
   const dir = options.rulesDir;

@@ -1,7 +1,7 @@
 /**
  * Every numeric code an operator can see in a result's `code` field. Codes below 0x1000 are a
  * command's own exit status. The 0x1001–0x1100 and 0x2000–0x2009 codes are lua-collectd-monitor's
- * (same meaning, same number); the others are edge-agent's, in the same style. The README's
+ * (same meaning, same number); the others are edge-agent's, in the same style. docs/remote.md's
  * "Error codes" table lists them all.
  */
 export const Code = {
@@ -53,7 +53,7 @@ export const Code = {
 } as const;
 export type Code = typeof Code[keyof typeof Code];
 
-/** Process exit codes of the `agent` command (documented in the README). */
+/** Process exit codes of the `agent` command (documented in docs/operations.md and the man page). */
 export const ExitCode = {
   OK: 0,
   /** The agent failed at run time (e.g. cannot bind its listener). */
@@ -70,7 +70,7 @@ export const ExitCode = {
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
 
 /**
- * A code as the log prints it: the agent's own codes in hex as the README lists them, with the
+ * A code as the log prints it: the agent's own codes in hex as docs/remote.md lists them, with the
  * decimal a result's JSON `code` carries (`0x1002 (4098)`); a command's exit status as is.
  */
 export function codeText(code: number): string {

@@ -25,7 +25,7 @@ export interface DeriveOptions {
   self?: string;
   /**
    * `$NOTIFY_SOCKET` the agent will be started with (systemd: `/run/systemd/notify`), or null
-   * for none. Abstract (`@name`) sockets cannot be granted by a flag (see the README).
+   * for none. Abstract (`@name`) sockets cannot be granted by a flag (see docs/packaging.md).
    */
   notifySocket?: string | null;
   /**

@@ -6,8 +6,8 @@
  */
 import { join } from "node:path";
 import { freeTcpPort, freeUdpPort } from "../_helpers/ports.ts";
-import { type Mosquitto, PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
-import { start } from "../packaging/_process.ts";
+import { type Mosquitto, PASSWORD, startMosquitto, USER } from "../_helpers/mosquitto.ts";
+import { start } from "../_helpers/run.ts";
 
 export const HOST_NAME = "acc-edge";
 export const COMMAND_TOPIC = `edge/${HOST_NAME}/command`;

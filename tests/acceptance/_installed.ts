@@ -12,8 +12,8 @@ import {
   installedVersion,
   purgeTestInstall,
   requireNotInstalled,
-} from "../packaging/_debs.ts";
-import { notifySocket, type Process, run, start } from "../packaging/_process.ts";
+} from "../_helpers/debs.ts";
+import { notifySocket, type Process, run, start } from "../_helpers/run.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 export const UNIT = "/lib/systemd/system/edge-agent.service";

@@ -2,8 +2,8 @@ import { join } from "node:path";
 import type mqtt from "mqtt";
 import { type AgentProcess, startAgent } from "../_helpers/agent_process.ts";
 import { freeTcpPort, freeUdpPort } from "../_helpers/ports.ts";
-import { collect, nowStamp, testClient } from "../mqtt/_helpers.ts";
-import { type Mosquitto, PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
+import { collect, nowStamp, testClient } from "../_helpers/mqtt.ts";
+import { type Mosquitto, PASSWORD, startMosquitto, USER } from "../_helpers/mosquitto.ts";
 
 /** A command's result as the operator sees it. */
 export type Result = Record<string, unknown>;

@@ -5,8 +5,8 @@ import { parseConfig } from "../../src/config/mod.ts";
 import { defaultHostCommand } from "../../src/evaluator/mod.ts";
 import { Code } from "../../src/model/mod.ts";
 import { freeUdpPort } from "../_helpers/ports.ts";
-import { captureLogger, collect, nowStamp, testClient } from "../mqtt/_helpers.ts";
-import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
+import { captureLogger, collect, nowStamp, testClient } from "../_helpers/mqtt.ts";
+import { PASSWORD, startMosquitto, USER } from "../_helpers/mosquitto.ts";
 
 const RULE = `
 export const metrics = {

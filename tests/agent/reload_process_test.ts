@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startAgent } from "../_helpers/agent_process.ts";
 import { freeUdpPort } from "../_helpers/ports.ts";
-import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
+import { PASSWORD, startMosquitto, USER } from "../_helpers/mosquitto.ts";
 
 // Reloads as an operator does them, on scripts/agent (the production flags): saving a rule
 // file, and SIGHUP after editing config.json.

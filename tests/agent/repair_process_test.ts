@@ -160,7 +160,7 @@ Deno.test("a repair's log and audit: the output's first line, verification timed
     await sleep(500);
     assert.equal(index(t.agent, /repair verified.*quick/), -1);
 
-    // Codes: hex as the README lists them, with the decimal a result's JSON carries.
+    // Codes: hex as docs/remote.md lists them, with the decimal a result's JSON carries.
     await t.send("hang", "a", 9);
     const hang = await t.agent.waitFor(/hang\/run failed/);
     assert.match(hang, /hang\/run failed with code 0x1010 \(4112\) .*code="0x1010 \(4112\)"/);

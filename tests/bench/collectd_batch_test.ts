@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeBatch, forEachPacket, PacketBatcher } from "../../scripts/_bench_collectd_batch.ts";
+import { decodeBatch, forEachPacket, PacketBatcher } from "../../scripts/bench/_collectd_batch.ts";
 import { encodeValueList } from "../../src/collectd/mod.ts";
 
 const vl = (host: string) =>

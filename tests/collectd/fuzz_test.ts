@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fuzz } from "../_helpers/collectd_fuzz.ts";
+import { fuzz } from "./fuzz.ts";
 
 Deno.test("a million random and mutated packets never make the decoder or intake walk throw", () => {
   const n = Number(Deno.env.get("FUZZ_PACKETS") ?? 1_000_000);

@@ -7,14 +7,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type AgentProcess, startAgent } from "../_helpers/agent_process.ts";
 import { freeUdpPort } from "../_helpers/ports.ts";
-import { collect, nowStamp, testClient } from "../mqtt/_helpers.ts";
-import { type Mosquitto, PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
+import { collect, nowStamp, testClient } from "../_helpers/mqtt.ts";
+import { type Mosquitto, PASSWORD, startMosquitto, USER } from "../_helpers/mosquitto.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DATA = new URL("../testdata/collectd_conf/replace_config/", import.meta.url).pathname;
 const CTL = join(DATA, "collectdctl.sh");
 const TEMPLATE = await Deno.readTextFile(join(DATA, "collectd.conf.in"));
-/** Code.CONFIG_REFUSED (README "Error codes"); a literal so the test also runs on older code. */
+/** Code.CONFIG_REFUSED (docs/remote.md, error codes); a literal so the test also runs on older code. */
 const REFUSED = 0x2010;
 /** exec refuses to run programs as root; as root, collectd runs them as this user. */
 const EXEC_USER = Deno.uid() === 0 ? "nobody" : Deno.env.get("USER") ?? "nobody";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { freeTcpPort } from "../_helpers/ports.ts";
-import { PASSWORD, USER } from "./_mosquitto.ts";
+import { PASSWORD, USER } from "../_helpers/mosquitto.ts";
 
 const SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 

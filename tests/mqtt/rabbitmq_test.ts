@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { channelConfig, startTestAgent } from "../remote/_channel.ts";
+import { channelConfig, startTestAgent } from "../_helpers/channel.ts";
 import { Code } from "../../src/model/mod.ts";
-import { collect, nowStamp, testClient, until } from "./_helpers.ts";
+import { collect, nowStamp, testClient, until } from "../_helpers/mqtt.ts";
 import { startRabbitMq } from "./_rabbitmq.ts";
 
 Deno.test("RabbitMQ's MQTT plugin: commands, results, duplicates and the retained status work, and a QoS 2 config falls back to the granted QoS 1", async () => {

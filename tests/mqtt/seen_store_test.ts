@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { openSeenStore, type SeenStoreOptions } from "../../src/mqtt/mod.ts";
 import { withTmpfs } from "../_helpers/tmpfs.ts";
-import { captureLogger } from "./_helpers.ts";
+import { captureLogger } from "../_helpers/mqtt.ts";
 
 /**
  * Runs `fn` with a seen-store path in a fresh temp folder and an `open` that opens it (60-s

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createCounters } from "../../src/model/mod.ts";
 import { openSpool } from "../../src/mqtt/mod.ts";
-import { captureLogger } from "./_helpers.ts";
+import { captureLogger } from "../_helpers/mqtt.ts";
 
 const msg = (n: number) => ({
   topic: "r",

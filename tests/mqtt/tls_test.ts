@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { channelConfig, startTestAgent } from "../remote/_channel.ts";
-import { makeCerts } from "./_certs.ts";
-import { collect, nowStamp, testClient, until } from "./_helpers.ts";
-import { startMosquitto } from "./_mosquitto.ts";
+import { channelConfig, startTestAgent } from "../_helpers/channel.ts";
+import { makeCerts } from "../_helpers/certs.ts";
+import { collect, nowStamp, testClient, until } from "../_helpers/mqtt.ts";
+import { startMosquitto } from "../_helpers/mosquitto.ts";
 
 async function roundTrip(
   requireClientCert: boolean,

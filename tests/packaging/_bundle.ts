@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/mod.ts";
 import { derivePermissions, permissionFlags } from "../../src/permissions/mod.ts";
-import { run } from "./_process.ts";
+import { run } from "../_helpers/run.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 

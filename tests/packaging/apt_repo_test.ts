@@ -11,8 +11,8 @@ import {
   purgeTestInstall,
   requireNotInstalled,
   withInstallLock,
-} from "./_debs.ts";
-import { run } from "./_process.ts";
+} from "../_helpers/debs.ts";
+import { run } from "../_helpers/run.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const V1 = "0.1.0~test1-1";

@@ -13,8 +13,8 @@ import {
   requireNotInstalled,
   udpPortFree,
   withInstallLock,
-} from "./_debs.ts";
-import { notifySocket, run, start } from "./_process.ts";
+} from "../_helpers/debs.ts";
+import { notifySocket, run, start } from "../_helpers/run.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const V1 = "0.1.0~test1-1";

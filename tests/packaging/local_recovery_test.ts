@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeValueList } from "../../src/collectd/mod.ts";
 import { bundledAgent } from "./_bundle.ts";
-import { start } from "./_process.ts";
+import { start } from "../_helpers/run.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -98,7 +98,7 @@ Deno.test("the agent bundled into one file outside the tree runs a rule's recove
     await Deno.stat(join(etc, "state/repaired")); // the command really ran
     // No permission is missing. The one known exception: raising net.core.rmem_default for the
     // receive buffer needs --allow-all in Deno (writes under /proc/sys), so it is not granted and
-    // the kernel default applies (README: Permissions).
+    // the kernel default applies (docs/packaging.md: Permissions).
     const denied = agent.lines.filter((l) =>
       /NotCapable|Requires .* access/.test(l) && !/receive buffer not applied/.test(l)
     );

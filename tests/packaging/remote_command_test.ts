@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundledAgent } from "./_bundle.ts";
-import { start } from "./_process.ts";
+import { start } from "../_helpers/run.ts";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { run } from "./_process.ts";
+import { run } from "../_helpers/run.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 

@@ -4,7 +4,7 @@
  * once connected, then runs until killed.
  */
 import { loadConfig } from "../../src/config/mod.ts";
-import { startTestAgent } from "./_channel.ts";
+import { startTestAgent } from "../_helpers/channel.ts";
 
 const { config } = await loadConfig(Deno.args[0]!);
 const agent = await startTestAgent(config);

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startAgent } from "../_helpers/agent_process.ts";
 import { freeUdpPort } from "../_helpers/ports.ts";
-import { collect, testClient } from "../mqtt/_helpers.ts";
-import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
+import { collect, testClient } from "../_helpers/mqtt.ts";
+import { PASSWORD, startMosquitto, USER } from "../_helpers/mosquitto.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { encodeValueList } from "../../src/collectd/mod.ts";
 import { type AgentProcess, startAgent } from "../_helpers/agent_process.ts";
 import { freeUdpPort } from "../_helpers/ports.ts";
-import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
+import { PASSWORD, startMosquitto, USER } from "../_helpers/mosquitto.ts";
 
 // Central mode as an operator runs it: two agents (scripts/agent, production flags) on a real
 // mosquitto; a rule of the central agent sends repairs to the edge agent.

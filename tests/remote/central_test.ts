@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Code } from "../../src/model/mod.ts";
-import { until } from "../mqtt/_helpers.ts";
-import { startMosquitto } from "../mqtt/_mosquitto.ts";
-import { channelConfig, startTestAgent } from "./_channel.ts";
+import { until } from "../_helpers/mqtt.ts";
+import { startMosquitto } from "../_helpers/mosquitto.ts";
+import { channelConfig, startTestAgent } from "../_helpers/channel.ts";
 
 Deno.test("central mode: sendCommand() publishes a signed command to another host's topic and resolves with its result", async () => {
   const broker = await startMosquitto();

@@ -3,10 +3,10 @@ import type mqtt from "mqtt";
 import { withSignature } from "../../src/remote/mod.ts";
 import { Code } from "../../src/model/mod.ts";
 import { sampleRecords } from "../reporters/contract.ts";
-import { collect, nowStamp, testClient, until } from "../mqtt/_helpers.ts";
-import { startMosquitto } from "../mqtt/_mosquitto.ts";
-import { startDropProxy } from "../mqtt/_proxy.ts";
-import { channelConfig, startTestAgent } from "./_channel.ts";
+import { collect, nowStamp, testClient, until } from "../_helpers/mqtt.ts";
+import { startMosquitto } from "../_helpers/mosquitto.ts";
+import { startDropProxy } from "../_helpers/tcp_proxy.ts";
+import { channelConfig, startTestAgent } from "../_helpers/channel.ts";
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Code } from "../../src/model/mod.ts";
 import { AUDIT_FILE } from "../../src/reporters/mod.ts";
-import { collect, nowStamp, testClient, until } from "../mqtt/_helpers.ts";
-import { startMosquitto } from "../mqtt/_mosquitto.ts";
-import { startDropProxy } from "../mqtt/_proxy.ts";
-import { channelConfig } from "./_channel.ts";
+import { collect, nowStamp, testClient, until } from "../_helpers/mqtt.ts";
+import { startMosquitto } from "../_helpers/mosquitto.ts";
+import { startDropProxy } from "../_helpers/tcp_proxy.ts";
+import { channelConfig } from "../_helpers/channel.ts";
 
 const CHILD = new URL("./_agent_child.ts", import.meta.url).pathname;
 const DENO = new URL("../../scripts/deno", import.meta.url).pathname;

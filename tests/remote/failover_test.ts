@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type mqtt from "mqtt";
-import { collect, nowStamp, testClient, until } from "../mqtt/_helpers.ts";
-import { type Mosquitto, startMosquitto } from "../mqtt/_mosquitto.ts";
-import { channelConfig, startTestAgent } from "./_channel.ts";
+import { collect, nowStamp, testClient, until } from "../_helpers/mqtt.ts";
+import { type Mosquitto, startMosquitto } from "../_helpers/mosquitto.ts";
+import { channelConfig, startTestAgent } from "../_helpers/channel.ts";
 
 const SLOTS = 4;
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type AgentProcess, startAgent } from "../_helpers/agent_process.ts";
 import { freeTcpPort, freeUdpPort } from "../_helpers/ports.ts";
-import { makeCerts } from "../mqtt/_certs.ts";
-import { collect, testClient } from "../mqtt/_helpers.ts";
-import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
+import { makeCerts } from "../_helpers/certs.ts";
+import { collect, testClient } from "../_helpers/mqtt.ts";
+import { PASSWORD, startMosquitto, USER } from "../_helpers/mosquitto.ts";
 
 // The MQTT side of the agent as an operator meets it: scripts/agent under its production flags,
 // a real mosquitto (TLS and mutual TLS included).

@@ -4,7 +4,7 @@ import type { RunRequest } from "../../src/executor/mod.ts";
 import { createCommandRouter, withSignature } from "../../src/remote/mod.ts";
 import { Code, type CommandResult, type RunRecord } from "../../src/model/mod.ts";
 import { openSeenStore } from "../../src/mqtt/mod.ts";
-import { captureLogger } from "../mqtt/_helpers.ts";
+import { captureLogger } from "../_helpers/mqtt.ts";
 
 const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);

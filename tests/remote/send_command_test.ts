@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { main } from "../../src/cli/mod.ts";
 import { ExitCode } from "../../src/model/mod.ts";
 import { freeTcpPort } from "../_helpers/ports.ts";
-import { until } from "../mqtt/_helpers.ts";
-import { PASSWORD, startMosquitto, USER } from "../mqtt/_mosquitto.ts";
-import { channelConfig, startTestAgent } from "./_channel.ts";
+import { until } from "../_helpers/mqtt.ts";
+import { PASSWORD, startMosquitto, USER } from "../_helpers/mosquitto.ts";
+import { channelConfig, startTestAgent } from "../_helpers/channel.ts";
 
 function capture() {
   const out: string[] = [];

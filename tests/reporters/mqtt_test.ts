@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { channelConfig, startTestAgent, type TestAgent } from "../remote/_channel.ts";
+import { channelConfig, startTestAgent, type TestAgent } from "../_helpers/channel.ts";
 import { freeTcpPort } from "../_helpers/ports.ts";
-import { collect, testClient, until } from "../mqtt/_helpers.ts";
-import { startMosquitto } from "../mqtt/_mosquitto.ts";
+import { collect, testClient, until } from "../_helpers/mqtt.ts";
+import { startMosquitto } from "../_helpers/mosquitto.ts";
 import { reporterContract, sampleRecords } from "./contract.ts";
 
 async function fixture(brokerUp: boolean) {

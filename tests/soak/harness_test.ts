@@ -1,22 +1,22 @@
 import assert from "node:assert/strict";
 import { decodePacket, parseAuthFile, unwrapPacket } from "../../src/collectd/mod.ts";
 import { parseConfig } from "../../src/config/mod.ts";
-import { checkRemoteAudit, checkRuleAudit } from "../../scripts/_soak_check_audit.ts";
-import { checkFlood } from "../../scripts/_soak_check_flood.ts";
+import { checkRemoteAudit, checkRuleAudit } from "../../scripts/soak/checks/audit.ts";
+import { checkFlood } from "../../scripts/soak/checks/flood.ts";
 import {
   checkExactlyOneResult,
   checkRefusedRedeliveries,
-} from "../../scripts/_soak_check_results.ts";
-import { checkRss } from "../../scripts/_soak_check_rss.ts";
-import { checkNoDoubleRun } from "../../scripts/_soak_check_runs.ts";
-import { newFaultLog } from "../../scripts/_soak_context.ts";
-import { parseMarks, type SoakFacts } from "../../scripts/_soak_facts.ts";
-import { badDatagram, FLOOD_KINDS } from "../../scripts/_soak_fault_flood.ts";
-import type { SeenResult, SentTask } from "../../scripts/_soak_operator.ts";
-import { processTree, readRssKiB, slope } from "../../scripts/_soak_rss.ts";
-import { parsePrometheus } from "../../scripts/_soak_scrape.ts";
-import { agentConfig, createLayout, type SoakLayout } from "../../scripts/_soak_setup.ts";
-import { allPassed, renderTable } from "../../scripts/_soak_table.ts";
+} from "../../scripts/soak/checks/results.ts";
+import { checkRss } from "../../scripts/soak/checks/rss.ts";
+import { checkNoDoubleRun } from "../../scripts/soak/checks/runs.ts";
+import { newFaultLog } from "../../scripts/soak/context.ts";
+import { parseMarks, type SoakFacts } from "../../scripts/soak/facts.ts";
+import { badDatagram, FLOOD_KINDS } from "../../scripts/soak/faults/flood.ts";
+import type { SeenResult, SentTask } from "../../scripts/soak/operator.ts";
+import { processTree, readRssKiB, slope } from "../../scripts/soak/rss.ts";
+import { parsePrometheus } from "../../scripts/soak/scrape.ts";
+import { agentConfig, createLayout, type SoakLayout } from "../../scripts/soak/setup.ts";
+import { allPassed, renderTable } from "../../scripts/soak/table.ts";
 
 function facts(over: Partial<SoakFacts> = {}): SoakFacts {
   return {

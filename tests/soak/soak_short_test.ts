@@ -1,5 +1,5 @@
 /**
- * The CI-sized soak: scripts/soak.ts for 50 s with every fault injector (one 60-s cycle without
+ * The CI-sized soak: scripts/soak/soak.ts for 50 s with every fault injector (one 60-s cycle without
  * its second broker kill), against the real collectd, two mosquitto brokers and the agent. Its
  * table is printed into the test output.
  */
@@ -30,7 +30,7 @@ Deno.test("a 50-s soak with every fault keeps every command's result exactly onc
       "-A",
       "--config",
       `${root}deno.json`,
-      `${root}scripts/soak.ts`,
+      `${root}scripts/soak/soak.ts`,
       "--seconds",
       "50",
       "--resend-after",

@@ -5,9 +5,9 @@ import { createConfigReplacer } from "../../../src/collectd_conf/replace/mod.ts"
 import { createExecutor } from "../../../src/executor/mod.ts";
 import { createCounters, ExitCode, type RunRecord } from "../../../src/model/mod.ts";
 import { createMqttChannel } from "../../../src/remote/mod.ts";
-import { until } from "../../mqtt/_helpers.ts";
-import { PASSWORD, startMosquitto, USER } from "../../mqtt/_mosquitto.ts";
-import { channelConfig } from "../../remote/_channel.ts";
+import { until } from "../../_helpers/mqtt.ts";
+import { PASSWORD, startMosquitto, USER } from "../../_helpers/mosquitto.ts";
+import { channelConfig } from "../../_helpers/channel.ts";
 import { captureLogger, CTL, openStand, SECRET, TIMEOUT_MS } from "./_stand.ts";
 
 Deno.test("agent send-config replaces collectd.conf through mosquitto, the channel and the executor, and exits 0/4 by the result", async () => {
