@@ -88,6 +88,10 @@ export interface MqttChannel extends Stage {
   readonly connected: boolean;
   /** The broker in use (`host:port`) or null. */
   readonly broker: string | null;
+  /** Epoch ms the current broker connection came up (status); null while disconnected. */
+  readonly connectedSince: number | null;
+  /** Why the latest attempt on each broker failed (`host:port` → reason; status). */
+  readonly failures: ReadonlyMap<string, string>;
 }
 
 /** Seen task ids are kept at least this long (and at least MaxCommandAge). */
@@ -129,6 +133,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
   let stopping = false;
   let started = false;
   let statusTimer: ReturnType<typeof setInterval> | undefined;
+  let connectedAt = 0;
 
   const reporter: Reporter = {
     name: "mqtt",
@@ -244,6 +249,12 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
     get broker() {
       return connection?.endpoint ?? null;
     },
+    get connectedSince() {
+      return connection?.connected ? connectedAt : null;
+    },
+    get failures() {
+      return connection?.failures ?? new Map();
+    },
     async start() {
       if (started) throw new TypeError("MQTT channel already started");
       started = true;
@@ -282,7 +293,10 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         logger: log,
         counters: options.counters,
         onMessage,
-        onConnect: publishStatus,
+        onConnect: () => {
+          connectedAt = now();
+          publishStatus();
+        },
         ...(statusTopic
           ? { will: { topic: statusTopic, payload: statusPayload(false), qos: 1, retain: true } }
           : {}),

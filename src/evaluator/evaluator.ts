@@ -95,6 +95,16 @@ export interface EvaluateResult {
   busyMs: number;
 }
 
+/** What the rule stage runs now (`agent status`); read-only copies. */
+export interface RuleActivity {
+  /** Rule files in the directory (loaded or not: see `problems`, `disabled`). */
+  files: string[];
+  /** Disabled handlers (`file::kind::name`) and files, each with what it did. */
+  disabled: { name: string; kind: "handler" | "file"; reason: string }[];
+  /** Conditions fired now: handler, series, epoch ms of the sample that fired. */
+  firing: { handler: string; key: string; since: number }[];
+}
+
 /** The rule stage. `start` loads the rules (problems are logged, not thrown) and the host. */
 export interface Evaluator extends Stage {
   /** Queues one plaintext collectd packet (copied: the caller may reuse its buffer). */
@@ -107,6 +117,8 @@ export interface Evaluator extends Stage {
   readonly problems: readonly RuleProblem[];
   /** Handlers running now (`file::metric::name`). */
   readonly handlers: readonly string[];
+  /** Rule files, what is disabled and why, conditions fired now (`agent status`). */
+  inspect(): RuleActivity;
 }
 
 /** Wait after the rule host failed to start before trying again. */
@@ -171,6 +183,10 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const states = new Map<string, unknown>();
   const offences = new Map<string, number>();
   const disabled = new Set<string>();
+  /** What each disabled handler did (status); files: `fileDisabled`. */
+  const handlerDisabled = new Map<string, string>();
+  /** Conditions fired now, by `handler\0key` (status; kept from fired/cleared events). */
+  const firing = new Map<string, { handler: string; key: string; since: number }>();
   let host: HostProcess | null = null;
   let hostDown = false;
   let retryAt = 0;
@@ -508,6 +524,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     states.delete(name);
     const time = Date.now() / 1000;
     for (const key of Object.keys(fired ?? {})) {
+      firing.delete(`${name}\u0000${key}`);
       options.onEvent({ kind: "cleared", handler: name, key, time, removed: true });
     }
   }
@@ -595,6 +612,11 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     }
     const events = reply.events as RuleEvent[]; // schema-checked; `host` absent, not undefined
     for (const e of events) {
+      const id = `${e.handler}\u0000${e.key}`;
+      if (e.kind === "cleared") firing.delete(id);
+      else if (!firing.has(id)) {
+        firing.set(id, { handler: e.handler, key: e.key, since: e.time * 1e3 });
+      }
       if (e.kind === "fired") c.fired.inc();
       options.onEvent(e);
     }
@@ -674,6 +696,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     const name = escapeControl(handler);
     if (n >= maxOverruns) {
       disabled.add(handler);
+      handlerDisabled.set(handler, `${what} (offence ${n} of ${maxOverruns})`);
       log.error(
         `rule handler ${name} disabled: it ${what}, offence ${n} of ${maxOverruns}. The ` +
           `other rules keep running. To re-enable it, fix ${file} and save it (the file is ` +
@@ -780,6 +803,15 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     get handlers() {
       return handlers;
     },
+    inspect: () => ({
+      files: [...sources.keys()].filter((f) => isRuleFile(f) && selected(f)),
+      disabled: [...disabled].map((name) => ({
+        name,
+        kind: name.includes("::") ? "handler" as const : "file" as const,
+        reason: fileDisabled.get(name) ?? handlerDisabled.get(name) ?? "disabled",
+      })),
+      firing: [...firing.values()].map((f) => ({ ...f })),
+    }),
     submit,
     evaluate(items) {
       const { promise, resolve, reject } = Promise.withResolvers<EvaluateResult>();

@@ -5,7 +5,7 @@
  * @module
  */
 export { createEvaluator } from "./evaluator.ts";
-export type { EvaluateResult, Evaluator, EvaluatorOptions } from "./evaluator.ts";
+export type { EvaluateResult, Evaluator, EvaluatorOptions, RuleActivity } from "./evaluator.ts";
 export { runRuleHost } from "./host.ts";
 export { defaultHostCommand, HOST_SUBCOMMAND, HOST_V8_FLAGS } from "./_host_client.ts";
 export type { HostCommand } from "./_host_client.ts";

@@ -9,7 +9,7 @@ import {
   type Trigger,
 } from "../model/mod.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { createRulePath } from "./_rule_path.ts";
+import { createRulePath, type LoopView } from "./_rule_path.ts";
 import {
   endMaintenance,
   type Maintenance,
@@ -50,6 +50,21 @@ export interface Escalation {
   since: number;
   /** The ESCALATED (0x1017) record also given to every reporter. */
   record: RunRecord;
+}
+
+/** A command running now (`agent status`): epoch ms it started. */
+export interface RunningCommand {
+  service: string;
+  command: string;
+  trigger: Trigger;
+  since: number;
+}
+
+/** What the executor is doing now (`agent status`); read-only copies. */
+export interface ExecutorActivity {
+  running: RunningCommand[];
+  /** Rule-triggered repairs the closed loop holds: held back, waiting, verifying, escalated. */
+  loops: LoopView[];
 }
 
 /** Options of {@linkcode createExecutor}. */
@@ -101,6 +116,8 @@ export interface Executor extends Stage {
   report(record: RunRecord): Promise<void>;
   /** Resolves when no rule-triggered run or report is in flight (tests, shutdown). */
   idle(): Promise<void>;
+  /** What runs and what the closed loop holds now (`agent status`). */
+  inspect(): ExecutorActivity;
 }
 
 /**
@@ -117,6 +134,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
   const shutdown = new AbortController();
 
   const busy = new Set<string>();
+  const runningNow = new Set<RunningCommand>();
   let running = 0;
   let stopping = false;
   let seq = 0;
@@ -158,6 +176,8 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     running++;
     runningGauge.set(running);
     const time = clock.now();
+    const now = { service: cmd.service, command: cmd.command, trigger: req.trigger, since: time };
+    runningNow.add(now);
     try {
       const outcome = await runner.run({
         argv: cmd.argv,
@@ -167,6 +187,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
       });
       return finished(req, id, time, cmd.argv, outcome, cmd.timeoutMs);
     } finally {
+      runningNow.delete(now);
       busy.delete(cmd.service);
       running--;
       runningGauge.set(running);
@@ -271,6 +292,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     async idle() {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
+    inspect: () => ({ running: [...runningNow].map((r) => ({ ...r })), loops: rules.inspect() }),
     async start() {
       await rules.restore(await loadState(options.stateDir, (why) => log.error(why)));
       const m = maintenanceNow();
