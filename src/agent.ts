@@ -32,6 +32,7 @@ import {
   type Stage,
 } from "./model/mod.ts";
 import { createAuditReporter, createCollectdReporter, createLogReporter } from "./reporters/mod.ts";
+import { createStatusService } from "./status/mod.ts";
 import { createTelemetry, type Telemetry } from "./telemetry/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -116,6 +117,9 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
   let hooks: ChannelHooks | null = null;
   /** Set while a reload swaps the stages: the channel's messages wait for the new ones. */
   let swapping: Promise<void> | null = null;
+  // `agent status`: read-only views of the stages on <StateDir>/status.sock (src/status/)
+  const view = () => stages && { ...stages, config };
+  const statusService = createStatusService({ counters, logger: log.child("status"), view });
   const current = async (): Promise<ChannelHooks> => {
     while (swapping) await swapping;
     return hooks!;
@@ -130,6 +134,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
     });
     const audit = createAuditReporter(c.StateDir, { logger: log.child("audit") });
     const reporters: Reporter[] = [audit, createLogReporter(log.child("executor"))];
+    reporters.push(statusService.reporter); // keeps the last runs for `agent status`
     if (c.NotifyServers.length > 0) {
       reporters.push(
         createCollectdReporter(c.NotifyServers, {
@@ -393,6 +398,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
     },
     async start() {
       await startWith(config);
+      await statusService.start(config);
       log.info(
         hasBroker(config) ? "started" : "started in local-only mode (no MQTT broker configured)",
         {
@@ -406,11 +412,13 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       const s = stages;
       stages = null;
       if (s) await stopStages(s);
+      await statusService.stop();
       log.info("stopped");
     },
     async reload(next: Config) {
       if (stages && JSON.stringify(next) === JSON.stringify(config)) {
         await stages.evaluator.reload();
+        await statusService.start(next);
         log.info("rules reloaded", { handlers: stages.evaluator.handlers.length });
         return;
       }
@@ -440,6 +448,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         swapped.resolve();
       }
       config = next;
+      await statusService.start(next);
       log.info("config reloaded", { source: next.source ?? "built-in default" });
     },
   };
