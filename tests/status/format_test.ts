@@ -1,8 +1,8 @@
+// deno-lint-ignore-file no-control-regex -- the tests look for ANSI escape codes
 import assert from "node:assert/strict";
 import { formatStatus, span } from "../../src/status/mod.ts";
 import { runningReport, stoppedReport } from "./_reports.ts";
 
-// deno-lint-ignore no-control-regex
 const ESC = /\x1b\[/;
 
 Deno.test("formatStatus() plain: no escape codes, no padding, one `label: value` per line", () => {
