@@ -49,10 +49,20 @@ export async function queryStatus(
         why: `nothing listens on ${path} (left by an agent that did not stop cleanly)`,
       };
     }
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
+    if (e instanceof Deno.errors.PermissionDenied) {
       return {
         kind: "unreachable",
         why: `cannot open ${path}: ${(e as Error).message} (StateDir is root's only: run as root)`,
+      };
+    }
+    if (e instanceof Deno.errors.NotCapable) {
+      return {
+        kind: "unreachable",
+        why:
+          `cannot open ${path}: not permitted by this process's flags (${
+            (e as Error).message
+          }); run the installed edge-agent or scripts/agent, which start status with the ` +
+          "operator's flags",
       };
     }
     return { kind: "unreachable", why: `cannot connect to ${path}: ${(e as Error).message}` };
@@ -69,6 +79,8 @@ export async function queryStatus(
   } catch (e) {
     const why = e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted
       ? `no answer within ${timeoutMs / 1000} s (the agent is hung or overloaded?)`
+      : e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe
+      ? "closed without an answer (too many status requests at once?)"
       : (e as Error).message;
     return { kind: "unreachable", why: `${path}: ${why}` };
   } finally {

@@ -38,16 +38,32 @@ export function createStatusServer(options: StatusServerOptions): StatusServer {
   let listener: Deno.UnixListener | null = null;
   let path: string | null = null;
 
+  /** One answer at a time, shared by the requests that ask meanwhile. */
+  let answering: Promise<unknown> | null = null;
+  const answer = () =>
+    answering ??= options.answer().catch((e) => {
+      log.error("cannot build the status report", { error: (e as Error).message });
+      return { version: STATUS_VERSION, error: `the agent could not build its status: ${e}` };
+    }).finally(() => (answering = null));
+
+  async function exchange(conn: Deno.UnixConn) {
+    const request = await readRequest(conn);
+    const reply = request === STATUS_REQUEST ? await answer() : {
+      version: STATUS_VERSION,
+      error: `unknown request (expected ${JSON.stringify(STATUS_REQUEST)})`,
+    };
+    const bytes = encoder.encode(JSON.stringify(reply) + "\n");
+    for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+  }
+
+  /** Serves one connection; the timeout ends it (slot freed, connection closed) whatever hangs. */
   async function serve(conn: Deno.UnixConn) {
-    const timer = setTimeout(() => close(conn), timeoutMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     try {
-      const request = await readRequest(conn);
-      const reply = request === STATUS_REQUEST ? await options.answer() : {
-        version: STATUS_VERSION,
-        error: `unknown request (expected ${JSON.stringify(STATUS_REQUEST)})`,
-      };
-      const bytes = encoder.encode(JSON.stringify(reply) + "\n");
-      for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+      const work = exchange(conn);
+      work.catch(() => {}); // after the timeout its failure (the closed connection) is moot
+      await Promise.race([work, timedOut]);
     } catch (e) {
       if (!(e instanceof Deno.errors.BadResource || e instanceof Deno.errors.BrokenPipe)) {
         log.debug("status request not answered", { error: (e as Error).message });
@@ -80,14 +96,14 @@ export function createStatusServer(options: StatusServerOptions): StatusServer {
     async start(at) {
       if (listener && path === at) return;
       await this.stop();
-      if (await answering(at)) {
-        log.error(
-          `another process answers on ${at} (a second agent with this StateDir?); this agent ` +
-            "serves no status socket",
-        );
-        return;
-      }
       try {
+        if (await listening(at)) {
+          log.error(
+            `another process answers on ${at} (a second agent with this StateDir?); this agent ` +
+              "serves no status socket",
+          );
+          return;
+        }
         await Deno.remove(at).catch((e) => {
           if (!(e instanceof Deno.errors.NotFound)) throw e;
         });
@@ -130,13 +146,20 @@ async function readRequest(conn: Deno.Conn): Promise<string> {
   return new TextDecoder().decode(buf.subarray(0, n));
 }
 
-/** Whether something accepts connections on `path` now. */
-async function answering(path: string): Promise<boolean> {
+/**
+ * Whether something accepts connections on `path` now: false only for "no such file" and
+ * "refused" (a socket left by a killed agent); anything else (a denied permission) is thrown,
+ * never taken for "nobody there" (the socket would be removed from under its owner).
+ */
+async function listening(path: string): Promise<boolean> {
   try {
     (await Deno.connect({ transport: "unix", path })).close();
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused) {
+      return false;
+    }
+    throw e;
   }
 }
 

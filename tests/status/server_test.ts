@@ -152,3 +152,20 @@ Deno.test("parseAnswer() names what is wrong with an answer: not JSON, another v
   );
   assert.equal(STATUS_REQUEST, "status 1\n");
 });
+
+Deno.test("queryStatus() tells a socket it may not open (not root, or the wrong flags) from an agent that is not running", async () => {
+  const refuse = (e: Error) => () => Promise.reject(e);
+  const denied = await queryStatus("/var/lib/edge-agent", {
+    connect: refuse(new Deno.errors.PermissionDenied("Permission denied (os error 13)")),
+  });
+  assert.deepEqual(denied, {
+    kind: "unreachable",
+    why: "cannot open /var/lib/edge-agent/status.sock: Permission denied (os error 13) " +
+      "(StateDir is root's only: run as root)",
+  });
+  const flags = await queryStatus("/var/lib/edge-agent", {
+    connect: refuse(new Deno.errors.NotCapable("Requires write access")),
+  });
+  assert.equal(flags.kind, "unreachable");
+  assert.match((flags as { why: string }).why, /not permitted by this process's flags/);
+});
