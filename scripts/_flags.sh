@@ -7,8 +7,8 @@
 #             --allow-read/--allow-write only for the config, rules, types.db, TLS/auth files,
 #             StateDir and what collectd.conf replacement touches (docs/packaging.md: "Permissions");
 #   operator  the operator commands beside it (check-config, maintenance, send-command,
-#             send-config, test-rule): read any file and reach any broker the operator names,
-#             write only StateDir, run only themselves.
+#             send-config, status, test-rule): read any file and reach any broker the operator
+#             names, write only StateDir, run only themselves.
 # `--format explain` prints each flag with its reason.
 #
 # Usage (after `root=<repository>`):
@@ -18,7 +18,7 @@
 #   role_for ARGS...                                  prints the role a command line runs with
 
 # src/permissions/operator.ts OPERATOR_COMMANDS (tests/permissions compares the two lists).
-OPERATOR_COMMANDS=(check-config maintenance send-command send-config test-rule)
+OPERATOR_COMMANDS=(check-config maintenance send-command send-config status test-rule)
 
 agent_flags() {
   local config="$1"

@@ -11,6 +11,7 @@ import {
   startStages,
   stopStages,
 } from "./stages.ts";
+import { createStatusService } from "./status/mod.ts";
 import type { Telemetry } from "./telemetry/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -59,6 +60,12 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
     while (swapping) await swapping;
     return hooks!;
   };
+  // `agent status`: read-only views of the stages on <StateDir>/status.sock (src/status/)
+  const statusService = createStatusService({
+    counters,
+    logger: log.child("status"),
+    view: () => stages && { ...stages, config },
+  });
   const context: StagesContext = {
     logger: log,
     counters,
@@ -67,6 +74,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
     current,
     hooksNow: () => hooks!,
     status: () => agent.status(),
+    keep: [statusService.reporter], // the last runs, kept across reloads
   };
 
   async function startWith(c: Config, running: RunningChannel | null = null) {
@@ -107,6 +115,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
     },
     async start() {
       await startWith(config);
+      await statusService.start(config);
       log.info(
         hasBroker(config) ? "started" : "started in local-only mode (no MQTT broker configured)",
         {
@@ -120,11 +129,13 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
       const s = stages;
       stages = null;
       if (s) await stopStages(s);
+      await statusService.stop();
       log.info("stopped");
     },
     async reload(next: Config) {
       if (stages && JSON.stringify(next) === JSON.stringify(config)) {
         await stages.evaluator.reload();
+        await statusService.start(next);
         log.info("rules reloaded", { handlers: stages.evaluator.handlers.length });
         return;
       }
@@ -149,6 +160,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
         swapped.resolve();
       }
       config = next;
+      await statusService.start(next);
       log.info("config reloaded", { source: next.source ?? "built-in default" });
     },
   };

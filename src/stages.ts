@@ -62,6 +62,8 @@ export interface StagesContext {
   hooksNow(): ChannelHooks;
   /** The agent's status (the MQTT status message). */
   status(): Record<string, unknown>;
+  /** Reporters the agent keeps across reloads (`agent status`'s last runs); never closed here. */
+  keep?: readonly Reporter[];
 }
 
 /** The stages built from one config, in flow order. */
@@ -133,7 +135,7 @@ export async function buildStages(
     counters,
     stateDir: c.StateDir,
     audit,
-    reporters,
+    reporters: [...reporters, ...ctx.keep ?? []],
     maxParallel: c.MaxParallelCommands,
     onEscalation: (e) =>
       void channel?.publishEvent(escalationEvent(e))

@@ -4,6 +4,8 @@ import type { ParseArgsConfig } from "node:util";
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Whether stdout is a terminal (colour, alignment). Default: not. */
+  isTerminal?: () => boolean;
 }
 
 /**

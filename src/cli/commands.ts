@@ -5,6 +5,7 @@ import { runCommand } from "./run.ts";
 import { sendCommandCommand } from "./send_command.ts";
 import { ruleHostCommand, testRuleCommand } from "./test_rule.ts";
 import { sendConfigCommand } from "./send_config.ts";
+import { statusCommand } from "./status.ts";
 
 /** Every `agent` subcommand, in the order `--help` lists them. Add new ones here. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -13,6 +14,7 @@ export const COMMANDS: readonly CliCommand[] = [
   maintenanceCommand,
   sendCommandCommand,
   sendConfigCommand,
+  statusCommand,
   testRuleCommand,
   ruleHostCommand,
 ];

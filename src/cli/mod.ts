@@ -15,6 +15,7 @@ const encoder = new TextEncoder();
 export const processIO: CliIO = {
   stdout: (t) => void Deno.stdout.writeSync(encoder.encode(t)),
   stderr: (t) => void Deno.stderr.writeSync(encoder.encode(t)),
+  isTerminal: () => Deno.stdout.isTerminal(),
 };
 
 /** The `--help` text. */
@@ -32,7 +33,8 @@ export function helpText(all: readonly CliCommand[] = COMMANDS): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 invalid config or rule,",
-    "            4 remote command failed, 5 no result before --timeout.",
+    "            4 remote command failed, 5 no result before --timeout,",
+    "            6 status: the agent is not running.",
     "",
   ].join("\n");
 }

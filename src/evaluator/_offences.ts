@@ -87,7 +87,7 @@ export class OffencePolicy {
     const name = escapeControl(handler);
     if (n >= maxOverruns) {
       this.#disabled.add(handler);
-      this.#handlerReasons.set(handler, what);
+      this.#handlerReasons.set(handler, `${what} (offence ${n} of ${maxOverruns})`);
       log.error(
         `rule handler ${name} disabled: it ${what}, offence ${n} of ${maxOverruns}. The ` +
           `other rules keep running. To re-enable it, fix ${file} and save it (the file is ` +

@@ -56,6 +56,11 @@ export class RuleSet {
     return this.#handlers;
   }
 
+  /** The rule files (not helper modules) as last read, `only` applied (`agent status`). */
+  get ruleFiles(): string[] {
+    return [...this.#sources.keys()].filter((f) => isRuleFile(f) && this.#selected(f));
+  }
+
   /** The files as last read. */
   get sources(): ReadonlyMap<string, RuleSource> {
     return this.#sources;

@@ -83,6 +83,16 @@ export interface EvaluatorOptions {
   inFlight?: number;
 }
 
+/** What the rule stage runs now (`agent status`); read-only copies. */
+export interface RuleActivity {
+  /** Rule files in the directory (loaded or not: see `problems`, `disabled`). */
+  files: string[];
+  /** Disabled handlers (`file::kind::name`) and files, each with what it did. */
+  disabled: { name: string; kind: "handler" | "file"; reason: string }[];
+  /** Conditions fired now: handler, series, epoch ms of the sample that fired. */
+  firing: { handler: string; key: string; since: number }[];
+}
+
 /** The rule stage. `start` loads the rules (problems are logged, not thrown) and the host. */
 export interface Evaluator extends Stage {
   /** Queues one plaintext collectd packet (copied: the caller may reuse its buffer). */
@@ -95,6 +105,8 @@ export interface Evaluator extends Stage {
   readonly problems: readonly RuleProblem[];
   /** Handlers running now (`file::metric::name`). */
   readonly handlers: readonly string[];
+  /** Rule files, what is disabled and why, conditions fired now (`agent status`). */
+  inspect(): RuleActivity;
 }
 
 /** Builds the rule stage (see docs/rules.md for the semantics). */
@@ -106,7 +118,16 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const logProblems = options.logProblems !== false;
   const counters = options.counters ?? createCounters();
   const c = ruleCounters(counters);
-  const onEvent = (e: RuleEvent) => options.onEvent(e);
+  /** Conditions fired now, with the time of the sample that fired them (`agent status`). */
+  const firing = new Map<string, { handler: string; key: string; since: number }>();
+  const onEvent = (e: RuleEvent) => {
+    const id = `${e.handler}\u0000${e.key}`;
+    if (e.kind === "cleared") firing.delete(id);
+    else if (!firing.has(id)) {
+      firing.set(id, { handler: e.handler, key: e.key, since: e.time * 1e3 });
+    }
+    options.onEvent(e);
+  };
 
   const rules = new RuleSet({ dir, logger: log, only: options.only, logProblems });
   const offences = new OffencePolicy({
@@ -182,6 +203,15 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     get handlers() {
       return rules.handlers;
     },
+    inspect: () => ({
+      files: rules.ruleFiles,
+      disabled: offences.disabled.map(({ name, reason }) => ({
+        name,
+        kind: name.includes("::") ? "handler" as const : "file" as const,
+        reason: reason || "disabled",
+      })),
+      firing: [...firing.values()].map((f) => ({ ...f })),
+    }),
     submit: (packet) => scheduler.submit(packet),
     evaluate: (items) => scheduler.evaluate(items),
     async reload() {

@@ -5,7 +5,13 @@
  * @module
  */
 export { createEvaluator } from "./evaluator.ts";
-export type { BatchDone, EvaluateResult, Evaluator, EvaluatorOptions } from "./evaluator.ts";
+export type {
+  BatchDone,
+  EvaluateResult,
+  Evaluator,
+  EvaluatorOptions,
+  RuleActivity,
+} from "./evaluator.ts";
 export {
   ERRORS_COUNTER,
   EVALUATIONS_COUNTER,

@@ -27,6 +27,16 @@ export interface RulePathDeps {
 
 const ESCALATED_KEEP_MS = 7 * 86_400_000;
 
+/** A closed-loop entry as `agent status` shows it: what holds it back (or what it waits for). */
+export type LoopView = LoopEntry & {
+  /**
+   * `cooldown`, `busy`, `maintenance`: held back until `at`; `waiting`: the next run is due at
+   * `at` (a retry after its backoff, or a trigger restored after a restart); `verifying`: ran,
+   * waiting until `at` for the condition to clear; `escalated`: given up on at `at`.
+   */
+  state: "cooldown" | "busy" | "maintenance" | "waiting" | "verifying" | "escalated";
+};
+
 /**
  * Rule-triggered runs: maintenance, busy, cooldown and max runs per window (restart-storm
  * protection), and the closed loop (verify → retry with exponential backoff → escalate). Its
@@ -41,6 +51,8 @@ export function createRulePath(deps: RulePathDeps) {
   const inRun = new Map<LoopEntry, number | null>();
   /** Loops whose give-up (escalation) maintenance holds back. */
   const heldGiveUp = new Set<string>();
+  /** What holds each held-back loop now (status only: `inspect()`). */
+  const holds = new Map<string, "cooldown" | "busy" | "maintenance">();
   let stopped = false;
 
   const sc = (service: string, command: string) => `${service}/${command}`;
@@ -102,6 +114,7 @@ export function createRulePath(deps: RulePathDeps) {
     timers.delete(id);
     loops.delete(id);
     heldGiveUp.delete(id);
+    holds.delete(id);
   }
 
   /** Holds `entry` back while maintenance is in force (re-checked each minute); false if off. */
@@ -109,6 +122,7 @@ export function createRulePath(deps: RulePathDeps) {
     const m = deps.maintenanceNow();
     if (!m) return false;
     suppress("maintenance", where, entry.handler);
+    holds.set(loopId(entry), "maintenance");
     entry.at = Math.min(m.until, clock.now() + 60_000);
     schedule(entry);
     save();
@@ -119,6 +133,7 @@ export function createRulePath(deps: RulePathDeps) {
   function loopRun(entry: LoopEntry, cmd: CompiledCommand) {
     const id = loopId(entry);
     const now = clock.now();
+    holds.delete(id);
     hist(sc(cmd.service, cmd.command)).push(now);
     if (entry.attempt === 1) entry.since = now;
     entry.ran = now;
@@ -187,8 +202,9 @@ export function createRulePath(deps: RulePathDeps) {
   function tryRun(entry: LoopEntry, id: string, cmd: CompiledCommand) {
     const where = sc(cmd.service, cmd.command);
     const now = clock.now();
-    const hold = (reason: string, until: number) => {
+    const hold = (reason: "cooldown" | "busy", until: number) => {
       suppress(reason, where, entry.handler);
+      holds.set(id, reason);
       entry.at = until;
       schedule(entry);
       save();
@@ -214,6 +230,7 @@ export function createRulePath(deps: RulePathDeps) {
     clock.clearTimeout(timers.get(id));
     timers.delete(id);
     heldGiveUp.delete(id);
+    holds.delete(id);
     entry.phase = "escalated";
     entry.at = clock.now();
     save();
@@ -344,6 +361,16 @@ export function createRulePath(deps: RulePathDeps) {
       }
       if (loops.size) log.info("closed-loop state restored", { entries: loops.size });
       return save();
+    },
+
+    /** Every loop now with its state (read-only copies, for `agent status`). */
+    inspect(): LoopView[] {
+      return [...loops].map(([id, e]) => ({
+        ...e,
+        state: e.phase === "escalated"
+          ? "escalated"
+          : holds.get(id) ?? (e.phase === "watching" ? "verifying" : "waiting"),
+      }));
     },
 
     /** No more runs or timers; the state is saved once more. */

@@ -4,6 +4,14 @@ import { finished } from "./_records.ts";
 import type { Runner } from "./runner.ts";
 import type { CompiledCommand } from "./services.ts";
 
+/** A command running now (`agent status`): epoch ms it started. */
+export interface RunningCommand {
+  service: string;
+  command: string;
+  trigger: Trigger;
+  since: number;
+}
+
 /** What {@linkcode createSlots} runs with. */
 export interface SlotsOptions {
   runner: Runner;
@@ -23,11 +31,16 @@ export interface SlotsOptions {
 export function createSlots(options: SlotsOptions) {
   const { runner, clock, gauge } = options;
   const busy = new Set<string>();
+  const now = new Set<RunningCommand>();
   let running = 0;
   return {
     /** Runs in progress. */
     get running() {
       return running;
+    },
+    /** The commands running now (copies; `agent status`). */
+    inspect(): RunningCommand[] {
+      return [...now].map((r) => ({ ...r }));
     },
     /** Why `cmd` cannot start now (its service busy, the global cap reached), or null. */
     busyReason(cmd: CompiledCommand): string | null {
@@ -47,6 +60,13 @@ export function createSlots(options: SlotsOptions) {
       running++;
       gauge.set(running);
       const time = clock.now();
+      const entry = {
+        service: cmd.service,
+        command: cmd.command,
+        trigger: req.trigger,
+        since: time,
+      };
+      now.add(entry);
       try {
         const outcome = await runner.run({
           argv: cmd.argv,
@@ -56,6 +76,7 @@ export function createSlots(options: SlotsOptions) {
         });
         return finished(req, id, time, cmd.argv, outcome, cmd.timeoutMs);
       } finally {
+        now.delete(entry);
         busy.delete(cmd.service);
         running--;
         gauge.set(running);

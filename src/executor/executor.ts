@@ -9,7 +9,7 @@ import {
   type Trigger,
 } from "../model/mod.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { createRulePath } from "./_rule_path.ts";
+import { createRulePath, type LoopView } from "./_rule_path.ts";
 import {
   endMaintenance,
   type Maintenance,
@@ -20,7 +20,7 @@ import {
 import { refused } from "./_records.ts";
 import { createReport } from "../reporters/mod.ts";
 import { createProcessRunner, type Runner } from "./runner.ts";
-import { createSlots } from "./_slots.ts";
+import { createSlots, type RunningCommand } from "./_slots.ts";
 import {
   type CheckServicesOptions,
   type CompiledServices,
@@ -50,6 +50,13 @@ export interface Escalation {
   since: number;
   /** The ESCALATED (0x1017) record also given to every reporter. */
   record: RunRecord;
+}
+
+/** What the executor is doing now (`agent status`); read-only copies. */
+export interface ExecutorActivity {
+  running: RunningCommand[];
+  /** Rule-triggered repairs the closed loop holds: held back, waiting, verifying, escalated. */
+  loops: LoopView[];
 }
 
 /** Options of {@linkcode createExecutor}. */
@@ -106,6 +113,8 @@ export interface Executor extends Stage {
   report(record: RunRecord): Promise<void>;
   /** Resolves when no rule-triggered run or report is in flight (tests, shutdown). */
   idle(): Promise<void>;
+  /** What runs and what the closed loop holds now (`agent status`). */
+  inspect(): ExecutorActivity;
 }
 
 /**
@@ -207,6 +216,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     async idle() {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
+    inspect: () => ({ running: slots.inspect(), loops: rules.inspect() }),
     async start() {
       await rules.restore(await loadState(options.stateDir, (why) => log.error(why)));
       const m = maintenance.status();

@@ -5,7 +5,15 @@
  * @module
  */
 export { createExecutor } from "./executor.ts";
-export type { Escalation, Executor, ExecutorOptions, RunRequest } from "./executor.ts";
+export type {
+  Escalation,
+  Executor,
+  ExecutorActivity,
+  ExecutorOptions,
+  RunRequest,
+} from "./executor.ts";
+export type { RunningCommand } from "./_slots.ts";
+export type { LoopView } from "./_rule_path.ts";
 export { refusalMessage, splitCommandLine } from "./command_line.ts";
 export type { SplitResult } from "./command_line.ts";
 export { checkServices, CLEAN_ENV, COMMAND_DEFAULTS, compileServices } from "./services.ts";

@@ -66,6 +66,8 @@ export const ExitCode = {
   REMOTE_FAILED: 4,
   /** `send-command`/`send-config`: no result within --timeout. */
   REMOTE_TIMEOUT: 5,
+  /** `status`: the agent is not running (nothing answers on its status socket). */
+  NOT_RUNNING: 6,
 } as const;
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
 

@@ -44,6 +44,12 @@ export interface ReadLineLogOptions<T> {
   now?: () => number;
   /** Mode of the rewritten file. Default 0o600. */
   mode?: number;
+  /**
+   * Only read: skip what is unreadable, set nothing aside, rewrite nothing, log nothing (a
+   * reader beside the process that owns the file, e.g. `agent status`). `setAside` still says
+   * what was skipped (`savedAs` null, `rewritten` false). Default false.
+   */
+  readOnly?: boolean;
 }
 
 /** What a line log held. */
@@ -101,6 +107,13 @@ export async function readLineLog<T>(
   }
   if (firstBad < 0) return { records, setAside: null };
   const torn = bytes.length > 0 && bytes[bytes.length - 1] !== NL;
+  if (options.readOnly) {
+    const skipped = { savedAs: null, kept: records.length, rewritten: false };
+    return {
+      records,
+      setAside: { file: path, offset: firstBad, lostBytes, lostLines, torn, ...skipped },
+    };
+  }
   const now = options.now ?? Date.now;
   let saved: string | null = null;
   for (let n = 0; n < 100 && saved === null; n++) {

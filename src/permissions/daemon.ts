@@ -2,6 +2,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { DEFAULT_TYPES_DB_PATHS } from "../collectd/mod.ts";
 import { type Config, DEFAULT_CONFIG_FILE } from "../config/mod.ts";
 import { parseEndpoint, SYSTEM_CA_BUNDLES } from "../mqtt/mod.ts";
+import { STATUS_SOCKET } from "../status/mod.ts";
 import { collectdGrants } from "./_collectd.ts";
 import { serviceGrants } from "./_services.ts";
 import { emptyPermissions, grant, PermissionDerivationError, type Permissions } from "./grants.ts";
@@ -108,6 +109,9 @@ export function derivePermissions(config: Config, options: DeriveOptions = {}): 
   }
   grant(p, "read", config.StateDir, "StateDir: audit log, spool, counters");
   grant(p, "write", config.StateDir, "StateDir: audit log, spool, counters");
+  // A unix socket path inside the agent's own 0700 folder: no address, no port (docs/status.md).
+  const status = `unix:${resolve(config.StateDir, STATUS_SOCKET)}`;
+  grant(p, "net", status, "StateDir: the status socket `agent status` reads (root only)");
 
   if (config.LogDevice === "syslog") {
     grant(p, "write", "/dev/log", "LogDevice syslog");

@@ -11,6 +11,7 @@ export const OPERATOR_COMMANDS = [
   "maintenance",
   "send-command",
   "send-config",
+  "status",
   "test-rule",
 ] as const;
 
@@ -24,8 +25,9 @@ export interface OperatorOptions {
  * What the operator commands need, beside the daemon (like collectdctl beside collectd):
  * reading any file the operator names (`send-config PATH`, `test-rule FILE`, `--replay FILE`,
  * `check-config --config FILE`), connecting to any broker (`--host H`), writing only StateDir
- * (`maintenance`), and running only themselves (the sandboxed rule host). They never run a
- * recovery command: `send-command` asks the agent to.
+ * (`maintenance`; `status` connects to the agent's socket there, which needs write access to
+ * it), and running only themselves (the sandboxed rule host). They never run a recovery
+ * command: `send-command` asks the agent to.
  */
 export function operatorPermissions(config: Config, options: OperatorOptions = {}): Permissions {
   const p = emptyPermissions();
@@ -33,7 +35,12 @@ export function operatorPermissions(config: Config, options: OperatorOptions = {
     { kind: "read", reason: "files the operator names: send-config PATH, test-rule FILE, …" },
     { kind: "net", reason: "the broker the operator names: send-command/send-config --host" },
   );
-  grant(p, "write", config.StateDir, "StateDir: maintenance on/off writes maintenance.json");
+  grant(
+    p,
+    "write",
+    config.StateDir,
+    "StateDir: maintenance on/off writes maintenance.json; status connects to status.sock",
+  );
   grant(p, "run", options.self ?? Deno.execPath(), "the sandboxed rule host of test-rule");
   grant(p, "sys", "hostname", "the host name ({host} in topics)");
   p.fixed.push(

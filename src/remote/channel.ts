@@ -95,6 +95,10 @@ export interface MqttChannel extends Stage {
   readonly connected: boolean;
   /** The broker in use (`host:port`) or null. */
   readonly broker: string | null;
+  /** Epoch ms the current broker connection came up (status); null while disconnected. */
+  readonly connectedSince: number | null;
+  /** Why the latest attempt on each broker failed (`host:port` → reason; status). */
+  readonly failures: ReadonlyMap<string, string>;
 }
 
 /** Seen task ids are kept at least this long (and at least MaxCommandAge). */
@@ -137,6 +141,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
   let running: Running | undefined;
   let stopping = false;
   let started = false;
+  let connectedAt = 0;
 
   const reporter: Reporter = {
     name: "mqtt",
@@ -167,10 +172,27 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
     get broker() {
       return running?.connection.endpoint ?? null;
     },
+    get connectedSince() {
+      return running?.connection.connected ? connectedAt : null;
+    },
+    get failures() {
+      return running?.connection.failures ?? new Map();
+    },
     async start() {
       if (started) throw new TypeError("MQTT channel already started");
       started = true;
-      const opened = await open(config, options, { hostName, now, qos, status, onMessage });
+      const onConnect = () => {
+        connectedAt = now();
+        status.publish();
+      };
+      const opened = await open(config, options, {
+        hostName,
+        now,
+        qos,
+        status,
+        onConnect,
+        onMessage,
+      });
       const { connection, outbox } = running = opened.running;
       if (commandTopic) await connection.subscribe(commandTopic, qos);
       connection.start();
@@ -239,6 +261,7 @@ async function open(
     now: () => number;
     qos: QoS;
     status: ReturnType<typeof createStatus>;
+    onConnect: () => void;
     onMessage: (message: IncomingMessage) => Promise<void>;
   },
 ): Promise<{ running: Running; spooled: () => string[]; brokers: string }> {
@@ -263,7 +286,7 @@ async function open(
     logger: log,
     counters: options.counters,
     onMessage: ctx.onMessage,
-    onConnect: status.publish,
+    onConnect: ctx.onConnect,
     ...(will ? { will } : {}),
   });
   status.start(connection);

@@ -3,7 +3,7 @@
  * it, start /usr/bin/edge-agent exactly as the unit's ExecStart does (no systemd here: its
  * Environment=, StateDirectory= and CacheDirectory= are applied by hand, and the test binds
  * $NOTIFY_SOCKET), run the installed CLI as an operator would (from /, no --config), purge.
- * Everything that installs holds the machine-wide lock of tests/packaging/_debs.ts.
+ * Everything that installs holds the machine-wide lock of tests/_helpers/debs.ts.
  */
 import { join } from "node:path";
 import {

@@ -20,6 +20,7 @@ import {
   startAsUnit,
   type UnitAgent,
 } from "./_installed.ts";
+import { StatusReportSchema } from "../../src/status/mod.ts";
 import {
   COLLECTD,
   collectdPids,
@@ -102,6 +103,71 @@ Deno.test({
     assert.match(String(entry.trigger_name), /acceptance_repair\.ts::metric::load_seen/);
     const metrics = await (await fetch(`http://127.0.0.1:${fleet.telemetryPort}/metrics`)).text();
     assert.match(metrics, /^edge_agent_collectd_values_total [1-9]/m);
+  },
+});
+
+Deno.test({
+  name:
+    "status from the installed CLI shows the condition collectd's values fired, its run, the listener and the broker",
+  ...serial,
+  async fn() {
+    const { fleet } = running();
+    const json = await eventually("status with the condition and its run", async () => {
+      const r = await edgeAgent(["status", "--json"]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const report = StatusReportSchema.parse(JSON.parse(r.stdout));
+      return report.running &&
+          report.rules.firing.some((f) => f.handler.endsWith("::load_seen")) &&
+          report.recovery.last_runs.some((x) => x.service === "repair")
+        ? report
+        : null;
+    });
+    assert.equal(json.agent.config.file, "/etc/edge-agent/config.json");
+    assert.equal(json.agent.mode, "mqtt");
+    assert.equal(json.agent.state_dir, "/var/lib/edge-agent");
+    assert.deepEqual(json.intake.listeners, [`127.0.0.1:${fleet.listenPort}`]);
+    assert.equal(json.broker?.connected, true);
+    assert.equal(json.broker?.broker, fleet.broker.address);
+    const text = await edgeAgent(["status"]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^edge-agent .*: running since .*, pid \d+$/m);
+    assert.match(text.stdout, /acceptance_repair\.ts::metric::load_seen {2}acc-host\/load\/load$/m);
+    assert.match(
+      text.stdout,
+      /rule acceptance_repair\.ts::metric::load_seen {2}repair\/run {2}code 0 /,
+    );
+    assert.match(text.stdout, new RegExp(`^ {2}connected: to ${fleet.broker.address} since `, "m"));
+  },
+});
+
+Deno.test({
+  name:
+    "a looping rule dropped into /etc/edge-agent/rules is disabled, and status shows why and how to re-enable it",
+  ...serial,
+  async fn() {
+    running();
+    const file = "/etc/edge-agent/rules/acceptance_spin.ts";
+    await Deno.writeTextFile(
+      file,
+      "export const metrics = {\n  spin(m: { plugin: string }) {\n" +
+        '    if (m.plugin === "memory") for (;;) { /* never returns */ }\n  },\n};\n',
+    );
+    try {
+      const r = await eventually("status with the spin handler disabled", async () => {
+        const r = await edgeAgent(["status"]);
+        return /^ {2}disabled: acceptance_spin\.ts::metric::spin \(handler\)/m.test(r.stdout)
+          ? r
+          : null;
+      });
+      assert.match(r.stdout, /ran past the 50 ms budget .*\(offence 3 of 3\)$/m);
+      assert.match(
+        r.stdout,
+        /→ fix \/etc\/edge-agent\/rules\/acceptance_spin\.ts and save it .*systemctl reload edge-agent/,
+      );
+      assert.match(r.stdout, /^ {2}host restarts: [3-9]/m);
+    } finally {
+      await Deno.remove(file);
+    }
   },
 });
 
@@ -209,6 +275,9 @@ Deno.test({
     assert.equal(on.code, 0, on.stderr);
     const status = await edgeAgent(["maintenance", "status"]);
     assert.match(status.stdout, /^maintenance: on until .*reason: acceptance/);
+    const agentStatus = await edgeAgent(["status"]);
+    assert.equal(agentStatus.code, 0, agentStatus.stderr);
+    assert.match(agentStatus.stdout, /^ {2}maintenance: ON until .*, reason: acceptance, by cli$/m);
     assert.ok(await Deno.stat("/var/lib/edge-agent/maintenance.json"));
     const off = await edgeAgent(["maintenance", "off"]);
     assert.match(off.stdout, /^maintenance: off/);
@@ -295,6 +364,18 @@ Deno.test({
       const denied = agent.denied();
       assert.deepEqual(denied, [], agent.process.lines.join("\n"));
       assert.equal(code, 0, agent.process.lines.join("\n"));
+      // stopped: status says so from the state files, exit 6
+      const stopped = await edgeAgent(["status"]);
+      assert.equal(stopped.code, 6, stopped.stdout + stopped.stderr);
+      assert.match(
+        stopped.stdout,
+        /^edge-agent: NOT RUNNING \(no status socket \/var\/lib\/edge-agent\/status\.sock\)$/m,
+      );
+      assert.match(
+        stopped.stdout,
+        /rule acceptance_repair\.ts::metric::load_seen {2}repair\/run {2}code 0 /,
+      );
+      assert.match(stopped.stdout, /^ {2}maintenance: off$/m);
       assert.deepEqual(await purgeLeftovers(installed!.files), []);
     } finally {
       await agent?.stop().catch(() => {});

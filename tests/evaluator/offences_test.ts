@@ -23,7 +23,7 @@ Deno.test("OffencePolicy disables a handler at its maxOverruns-th offence and sa
   p.offend("a.ts::metric::slow", "ran past the 50 ms budget");
   assert.equal(p.isDisabled("a.ts::metric::slow"), true);
   assert.deepEqual(p.disabled, [
-    { name: "a.ts::metric::slow", reason: "ran past the 50 ms budget" },
+    { name: "a.ts::metric::slow", reason: "ran past the 50 ms budget (offence 2 of 2)" },
   ]);
   assert.match(log.text(), /offence 1 of 2 before it is disabled/);
   assert.match(log.text(), /rule handler a\.ts::metric::slow disabled: .* fix \/rules\/a\.ts/);

@@ -1,4 +1,3 @@
-import { createLogger, type LogEvent } from "../../src/log/mod.ts";
 import type { Clock, Runner, RunOutcome, RunSpec } from "../../src/executor/mod.ts";
 import type { Reporter, RunRecord } from "../../src/model/mod.ts";
 
@@ -56,12 +55,7 @@ export function fakeRunner(code = 0): Runner & { calls: RunSpec[] } {
   };
 }
 
-/** A logger that keeps its events. */
-export function memoryLogger() {
-  const events: LogEvent[] = [];
-  const logger = createLogger({ level: "debug", sink: (e) => events.push(e) });
-  return { logger, events };
-}
+export { memoryLogger } from "../_helpers/memory_logger.ts";
 
 /** A reporter that keeps every record. */
 export function memoryReporter(name = "memory"): Reporter & { records: RunRecord[] } {

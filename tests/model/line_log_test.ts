@@ -130,6 +130,30 @@ Deno.test("readLineLog() sets aside a line that is not UTF-8", () =>
     assert.equal(setAside?.offset, 8);
   }));
 
+Deno.test("readLineLog() with readOnly skips garbage and a torn last line, and changes nothing on disk", () =>
+  inTempDir(async (dir) => {
+    const path = join(dir, "log");
+    const text = '{"n":1}\ngarbage\n{"n":2}\n{"n":3';
+    await Deno.writeTextFile(path, text);
+    const events: LogEvent[] = [];
+    const logger = createLogger({ level: "debug", sink: (e) => events.push(e) });
+    const { records, setAside } = await readLineLog(path, { parse, logger, readOnly: true });
+    assert.deepEqual(records, [1, 2]);
+    assert.equal(await Deno.readTextFile(path), text, "the file is not rewritten");
+    assert.deepEqual(corruptFiles(dir), [], "nothing is set aside");
+    assert.equal(events.length, 0, "nothing is logged");
+    assert.deepEqual(
+      [
+        setAside?.offset,
+        setAside?.lostLines,
+        setAside?.torn,
+        setAside?.savedAs,
+        setAside?.rewritten,
+      ],
+      [8, 2, true, null, false],
+    );
+  }));
+
 Deno.test("openLineAppender() starts a new line after a torn one", () =>
   inTempDir(async (dir) => {
     const path = join(dir, "log");

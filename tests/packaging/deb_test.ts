@@ -225,7 +225,7 @@ Deno.test("the binary layout packages the two compiled binaries behind the /usr/
     const launcher = await extract("usr/bin/edge-agent");
     assert.match(
       launcher,
-      /check-config\|maintenance\|send-command\|send-config\|test-rule\)\n +exec \/usr\/lib\/edge-agent\/edge-agent-operator "\$@"/,
+      /check-config\|maintenance\|send-command\|send-config\|status\|test-rule\)\n +exec \/usr\/lib\/edge-agent\/edge-agent-operator "\$@"/,
     );
     assert.match(launcher, /\nexec \/usr\/lib\/edge-agent\/edge-agent-daemon "\$@"\n$/);
     const overrides = await extract("usr/share/lintian/overrides/edge-agent");

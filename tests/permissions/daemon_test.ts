@@ -72,6 +72,8 @@ Deno.test("derivePermissions() grants --allow-net only to listeners, brokers and
     "[::]:0",
     "broker-a:8883", // TLS default port
     "broker-b:1884",
+    // `agent status`: a socket path in the agent's own StateDir, no address or port
+    "unix:/etc/edge-agent/state/status.sock",
   ]);
   assert.equal(p.net[1]!.reason, "Listen[1]: collectd listener");
 });
@@ -104,6 +106,7 @@ Deno.test("derivePermissions() grants read/write only to config, rules, types.db
   assert.ok(p.net.some((g) => g.value === "unix:/var/lib/edge-agent/notify.sock"));
   assert.ok(p.net.some((g) => g.value === "unix:/dev/log"));
   assert.ok(p.net.some((g) => g.value === "unix:/var/lib/edge-agent/syslog.sock"));
+  assert.ok(p.net.some((g) => g.value === "unix:/var/lib/edge-agent/status.sock"));
   // every granted resource is explained
   for (const line of explain(p).split("\n")) assert.match(line, /\(.+\)$/);
 });
@@ -111,7 +114,10 @@ Deno.test("derivePermissions() grants read/write only to config, rules, types.db
 Deno.test("without Services only the agent itself may be run; the built-in default may look for the installed config", () => {
   const p = derivePermissions(config({}), { self: "/usr/bin/edge-agent", isExecutable });
   assert.deepEqual(p.run.map((g) => g.value), ["/usr/bin/edge-agent"]);
-  assert.deepEqual(p.net.map((g) => g.value), ["127.0.0.1:25826"]);
+  assert.deepEqual(p.net.map((g) => g.value), [
+    "127.0.0.1:25826",
+    "unix:/etc/edge-agent/state/status.sock",
+  ]);
   assert.deepEqual(p.sys.map((g) => g.value), ["hostname"]);
   const builtIn = derivePermissions(defaultConfig("/srv"), { self: "/x", isExecutable });
   // without --config the agent uses /etc/edge-agent/config.json when it exists: it may look
