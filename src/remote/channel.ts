@@ -142,6 +142,11 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
   let stopping = false;
   let started = false;
   let connectedAt = 0;
+  /**
+   * Resolved once start() has answered the commands an earlier process died handling (0x1009):
+   * a redelivered message waits for it, so those answers are always published first.
+   */
+  const answeredInterrupted = Promise.withResolvers<void>();
 
   const reporter: Reporter = {
     name: "mqtt",
@@ -151,6 +156,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
   async function onMessage(message: IncomingMessage) {
     if (running?.central.offer(message.topic, message.payload)) return;
     if (!commandTopic || !topicMatches(commandTopic, message.topic) || !running) return;
+    await answeredInterrupted.promise;
     if (stopping) {
       // Not acknowledged: with a persistent session the broker redelivers it after the restart.
       log.warn("command received while stopping; left to the broker", { topic: message.topic });
@@ -198,6 +204,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
       connection.start();
       outbox.replay();
       await running.answers.interrupted(opened.spooled());
+      answeredInterrupted.resolve();
       log.info("MQTT channel started", {
         brokers: opened.brokers,
         command_topic: commandTopic,

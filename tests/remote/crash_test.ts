@@ -167,10 +167,13 @@ Deno.test("an agent SIGKILLed while a command runs answers it after restart with
     await results.waitFor(1);
     await client.publishAsync("cmd/edge1", command, { qos: 1 });
     await results.waitFor(2);
-    assert.deepEqual(results.messages.map((m) => [m.task_id, m.code]), [
-      [88, Code.INTERRUPTED],
-      [88, Code.DUPLICATE_TASK],
-    ]);
+    // The kill may come before the broker got the command's acknowledgement: it then redelivers
+    // it to the restarted agent, which refuses it as a duplicate too. Either way the 0x1009
+    // answer comes first (the channel answers interrupted commands before it takes messages).
+    const [first, ...rest] = results.messages.map((m) => [m.task_id, m.code]);
+    assert.deepEqual(first, [88, Code.INTERRUPTED]);
+    assert.ok(rest.length >= 1 && rest.length <= 2, JSON.stringify(results.messages));
+    for (const r of rest) assert.deepEqual(r, [88, Code.DUPLICATE_TASK]);
     assert.equal(await Deno.readTextFile(marker), "run\n", "the command ran once");
     // The run cut off by the kill has no line of its own; the restart's 0x1009 answer is
     // audited with what the command asked for (it may have run).
