@@ -194,6 +194,10 @@ interface ProcUsage {
   cpu: number;
   rss: number;
   hwm: number;
+  /** Private memory (heap, stacks, buffers): RssAnon. */
+  anon: number;
+  /** Mapped program code and libraries (RssFile + RssShmem): shared by the agent's processes. */
+  file: number;
 }
 
 function usage(pid: number): ProcUsage | null {
@@ -202,7 +206,13 @@ function usage(pid: number): ProcUsage | null {
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-    return { cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK, rss: kb("VmRSS"), hwm: kb("VmHWM") };
+    return {
+      cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK,
+      rss: kb("VmRSS"),
+      hwm: kb("VmHWM"),
+      anon: kb("RssAnon"),
+      file: kb("RssFile") + kb("RssShmem"),
+    };
   } catch {
     return null;
   }
@@ -230,20 +240,44 @@ function treeCpu(pids: number[]): Map<number, number> {
   return new Map(pids.map((p) => [p, usage(p)?.cpu ?? 0]));
 }
 
+/**
+ * The tree's memory: every process's private memory, plus the program's mapped code once (the
+ * agent and its rule host run the same executable, so the kernel holds those pages once; a plain
+ * sum of RSS would count them twice).
+ */
 function treeRss(pids: number[]): number {
-  return pids.reduce((s, p) => s + (usage(p)?.rss ?? 0), 0);
+  let anon = 0, file = 0;
+  for (const p of pids) {
+    const u = usage(p);
+    if (!u) continue;
+    anon += u.anon;
+    file = Math.max(file, u.file);
+  }
+  return anon + file;
 }
 
-/** Samples the tree's summed RSS every 100 ms until stopped; returns the peak. */
+/** `anon+anon+…(+file)` in MiB, for the per-process detail. */
+function treeDetail(pids: number[]): string {
+  const us = pids.map(usage).filter((u) => u !== null);
+  return us.map((u) => (u.anon / MiB).toFixed(0)).join("+") +
+    ` (+${(Math.max(...us.map((u) => u.file)) / MiB).toFixed(0)} code)`;
+}
+
+/** Samples the tree's memory (see treeRss) every 100 ms until stopped; returns the peak. */
 function rssSampler(pids: () => number[]) {
   let peak = 0;
+  let detail = "";
   const timer = setInterval(() => {
-    peak = Math.max(peak, treeRss(pids()));
+    const now = treeRss(pids());
+    if (now > peak) {
+      peak = now;
+      detail = treeDetail(pids());
+    }
   }, 100);
   return {
     stop() {
       clearInterval(timer);
-      return peak;
+      return { peak, detail };
     },
   };
 }
@@ -336,6 +370,7 @@ interface Line {
   perProcess: string;
   cpuPerM: number;
   peakRss: number;
+  peakDetail: string;
   steal: number;
 }
 
@@ -433,7 +468,7 @@ async function agentRuns(
     await sleep(Number(args.idle) * 1000);
     let pids = tree(child.pid);
     const idleRss = treeRss(pids);
-    const perProcessIdle = pids.map((p) => `${(usage(p)!.rss / MiB).toFixed(0)}`).join("+");
+    const perProcessIdle = treeDetail(pids);
     const lines: Line[] = [];
     for (const rate of args.rates!.split(",").map(Number)) {
       pids = tree(child.pid);
@@ -453,14 +488,18 @@ async function agentRuns(
         if (e === last) break;
         last = e;
       }
-      const peak = sampler.stop();
+      const { peak, detail: peakDetail } = sampler.stop();
       const st1 = cpuTimes();
+      // A rule host restarted during the line is a new pid: its CPU counts whole; one that is
+      // gone took its CPU with it (reported).
+      const gone = pids.filter((p) => usage(p) === null).length;
+      pids = tree(child.pid);
       const after = treeCpu(pids);
       const received = await metric(telemetry, "edge_agent_collectd_values_total") - valuesBefore;
       const ruleDrops = await metric(telemetry, "edge_agent_rules_dropped_packets_total") -
         dropsBefore;
       const kernel = socketDrops(port) - kernelBefore;
-      const per = pids.map((p) => (after.get(p)! - before.get(p)!));
+      const per = pids.map((p) => after.get(p)! - (before.get(p) ?? 0));
       const cpu = per.reduce((s, x) => s + x, 0);
       // Values lost: not received, plus the rule stage's dropped packets (≈ values per packet).
       const perPacket = sent.sentValues / sent.sentPackets;
@@ -472,9 +511,11 @@ async function agentRuns(
         received,
         lostPct: Math.max(0, lost) / sent.sentValues * 100,
         cpu,
-        perProcess: per.map((x) => x.toFixed(2)).join("+") + (kernel ? ` kdrops=${kernel}` : ""),
+        perProcess: per.map((x) => x.toFixed(2)).join("+") + (kernel ? ` kdrops=${kernel}` : "") +
+          (gone ? ` ${gone} process(es) gone` : ""),
         cpuPerM: cpu / (received / 1e6),
         peakRss: peak,
+        peakDetail,
         steal: steal(st0, st1),
       });
     }
@@ -510,7 +551,7 @@ LoadPlugin network
   }).spawn();
   try {
     await sleep(Number(args.idle) * 1000);
-    const idleRss = usage(child.pid)!.rss;
+    const idleRss = treeRss([child.pid]);
     const lines: Line[] = [];
     for (const rate of args.rates!.split(",").map(Number)) {
       const before = usage(child.pid)!.cpu;
@@ -519,7 +560,7 @@ LoadPlugin network
       const sampler = rssSampler(() => [child.pid]);
       const sent = await send(port, rate, traffic);
       await sleep(500);
-      const peak = sampler.stop();
+      const { peak, detail: peakDetail } = sampler.stop();
       const st1 = cpuTimes();
       const cpu = usage(child.pid)!.cpu - before;
       const dropped = socketDrops(port) - kernelBefore;
@@ -535,6 +576,7 @@ LoadPlugin network
         perProcess: cpu.toFixed(2),
         cpuPerM: cpu / (received / 1e6),
         peakRss: peak,
+        peakDetail,
         steal: steal(st0, st1),
       });
     }
@@ -589,10 +631,14 @@ async function main() {
           l.cpuPerM.toFixed(2).padStart(14)
         }  ${(l.cpuPerM / ref.get(l.rate)!).toFixed(2).padStart(9)}  ${
           (l.peakRss / MiB).toFixed(0).padStart(5)
-        } MiB  ${(l.steal * 100).toFixed(1)}%`,
+        } MiB  ${(l.steal * 100).toFixed(1)}%  ${l.peakDetail}`,
       );
     }
-    console.log("\nidle RSS (whole tree):");
+    console.log(
+      "\nmemory: private memory of each process + the program's code once (both agent processes" +
+        " map the same executable; summing RSS would count it twice)",
+    );
+    console.log("idle memory (whole tree):");
     console.log(`  collectd receiver           ${(c.idleRss / MiB).toFixed(1)} MiB`);
     for (const a of agents) {
       console.log(
