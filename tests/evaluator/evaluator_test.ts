@@ -8,6 +8,7 @@ import {
   HOST_V8_FLAGS,
 } from "../../src/evaluator/mod.ts";
 import { AGENT_PLUGIN, createCounters, type RuleEvent } from "../../src/model/mod.ts";
+import { encodeValueList } from "../../src/collectd/mod.ts";
 import { memoryLogger, metric, rulesDir, testHostCommand } from "./_helpers.ts";
 
 const SERVICES = { web: { commands: { restart: "/bin/true", reload: "/bin/true" } } };
@@ -465,4 +466,34 @@ Deno.test("a handler's output is bounded: 16 actions per call, log lines cut at 
   assert.match(s.log.text(), /returned 100 actions; only the first 16 are taken/);
   const line = s.log.lines.find((l) => l.fields?.handler === "noisy.ts::metric::chatty");
   assert.equal(line?.msg.length, 4000 + "… (cut)".length);
+});
+
+Deno.test("packets are not shipped to the rule host while no handler is loaded, and are once one is", async () => {
+  let batches = 0;
+  await using s = await started({ "empty.ts": `export const metrics = {};\n` }, {
+    onBatchDone: () => batches++,
+  });
+  const packet = encodeValueList({
+    host: "web1",
+    plugin: "memory",
+    plugin_instance: "",
+    type: "memory",
+    type_instance: "free",
+    time: 1_700_000_100,
+    interval: 10,
+    values: [5e9],
+    dstypes: ["gauge"],
+  });
+  for (let i = 0; i < 20; i++) s.ev.submit(packet);
+  await s.ev.evaluate([]); // everything submitted before has been through the scheduler
+  assert.equal(batches, 0, "no handler: no packet batch reaches the host");
+  await Deno.writeTextFile(
+    `${s.dir}/low.ts`,
+    `export const metrics = { low: (m: { values: number[] }) => m.values[0]! < 1e10 ? { service: "web", command: "restart" } : undefined };\n`,
+  );
+  await s.ev.reload();
+  s.ev.submit(packet);
+  for (let i = 0; i < 500 && batches === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(batches, 1);
+  assert.equal(s.events.length, 1, "the loaded handler saw the packet");
 });
