@@ -6,12 +6,14 @@ export interface PacketBatch {
   arrivals: Float64Array;
 }
 
+const INITIAL_BYTES = 1 << 20;
+
 /**
  * Packets waiting for the rule host: one growing byte buffer plus end offsets, so holding a
  * packet allocates nothing (the caller may reuse its buffer right after `push`).
  */
 export class PacketQueue {
-  #bytes = new Uint8Array(1 << 20);
+  #bytes = new Uint8Array(INITIAL_BYTES);
   #length = 0;
   #ends = new Uint32Array(1024);
   #arrivals: Float64Array;
@@ -27,6 +29,11 @@ export class PacketQueue {
   /** Packets waiting. */
   get count(): number {
     return this.#count;
+  }
+
+  /** Bytes of the packets waiting. */
+  get bytes(): number {
+    return this.#length;
   }
 
   /** Copies `packet` in. */
@@ -70,6 +77,8 @@ export class PacketQueue {
     if (n === count) {
       this.#length = 0;
       this.#count = 0;
+      // A backlog grew the buffer: give the memory back once it has drained.
+      if (this.#bytes.length > INITIAL_BYTES) this.#bytes = new Uint8Array(INITIAL_BYTES);
       return batch;
     }
     this.#bytes.copyWithin(0, bytes, this.#length);

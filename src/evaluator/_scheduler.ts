@@ -46,6 +46,7 @@ export interface SchedulerOptions {
   maxBatchPackets: number;
   maxBatchBytes: number;
   maxPendingPackets: number;
+  maxPendingBytes: number;
   inFlight: number;
   batchDelayMs: number;
   onBatchDone: ((batch: BatchDone) => void) | undefined;
@@ -98,7 +99,10 @@ export class Scheduler {
   /** Queues one plaintext collectd packet (copied); dropped and counted when the queue is full. */
   submit(packet: Uint8Array): void {
     if (this.#stopped) return;
-    if (this.#queue.count >= this.#o.maxPendingPackets) {
+    if (
+      this.#queue.count >= this.#o.maxPendingPackets ||
+      this.#queue.bytes + packet.length > this.#o.maxPendingBytes
+    ) {
       this.#o.counters.dropped.inc();
       return;
     }

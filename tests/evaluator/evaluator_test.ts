@@ -497,3 +497,31 @@ Deno.test("packets are not shipped to the rule host while no handler is loaded, 
   assert.equal(batches, 1);
   assert.equal(s.events.length, 1, "the loaded handler saw the packet");
 });
+
+Deno.test("packets beyond the pending bytes bound are dropped and counted, the rest evaluated", async () => {
+  const counters = createCounters();
+  let evaluated = 0;
+  const packet = encodeValueList({
+    host: "web1",
+    plugin: "memory",
+    plugin_instance: "",
+    type: "memory",
+    type_instance: "free",
+    time: 1_700_000_100,
+    interval: 10,
+    values: [5e9],
+    dstypes: ["gauge"],
+  });
+  await using s = await started({ "low.ts": FIRE_ON_LOW }, {
+    counters,
+    maxPendingBytes: 3 * packet.length,
+    onBatchDone: (b) => evaluated += b.evaluations,
+  });
+  for (let i = 0; i < 10; i++) s.ev.submit(packet); // one tick: nothing has left the queue yet
+  for (let i = 0; i < 500 && evaluated < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  const dropped = counters.snapshot().find((c) =>
+    c.name === "edge_agent_rules_dropped_packets_total"
+  );
+  assert.equal(dropped?.value, 7);
+  assert.equal(evaluated, 3);
+});
