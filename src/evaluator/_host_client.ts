@@ -20,11 +20,13 @@ export const HOST_SUBCOMMAND = "__rule-host";
  * The agent's own program with the hidden `__rule-host` subcommand. Compiled binary: the binary
  * itself (V8 flags through DENO_V8_FLAGS). `deno run`: Deno.execPath() running the same entry
  * module with only --allow-env (see below), the sandbox's V8 flags and the deno.json found
- * beside (or above) the entry, so bare imports resolve as in the agent.
+ * beside (or above) the entry, so bare imports resolve as in the agent. A bundle (`X.js`, built
+ * by scripts/bundle) runs the rule host's own bundle beside it, `X.rule-host.js`.
  */
 export function defaultHostCommand(entry: string = Deno.mainModule): HostCommand {
   const env = { DENO_V8_FLAGS: HOST_V8_FLAGS };
   if (Deno.build.standalone) return { cmd: Deno.execPath(), args: [HOST_SUBCOMMAND], env };
+  if (entry.startsWith("file:") && entry.endsWith(".js")) entry = hostBundle(entry);
   return {
     cmd: Deno.execPath(),
     args: [
@@ -42,6 +44,16 @@ export function defaultHostCommand(entry: string = Deno.mainModule): HostCommand
     ],
   };
 }
+
+/** The rule host's bundle beside the agent's bundle `X.js`: `X.rule-host.js`. */
+export function hostBundle(agentBundle: string): string {
+  return agentBundle.endsWith(HOST_BUNDLE_SUFFIX)
+    ? agentBundle
+    : agentBundle.slice(0, -".js".length) + HOST_BUNDLE_SUFFIX;
+}
+
+/** What scripts/bundle appends to the agent bundle's name for the rule host's bundle. */
+export const HOST_BUNDLE_SUFFIX = ".rule-host.js";
 
 /**
  * `--config <deno.json>` beside or above a TypeScript entry (main.ts in a checkout). A bundle
