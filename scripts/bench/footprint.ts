@@ -7,6 +7,7 @@
  * scripts/deno run -A scripts/bench/footprint.ts [--seconds 10] [--rates 100000,300000]
  *     [--handlers 0,50] [--hosts 1000] [--repeat 1] [--idle 5] [--agent LAUNCHER] [--no-mqtt]
  *     [--rmem-default package|keep|BYTES] [--traffic FILE] [--save-traffic FILE]
+ *     [--v8-flags FLAGS]
  * ```
  *
  * - Traffic (`_traffic.ts`): the value lists a real collectd 5.12 sends on this machine, re-encoded
@@ -22,6 +23,8 @@
  *   `Telemetry.Listen` (its counters) and 0 or 50 rule handlers.
  * - The reference: collectd 5.12 with only the network plugin listening (one write thread, no
  *   write plugins), the same traffic.
+ * - `--v8-flags`: DENO_V8_FLAGS for the agent and its rule host (experiments with V8's heap sizes,
+ *   e.g. `--max-semi-space-size=2`), on top of the flags they are started with.
  * - `--rmem-default package` (default): net.core.rmem_default as the package's sysctl file sets it
  *   (packaging/sysctl/), for both receivers, restored afterwards; `keep`: as it is; or bytes.
  *
@@ -66,6 +69,7 @@ const { values: args } = parseArgs({
     "rmem-default": { type: "string", default: "package" },
     traffic: { type: "string" },
     "save-traffic": { type: "string" },
+    "v8-flags": { type: "string" },
   },
 });
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -226,6 +230,7 @@ async function bundleLayout(dir: string): Promise<Layout> {
           DENO_DIR: cache,
           DENO_NO_UPDATE_CHECK: "1",
           EDGE_AGENT_RMEM_DEFAULT: String(rmemDefault()),
+          ...(args["v8-flags"] ? { DENO_V8_FLAGS: args["v8-flags"] } : {}),
         },
       };
     },
