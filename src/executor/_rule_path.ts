@@ -1,7 +1,7 @@
 import { rateLimited } from "../log/mod.ts";
 import type { Counters, Logger } from "../model/mod.ts";
 import type { Clock } from "./clock.ts";
-import { refusal } from "./_guard.ts";
+import { StormGuard } from "./_storm_guard.ts";
 import type { Maintenance } from "./maintenance.ts";
 import type { CompiledCommand } from "./services.ts";
 import type { ExecutorState, LoopEntry } from "./_state.ts";
@@ -44,7 +44,7 @@ export type LoopView = LoopEntry & {
  */
 export function createRulePath(deps: RulePathDeps) {
   const { clock, log, counters } = deps;
-  const history = new Map<string, number[]>();
+  const storm = new StormGuard();
   const loops = new Map<string, LoopEntry>();
   const timers = new Map<string, unknown>();
   /** Entries whose run is in flight → when their condition cleared meanwhile (or null). */
@@ -58,14 +58,9 @@ export function createRulePath(deps: RulePathDeps) {
   const sc = (service: string, command: string) => `${service}/${command}`;
   const loopId = (e: { handler: string; key: string; service: string; command: string }) =>
     `${e.handler}\u0000${e.key}\u0000${e.service}/${e.command}`;
-  const hist = (key: string) => {
-    let h = history.get(key);
-    if (!h) history.set(key, h = []);
-    return h;
-  };
   const snapshot = (): ExecutorState => ({
     version: 1,
-    history: Object.fromEntries(history),
+    history: storm.toJSON(),
     loops: [...loops.values()],
   });
   const save = () =>
@@ -134,7 +129,7 @@ export function createRulePath(deps: RulePathDeps) {
     const id = loopId(entry);
     const now = clock.now();
     holds.delete(id);
-    hist(sc(cmd.service, cmd.command)).push(now);
+    storm.ran(cmd, now);
     if (entry.attempt === 1) entry.since = now;
     entry.ran = now;
     entry.phase = "watching";
@@ -209,12 +204,12 @@ export function createRulePath(deps: RulePathDeps) {
       schedule(entry);
       save();
     };
-    const r = refusal(hist(where), cmd, now);
+    const r = storm.refusal(cmd, now);
     if (r?.reason === "max_runs") {
       // maintenance holds an escalation back like a run
       if (heldByMaintenance(entry, where)) return;
       suppress("max_runs", where, entry.handler, true);
-      return escalate(entry, id, maxRunsMessage(entry, cmd, hist(where).length));
+      return escalate(entry, id, maxRunsMessage(entry, cmd, storm.runs(cmd)));
     }
     if (r) return hold(r.reason, r.untilMs);
     if (deps.busyReason(cmd)) return hold("busy", now + 5000);
@@ -349,10 +344,7 @@ export function createRulePath(deps: RulePathDeps) {
     /** Takes over persisted state: commands no longer configured are forgotten. */
     restore(state: ExecutorState) {
       const now = clock.now();
-      for (const [where, times] of Object.entries(state.history)) {
-        const slash = where.indexOf("/");
-        if (deps.lookup(where.slice(0, slash), where.slice(slash + 1))) history.set(where, times);
-      }
+      storm.restore(state.history, (service, command) => !!deps.lookup(service, command));
       for (const entry of state.loops) {
         if (!deps.lookup(entry.service, entry.command)) continue;
         if (entry.phase === "escalated" && now - entry.at > ESCALATED_KEEP_MS) continue;
