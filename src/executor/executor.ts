@@ -9,7 +9,7 @@ import {
   type Trigger,
 } from "../model/mod.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { createRulePath, type LoopView } from "./_rule_path.ts";
+import { type LoopView, RulePath } from "./_rule_path.ts";
 import {
   endMaintenance,
   type Maintenance,
@@ -177,7 +177,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     })());
   }
 
-  const rules = createRulePath({
+  const rules = new RulePath({
     clock,
     log,
     counters: options.counters,
