@@ -29,6 +29,8 @@ Deno.test("the rule worker is built only from the sandbox's modules, the pure mo
     "src/collectd/rates.ts",
     "src/collectd/types_db.ts",
     "src/evaluator/_context.ts",
+    "src/evaluator/_context_changes.ts",
+    "src/evaluator/_context_helpers.ts",
     "src/evaluator/_frames.ts",
     "src/evaluator/_progress.ts",
   ]);
