@@ -32,6 +32,8 @@ Deno.test("the rule worker is built only from the sandbox's modules, the pure mo
     "src/evaluator/_context_changes.ts",
     "src/evaluator/_context_helpers.ts",
     "src/evaluator/_frames.ts",
+    "src/evaluator/_frames_json.ts",
+    "src/evaluator/_frames_packets.ts",
     "src/evaluator/_progress.ts",
   ]);
   assert.ok(modules.some((m) => m.startsWith("npm:ses@2.3.0/")), modules.join("\n"));
