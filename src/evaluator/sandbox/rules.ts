@@ -15,7 +15,9 @@ import type { ProgressView } from "../_progress.ts";
 import { type Action, actionsOf, type Services } from "./actions.ts";
 import type { Glue } from "./enclose.ts";
 import { createJobs } from "./jobs.ts";
-import { type Loader, safeString, ShapeError } from "./loader.ts";
+import { safeString } from "./errors.ts";
+import { ShapeError } from "./exports.ts";
+import type { Loader } from "./loader.ts";
 import type { LogBook } from "./logs.ts";
 import type {
   Batch,

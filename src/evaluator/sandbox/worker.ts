@@ -20,7 +20,8 @@ import type { FrameCodec } from "../_frames.ts";
 import type { ProgressView } from "../_progress.ts";
 import { servicesOf } from "./actions.ts";
 import type { Glue } from "./enclose.ts";
-import { createLoader, safeString } from "./loader.ts";
+import { safeString } from "./errors.ts";
+import { createLoader } from "./loader.ts";
 import { LogBook } from "./logs.ts";
 import { type Batch, createRuleSet, type Item, type LoadRequest } from "./rules.ts";
 
