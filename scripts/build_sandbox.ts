@@ -23,7 +23,7 @@ const TARGET = "src/evaluator/_sandbox_source.ts";
 /** Local modules the worker may be built from. */
 const ALLOWED = [
   /^src\/evaluator\/sandbox\/[a-z_]+\.ts$/,
-  /^src\/evaluator\/_(context|frames|progress)\.ts$/,
+  /^src\/evaluator\/_(context|context_changes|context_helpers|frames|frames_json|frames_packets|progress)\.ts$/,
   /^src\/collectd\/(decode|rates|types_db|_decode_cache|_protocol)\.ts$/,
 ];
 /** npm packages the worker may hold. */

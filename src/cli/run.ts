@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { createAgent } from "../agent.ts";
 import { openRecorder, type Recorder } from "../evaluator/mod.ts";
-import { ExitCode } from "../model/mod.ts";
+import { ExitCode, type Logger } from "../model/mod.ts";
 import { createSystemdNotifier } from "../systemd/mod.ts";
 import { VERSION } from "../version.ts";
 import type { CliCommand } from "./_command.ts";
@@ -54,24 +54,9 @@ export const runCommand: CliCommand = {
     });
     let recorder: Recorder | undefined;
     if (typeof values.record === "string") {
-      // Relative to StateDir: the one folder the agent may always write (least privilege).
-      const file = resolve(loaded.config.StateDir, values.record);
-      try {
-        await Deno.mkdir(loaded.config.StateDir, { recursive: true, mode: 0o700 });
-        recorder = await openRecorder(file, {
-          maxBytes,
-          keep,
-          onError: (message) => log.error(message),
-        });
-      } catch (e) {
-        log.fatal(`Cannot record to ${file}: ${(e as Error).message}`);
-        return ExitCode.RUNTIME;
-      }
-      log.info("recording every decoded metric and notification", {
-        file,
-        max_bytes: maxBytes,
-        keep,
-      });
+      const stateDir = loaded.config.StateDir;
+      recorder = await openRecording(values.record, { stateDir, maxBytes, keep, log });
+      if (!recorder) return ExitCode.RUNTIME;
     }
     const agent = createAgent(loaded.config, {
       logger: log,
@@ -151,6 +136,37 @@ export const runCommand: CliCommand = {
     return ExitCode.OK;
   },
 };
+
+/** Options of {@linkcode openRecording}. */
+interface RecordingOptions {
+  stateDir: string;
+  /** Size at which the file is rotated, and how many rotated files are kept. */
+  maxBytes: number;
+  keep: number;
+  log: Logger;
+}
+
+/**
+ * Opens `--record NAME`, relative to StateDir: the one folder the agent may always write (least
+ * privilege). Undefined when it cannot be opened (logged as fatal: the agent does not start).
+ */
+async function openRecording(
+  name: string,
+  options: RecordingOptions,
+): Promise<Recorder | undefined> {
+  const { stateDir, maxBytes, keep, log } = options;
+  const file = resolve(stateDir, name);
+  let recorder: Recorder;
+  try {
+    await Deno.mkdir(stateDir, { recursive: true, mode: 0o700 });
+    recorder = await openRecorder(file, { maxBytes, keep, onError: (m) => log.error(m) });
+  } catch (e) {
+    log.fatal(`Cannot record to ${file}: ${(e as Error).message}`);
+    return undefined;
+  }
+  log.info("recording every decoded metric and notification", { file, max_bytes: maxBytes, keep });
+  return recorder;
+}
 
 /** `500M`, `2G`, `64K` (powers of 1024, optional `iB`/`B`) or plain bytes; NaN when invalid. */
 export function parseSize(text: string): number {

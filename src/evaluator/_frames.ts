@@ -3,15 +3,24 @@
  * Framing of the agent ↔ rule-host protocol: a 4-byte big-endian length, a 1-byte kind, the
  * body. Two kinds:
  *
- * - `JSON`: any message, as JSON text; a bigint is `{"$bigint": "123"}` (metric values, rule
- *   state). Rule state is plain JSON-able data by contract (docs/rules.md).
- * - `PACKETS`: a `packets` request: id, sync, skip list, packet end offsets, packet bytes.
+ * - `JSON`: any message, as JSON text with bigints tagged (`_frames_json.ts`).
+ * - `PACKETS`: a `packets` request: id, sync, skip list, packet end offsets, packet bytes
+ *   (`_frames_packets.ts`).
  *
  * Both ends run {@linkcode frameCodec}: the agent as a module, the rule worker (which reads
  * its requests from stdin and writes its replies to stdout itself) bundled into its source
- * (`scripts/build_sandbox.ts`): it must stay free of imports (the bundle admits only the
- * sandbox's pure modules).
+ * (`scripts/build_sandbox.ts`): it may import only its two pure siblings (the bundle admits
+ * only the sandbox's pure modules).
  */
+import { parseJson, toJson } from "./_frames_json.ts";
+import {
+  packetsBodySize,
+  type PacketsRequest,
+  readPacketsBody,
+  skipBytes,
+  writePacketsBody,
+} from "./_frames_packets.ts";
+
 export function frameCodec() {
   const JSON_TEXT = 1, PACKETS = 2;
   const HEAD = 5;
@@ -19,30 +28,6 @@ export function frameCodec() {
   const MAX_FRAME = 256 * 1024 * 1024;
   const utf8 = new TextEncoder();
   const fromUtf8 = new TextDecoder();
-
-  /** `value` as JSON text, bigints tagged. */
-  function toJson(value: unknown): string {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return JSON.stringify(
-        value,
-        (_k, v) => typeof v === "bigint" ? { $bigint: v.toString() } : v,
-      );
-    }
-  }
-
-  /** Parses JSON text, turning `{"$bigint": "…"}` back into bigints. */
-  function parseJson(text: string): unknown {
-    if (!text.includes('"$bigint"')) return JSON.parse(text);
-    return JSON.parse(text, (_key, value) => {
-      if (
-        value !== null && typeof value === "object" && typeof value.$bigint === "string" &&
-        Object.keys(value).length === 1
-      ) return BigInt(value.$bigint);
-      return value;
-    });
-  }
 
   function frame(kind: number, body: Uint8Array): Uint8Array {
     const out = new Uint8Array(HEAD + body.length);
@@ -57,45 +42,16 @@ export function frameCodec() {
     return frame(JSON_TEXT, utf8.encode(text));
   }
 
-  /** A `packets` request as a frame. */
-  function packetsFrame(
-    m: { id: number; data: Uint8Array; ends: Uint32Array; skip: string[]; sync: boolean },
-  ): Uint8Array {
-    const skip = m.skip.length === 0 ? new Uint8Array(0) : utf8.encode(JSON.stringify(m.skip));
-    const n = m.ends.length;
-    const size = 4 + 1 + 4 + skip.length + 4 + 4 * n + m.data.length;
+  /** A `packets` request as a frame (one allocation: the body is written in place). */
+  function packetsFrame(m: PacketsRequest): Uint8Array {
+    const skip = skipBytes(m.skip, utf8);
+    const size = packetsBodySize(m, skip);
     const out = new Uint8Array(HEAD + size);
     const view = new DataView(out.buffer);
     view.setUint32(0, size + 1);
     out[4] = PACKETS;
-    let at = HEAD;
-    view.setUint32(at, m.id), at += 4;
-    out[at++] = m.sync ? 1 : 0;
-    view.setUint32(at, skip.length), at += 4;
-    out.set(skip, at), at += skip.length;
-    view.setUint32(at, n), at += 4;
-    for (let i = 0; i < n; i++) view.setUint32(at, m.ends[i]!), at += 4;
-    out.set(m.data, at);
+    writePacketsBody(view, out, HEAD, m, skip);
     return out;
-  }
-
-  function packets(body: Uint8Array) {
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    let at = 0;
-    const id = view.getUint32(at);
-    at += 4;
-    const sync = body[at++] === 1;
-    const skipLength = view.getUint32(at);
-    at += 4;
-    const skip = skipLength === 0
-      ? []
-      : JSON.parse(fromUtf8.decode(body.subarray(at, at + skipLength))) as string[];
-    at += skipLength;
-    const n = view.getUint32(at);
-    at += 4;
-    const ends = new Uint32Array(n);
-    for (let i = 0; i < n; i++) ends[i] = view.getUint32(at), at += 4;
-    return { t: "packets", id, data: body.subarray(at), ends, skip, sync };
   }
 
   /**
@@ -119,7 +75,7 @@ export function frameCodec() {
           const body = buf.subarray(at + HEAD, at + 4 + len);
           at += 4 + len;
           if (kind === JSON_TEXT) out.push(parseJson(fromUtf8.decode(body)));
-          else if (kind === PACKETS) out.push(packets(body));
+          else if (kind === PACKETS) out.push(readPacketsBody(body, fromUtf8));
           else throw new RangeError(`rule host frame of unknown kind ${kind}`);
         }
         buf = at === buf.length ? new Uint8Array(0) : buf.slice(at);

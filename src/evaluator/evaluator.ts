@@ -5,7 +5,8 @@
  * - `_offences.ts`: the offence policy (overruns and crashes disable a handler or a file);
  * - `_handler_states.ts`: the agent's copy of the handlers' state (kept across host restarts);
  * - `_host_keeper.ts`: the rule host process, started, configured, loaded and restarted;
- * - `_scheduler.ts`: packet and evaluate() batches in flight, loads between them, retries.
+ * - `_scheduler.ts`: packet and evaluate() batches in flight, loads between them, retries;
+ * - `_firing.ts`: the conditions fired now (`agent status`).
  * @module
  */
 import type { Config } from "../config/mod.ts";
@@ -20,6 +21,7 @@ import {
   type Stage,
 } from "../model/mod.ts";
 import { ruleCounters } from "./counters.ts";
+import { FiringConditions } from "./_firing.ts";
 import { HandlerStates } from "./_handler_states.ts";
 import { defaultHostCommand, type HostCommand } from "./_host_client.ts";
 import { HostKeeper } from "./_host_keeper.ts";
@@ -127,14 +129,9 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const logProblems = options.logProblems !== false;
   const counters = options.counters ?? createCounters();
   const c = ruleCounters(counters);
-  /** Conditions fired now, with the time of the sample that fired them (`agent status`). */
-  const firing = new Map<string, { handler: string; key: string; since: number }>();
+  const firing = new FiringConditions();
   const onEvent = (e: RuleEvent) => {
-    const id = `${e.handler}\u0000${e.key}`;
-    if (e.kind === "cleared") firing.delete(id);
-    else if (!firing.has(id)) {
-      firing.set(id, { handler: e.handler, key: e.key, since: e.time * 1e3 });
-    }
+    firing.note(e);
     options.onEvent(e);
   };
 
@@ -148,15 +145,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
   const states = new HandlerStates();
   const keeper = new HostKeeper({
     command: options.hostCommand ?? defaultHostCommand(),
-    configure: {
-      t: "configure",
-      services: commandNames(options.services),
-      agentPlugin: AGENT_PLUGIN,
-      typesDb: options.typesDbText,
-      budgetMs,
-      loadBudgetMs,
-      record: options.record !== undefined,
-    },
+    configure: configureRequest(options, budgetMs, loadBudgetMs),
     loadBudgetMs,
     dir,
     logger: log,
@@ -221,7 +210,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
         kind: name.includes("::") ? "handler" as const : "file" as const,
         reason: reason || "disabled",
       })),
-      firing: [...firing.values()].map((f) => ({ ...f })),
+      firing: firing.list(),
     }),
     submit(packet) {
       // No handler loaded (and nothing recorded): the packet has no reader, so it is not shipped
@@ -253,6 +242,19 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       scheduler.stop();
       await keeper.stop();
     },
+  };
+}
+
+/** The rule host's `configure` request: what to check actions against, budgets, types.db. */
+function configureRequest(options: EvaluatorOptions, budgetMs: number, loadBudgetMs: number) {
+  return {
+    t: "configure" as const,
+    services: commandNames(options.services),
+    agentPlugin: AGENT_PLUGIN,
+    typesDb: options.typesDbText,
+    budgetMs,
+    loadBudgetMs,
+    record: options.record !== undefined,
   };
 }
 

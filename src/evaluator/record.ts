@@ -1,4 +1,4 @@
-import type { Metric, Notification } from "../model/mod.ts";
+import { type Metric, type Notification, rotateFiles } from "../model/mod.ts";
 import { parseItem } from "./items.ts";
 
 /** Appends the decoded stream to a JSON-lines file (one metric or notification per line). */
@@ -56,11 +56,7 @@ export async function openRecorder(path: string, options: RecorderOptions = {}):
   async function rotate() {
     file?.close();
     file = null;
-    for (let i = keep - 1; i >= 1; i--) {
-      await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
-    }
-    if (keep > 0) await Deno.rename(path, `${path}.1`);
-    else await Deno.remove(path);
+    await rotateFiles(path, keep);
     file = await Deno.open(path, { append: true, create: true });
     size = 0;
   }

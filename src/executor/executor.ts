@@ -9,7 +9,7 @@ import {
   type Trigger,
 } from "../model/mod.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { createRulePath, type LoopView } from "./_rule_path.ts";
+import { type LoopView, RulePath } from "./_rule_path.ts";
 import {
   endMaintenance,
   type Maintenance,
@@ -139,14 +139,9 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
   const maintenance = maintenanceIn(options.stateDir, clock, log);
   let stopping = false;
   let seq = 0;
-  const inflight = new Set<Promise<unknown>>();
+  const { track, settled } = inFlight();
 
   const taskId = () => `${clock.now().toString(36)}-${(++seq).toString(36)}`;
-  const track = <T>(p: Promise<T>): Promise<T> => {
-    inflight.add(p);
-    p.finally(() => inflight.delete(p)).catch(() => {});
-    return p;
-  };
   async function publish(rec: RunRecord) {
     countRun(rec);
     await door.report(rec);
@@ -177,7 +172,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
     })());
   }
 
-  const rules = createRulePath({
+  const rules = new RulePath({
     clock,
     log,
     counters: options.counters,
@@ -213,9 +208,7 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
       }
     },
     maintenance,
-    async idle() {
-      while (inflight.size) await Promise.allSettled([...inflight]);
-    },
+    idle: settled,
     inspect: () => ({ running: slots.inspect(), loops: rules.inspect() }),
     async start() {
       await rules.restore(await loadState(options.stateDir, (why) => log.error(why)));
@@ -236,9 +229,27 @@ export function createExecutor(services: ServicesConfig, options: ExecutorOption
         if (running) log.warn("stopping: killing the recovery commands still running", { running });
         shutdown.abort();
       }, options.stopGraceMs ?? 10_000);
-      while (inflight.size) await Promise.allSettled([...inflight]);
+      await settled();
       clock.clearTimeout(grace);
       await rules.save();
+    },
+  };
+}
+
+/**
+ * The executor's work in flight (runs, reports, state writes): `settled` resolves once none is
+ * left, including work that began while it waited.
+ */
+function inFlight() {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    track<T>(p: Promise<T>): Promise<T> {
+      pending.add(p);
+      p.finally(() => pending.delete(p)).catch(() => {});
+      return p;
+    },
+    async settled(): Promise<void> {
+      while (pending.size) await Promise.allSettled([...pending]);
     },
   };
 }

@@ -96,3 +96,16 @@ export function setAsideSync(path: string, now: number = Date.now()): string | n
   }
   return null;
 }
+
+/**
+ * Shifts the rotated copies of `path` by one (`path.1` → `path.2` … up to `path.<keep>`, the
+ * oldest dropped) and renames `path` to `path.1`; with `keep` 0, `path` is removed instead.
+ * The caller opens a new `path` afterwards.
+ */
+export async function rotateFiles(path: string, keep: number): Promise<void> {
+  for (let i = keep - 1; i >= 1; i--) {
+    await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
+  }
+  if (keep > 0) await Deno.rename(path, `${path}.1`);
+  else await Deno.remove(path);
+}

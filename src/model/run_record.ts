@@ -44,17 +44,7 @@ export function remoteResultRecord(
   result: CommandResult,
   what: { service: string; command: string; sender?: string | undefined },
 ): RunRecord {
-  return {
-    result,
-    trigger: remoteTrigger(result.task_id, what.sender),
-    service: what.service,
-    command: what.command,
-    argv: [],
-    durationMs: 0,
-    outputBytes: 0,
-    truncated: false,
-    timedOut: false,
-  };
+  return noRun(result, remoteTrigger(result.task_id, what.sender), what);
 }
 
 /**
@@ -67,8 +57,21 @@ export function centralResultRecord(
   what: { trigger: Trigger; host: string; service: string; command: string; late?: boolean },
 ): RunRecord {
   return {
+    ...noRun(result, what.trigger, what),
+    host: what.host,
+    ...(what.late ? { late: true } : {}),
+  };
+}
+
+/** A record of `result` where nothing ran here: empty `argv`, zero counts. */
+function noRun(
+  result: CommandResult,
+  trigger: Trigger,
+  what: { service: string; command: string },
+): RunRecord {
+  return {
     result,
-    trigger: what.trigger,
+    trigger,
     service: what.service,
     command: what.command,
     argv: [],
@@ -76,7 +79,5 @@ export function centralResultRecord(
     outputBytes: 0,
     truncated: false,
     timedOut: false,
-    host: what.host,
-    ...(what.late ? { late: true } : {}),
   };
 }

@@ -1,18 +1,12 @@
 import mqtt from "mqtt";
 import type { Counters, Logger } from "../model/mod.ts";
+import { deliverBeforeAck, type IncomingMessage, type QoS } from "./_incoming.ts";
+import { LinkState } from "./_link_state.ts";
 import { EndpointRotation, openBrokerStream } from "./_stream.ts";
+import { Subscriptions } from "./_subscriptions.ts";
 import type { BrokerSettings } from "./settings.ts";
 
-export type QoS = 0 | 1 | 2;
-
-/** A message received on a subscribed topic. */
-export interface IncomingMessage {
-  topic: string;
-  payload: Uint8Array;
-  qos: QoS;
-  /** Set by the broker on a redelivery. */
-  dup: boolean;
-}
+export type { IncomingMessage, QoS };
 
 /** Options of {@linkcode createBrokerConnection}. */
 export interface BrokerConnectionOptions {
@@ -57,177 +51,41 @@ export interface BrokerConnection {
   stop(options?: { beforeDisconnect?: () => Promise<void> }): Promise<void>;
 }
 
-/** Opens the agent's broker connection (see {@linkcode BrokerConnection}). */
+/**
+ * Opens the agent's broker connection (see {@linkcode BrokerConnection}). One mqtt.js client
+ * reconnects for its whole life; each attempt opens its own socket to the next broker of the
+ * rotation ({@linkcode EndpointRotation}), and its events drive the {@linkcode LinkState}.
+ */
 export function createBrokerConnection(
   settings: BrokerSettings,
   options: BrokerConnectionOptions,
 ): BrokerConnection {
   const log = options.logger;
   const rotation = new EndpointRotation(settings.endpoints, settings.reconnectMs);
-  const subscriptions = new Map<string, QoS>();
-  let current: string | null = null;
-  let connectedNow = false;
-  let stopped = false;
+  const link = new LinkState(log, options.counters);
+  const subscriptions = new Subscriptions(log, () => link.broker);
+  const delivery = deliverBeforeAck(options.onMessage, log);
   let client: mqtt.MqttClient | null = null;
-  const waiters = new Set<() => void>();
-  /**
-   * The highest QoS the broker granted a subscription. A broker that downgrades QoS 2
-   * subscriptions (RabbitMQ's MQTT plugin before 3.13) also refuses QoS 2 publishes (it drops
-   * the connection), so publishes are capped to it.
-   */
-  let qosCap: QoS = 2;
-  const noteGranted = (topic: string, asked: QoS, granted: number | undefined) => {
-    if (granted === undefined || granted > 2) {
-      if (granted !== undefined) log.error("the broker refused a subscription", { topic, granted });
-      return;
-    }
-    if (granted < asked && granted < qosCap) {
-      qosCap = granted as QoS;
-      log.warn(
-        `the broker granted QoS ${granted} for QoS ${asked}; publishing with QoS ${granted}`,
-        {
-          topic,
-          broker: current,
-        },
-      );
-    }
-  };
-  const reconnects = options.counters?.counter(
-    "edge_agent_mqtt_connections_total",
-    "Successful connections to an MQTT broker",
-  );
-  const connectedGauge = options.counters?.gauge(
-    "edge_agent_mqtt_connected",
-    "1 while connected to an MQTT broker, else 0",
-  );
-  const failovers = options.counters?.counter(
-    "edge_agent_mqtt_failovers_total",
-    "Connections to a different broker than the previous one",
-  );
-  let lastBroker: string | null = null;
-  const failures = new Map<string, string>();
-  let attemptFailed = false;
-
-  /** Hands one message to onMessage; resolves when it is done (never rejects). */
-  async function deliver(packet: mqtt.IPublishPacket): Promise<void> {
-    const message: IncomingMessage = {
-      topic: packet.topic,
-      payload: typeof packet.payload === "string"
-        ? new TextEncoder().encode(packet.payload)
-        : packet.payload,
-      qos: packet.qos,
-      dup: packet.dup,
-    };
-    try {
-      await options.onMessage?.(message);
-    } catch (e) {
-      log.error("handling an MQTT message failed", {
-        topic: message.topic,
-        error: (e as Error).message,
-      });
-    }
-  }
-
-  /**
-   * mqtt.js answers a QoS 2 PUBLISH with PUBREC right after putting it in its incoming store,
-   * and only calls handleMessage at PUBREL; a crash in between would lose the command (the
-   * broker then only repeats PUBREL). This store hands the message on at `put`, so PUBREC
-   * waits for it like PUBACK does for QoS 1. A retransmitted PUBLISH (same packet id, still
-   * stored) is not handed on twice.
-   */
-  const memory = new mqtt.Store();
-  const heldQos2 = new Set<number>();
-  const incomingStore: mqtt.IStore = {
-    put(packet, cb) {
-      const id = packet.messageId;
-      if (packet.cmd === "publish" && id !== undefined && !heldQos2.has(id)) {
-        heldQos2.add(id);
-        void deliver(packet).then(() => memory.put(packet, cb));
-      } else memory.put(packet, cb);
-      return incomingStore;
-    },
-    get(packet, cb) {
-      memory.get(packet, cb);
-      return incomingStore;
-    },
-    del(packet, cb) {
-      if (packet.messageId !== undefined) heldQos2.delete(packet.messageId);
-      memory.del(packet, cb);
-      return incomingStore;
-    },
-    createStream: () => memory.createStream(),
-    close: (cb) => memory.close(cb),
-  };
+  let stopped = false;
 
   function build(): mqtt.MqttClient {
-    const clientOptions: mqtt.IClientOptions = {
-      clientId: settings.clientId,
-      clean: settings.clean,
-      protocolVersion: settings.protocolVersion,
-      reconnectPeriod: settings.reconnectMs,
-      connectTimeout: settings.connectTimeoutMs,
-      keepalive: settings.keepaliveS,
-      resubscribe: false,
-      manualConnect: true,
-      incomingStore,
-    };
-    if (settings.username !== undefined) clientOptions.username = settings.username;
-    if (settings.password !== undefined) clientOptions.password = settings.password;
-    if (options.will) clientOptions.will = { ...options.will };
     const c = new mqtt.MqttClient((c) => {
       const endpoint = rotation.next();
-      current = `${endpoint.host}:${endpoint.port}`;
-      attemptFailed = false;
+      link.attempting(`${endpoint.host}:${endpoint.port}`);
       c.options.reconnectPeriod = rotation.delayAfter();
-      log.debug("connecting to broker", { broker: current });
       return openBrokerStream(endpoint, settings.tls);
-    }, clientOptions);
-    c.handleMessage = (packet, callback) => {
-      // QoS 2 messages were handled when stored, before PUBREC (see incomingStore below).
-      if (packet.qos === 2) return callback();
-      void deliver(packet).then(() => callback());
-    };
+    }, clientOptions(settings, delivery.store, options.will));
+    c.handleMessage = delivery.handleMessage;
     c.on("connect", (connack) => {
-      connectedNow = true;
       rotation.connected();
       c.options.reconnectPeriod = rotation.delayAfter();
-      reconnects?.inc();
-      connectedGauge?.set(1);
-      if (lastBroker !== null && lastBroker !== current) failovers?.inc();
-      lastBroker = current;
-      if (current) failures.delete(current);
-      log.info("connected to broker", {
-        broker: current,
-        session_present: connack.sessionPresent,
-      });
-      for (const [topic, qos] of subscriptions) {
-        c.subscribe(topic, { qos }, (err, granted) => {
-          if (err) log.error("subscribe failed", { topic, error: err.message });
-          else noteGranted(topic, qos, granted?.[0]?.qos);
-        });
-      }
-      for (const w of waiters) w();
-      waiters.clear();
-      options.onConnect?.(current ?? "");
+      link.accepted(connack.sessionPresent);
+      subscriptions.renew(c);
+      options.onConnect?.(link.broker ?? "");
     });
-    c.on("close", () => {
-      if (!connectedNow && !attemptFailed && current && !stopped) {
-        failures.set(current, "the connection closed before the broker accepted it");
-      }
-      if (connectedNow && !stopped) log.warn("disconnected from broker", { broker: current });
-      connectedNow = false;
-      connectedGauge?.set(0);
-    });
-    c.on("error", (e) => {
-      if (!connectedNow && current) {
-        attemptFailed = true;
-        failures.set(current, e.message);
-      }
-      log.warn("MQTT connection error", { broker: current, error: e.message });
-    });
-    c.on("offline", () => {
-      log.debug("MQTT client offline", { broker: current });
-    });
+    c.on("close", () => link.closed(stopped));
+    c.on("error", (e) => link.error(e));
+    c.on("offline", () => log.debug("MQTT client offline", { broker: link.broker }));
     return c;
   }
 
@@ -237,66 +95,77 @@ export function createBrokerConnection(
       client = build();
       client.connect();
     },
-    whenConnected(signal) {
-      if (connectedNow) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const done = () => {
-          signal?.removeEventListener("abort", abort);
-          resolve();
-        };
-        const abort = () => {
-          waiters.delete(done);
-          reject(signal?.reason ?? new Error("aborted"));
-        };
-        if (signal?.aborted) return abort();
-        signal?.addEventListener("abort", abort, { once: true });
-        waiters.add(done);
-      });
-    },
-    subscribe(topic, qos) {
-      subscriptions.set(topic, qos);
-      const c = client;
-      if (!c || !connectedNow) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        c.subscribe(topic, { qos }, (err, granted) => {
-          if (err) return reject(err);
-          noteGranted(topic, qos, granted?.[0]?.qos);
-          resolve();
-        });
-      });
-    },
+    whenConnected: (signal) => link.whenConnected(signal),
+    subscribe: (topic, qos) => subscriptions.add(topic, qos, link.up ? client : null),
     publish(topic, payload, { qos, retain = false }) {
       const c = client;
       if (!c) return Promise.reject(new Error("MQTT connection not started"));
       return new Promise((resolve, reject) => {
-        const q = Math.min(qos, qosCap) as QoS;
+        const q = subscriptions.cap(qos);
         c.publish(topic, payload, { qos: q, retain }, (err) => err ? reject(err) : resolve());
       });
     },
     get connected() {
-      return connectedNow;
+      return link.up;
     },
     get endpoint() {
-      return connectedNow ? current : null;
+      return link.up ? link.broker : null;
     },
-    failures,
+    failures: link.failures,
     async stop(stopOptions = {}) {
       if (stopped) return;
       stopped = true;
-      const c = client;
-      if (!c) return;
-      if (connectedNow && stopOptions.beforeDisconnect) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          stopOptions.beforeDisconnect().catch(() => {}),
-          new Promise((r) => timer = setTimeout(r, 2000)),
-        ]);
-        clearTimeout(timer);
-      }
-      await endClient(c, connectedNow);
-      connectedNow = false;
+      if (!client) return;
+      await disconnect(client, link.up, stopOptions.beforeDisconnect);
+      link.closed(true);
     },
   };
+}
+
+/**
+ * mqtt.js's options: no automatic connect (our socket factory opens each attempt), no
+ * resubscribe ({@linkcode Subscriptions} renews them), the delivering incoming store.
+ */
+function clientOptions(
+  settings: BrokerSettings,
+  incomingStore: mqtt.IStore,
+  will: BrokerConnectionOptions["will"],
+): mqtt.IClientOptions {
+  const o: mqtt.IClientOptions = {
+    clientId: settings.clientId,
+    clean: settings.clean,
+    protocolVersion: settings.protocolVersion,
+    reconnectPeriod: settings.reconnectMs,
+    connectTimeout: settings.connectTimeoutMs,
+    keepalive: settings.keepaliveS,
+    resubscribe: false,
+    manualConnect: true,
+    incomingStore,
+  };
+  if (settings.username !== undefined) o.username = settings.username;
+  if (settings.password !== undefined) o.password = settings.password;
+  if (will) o.will = { ...will };
+  return o;
+}
+
+/** How long a stop waits for its `beforeDisconnect` (e.g. the farewell status message). */
+const BEFORE_DISCONNECT_WAIT_MS = 2000;
+
+/** Runs `beforeDisconnect` (when connected; bounded), then ends the client ({@linkcode endClient}). */
+async function disconnect(
+  c: mqtt.MqttClient,
+  connected: boolean,
+  beforeDisconnect?: () => Promise<void>,
+): Promise<void> {
+  if (connected && beforeDisconnect) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      beforeDisconnect().catch(() => {}),
+      new Promise((r) => timer = setTimeout(r, BEFORE_DISCONNECT_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
+  }
+  await endClient(c, connected);
 }
 
 /** How long a clean stop waits for the broker to take unacknowledged publishes and DISCONNECT. */

@@ -125,12 +125,10 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
   const now = options.now ?? Date.now;
   const hostName = options.hostName ?? config.HostName ?? Deno.hostname();
   const qos = config.QoS as QoS;
-  const commandTopic = config.CommandTopic && expandTopic(config.CommandTopic, hostName);
-  const resultTopic = config.CommandResultTopic &&
-    expandTopic(config.CommandResultTopic, hostName);
-  const eventTopic = config.EventTopic && expandTopic(config.EventTopic, hostName);
+  const topics = channelTopics(config, hostName);
+  const commandTopic = topics.command;
   const status = createStatus({
-    topic: config.StatusTopic && expandTopic(config.StatusTopic, hostName),
+    topic: topics.status,
     hostName,
     intervalS: config.StatusInterval,
     fields: () => options.status(),
@@ -195,6 +193,7 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
         hostName,
         now,
         qos,
+        resultTopic: topics.result,
         status,
         onConnect,
         onMessage,
@@ -208,24 +207,17 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
       log.info("MQTT channel started", {
         brokers: opened.brokers,
         command_topic: commandTopic,
-        result_topic: resultTopic,
+        result_topic: topics.result,
         host: hostName,
       });
     },
     publishEvent(event) {
-      if (!eventTopic || !running || stopping) return Promise.resolve();
+      if (!topics.event || !running || stopping) return Promise.resolve();
       const payload = { host: hostName, timestamp: resultTimestamp(now()), ...event };
-      return running.outbox.send(eventTopic, JSON.stringify(payload), { qos });
+      return running.outbox.send(topics.event, JSON.stringify(payload), { qos });
     },
     sendCommand(host, action, trigger) {
-      if (!running || stopping) {
-        return Promise.resolve({
-          task_id: 0,
-          timestamp: resultTimestamp(now()),
-          message: "MQTT channel not running",
-          code: Code.SHUTTING_DOWN,
-        });
-      }
+      if (!running || stopping) return Promise.resolve(notRunning(now()));
       return running.central.sendCommand(host, action, trigger);
     },
     async stop() {
@@ -242,6 +234,27 @@ export function createMqttChannel(config: Config, options: MqttChannelOptions): 
       seen.close();
       log.info("MQTT channel stopped");
     },
+  };
+}
+
+/** The channel's topics, `{host}` expanded; undefined where the config has none. */
+function channelTopics(config: Config, hostName: string) {
+  const expand = (template: string | undefined) => template && expandTopic(template, hostName);
+  return {
+    command: expand(config.CommandTopic),
+    result: expand(config.CommandResultTopic),
+    event: expand(config.EventTopic),
+    status: expand(config.StatusTopic),
+  };
+}
+
+/** The answer of `sendCommand` when the channel is not (or no longer) running. */
+function notRunning(now: number): CommandResult {
+  return {
+    task_id: 0,
+    timestamp: resultTimestamp(now),
+    message: "MQTT channel not running",
+    code: Code.SHUTTING_DOWN,
   };
 }
 
@@ -267,15 +280,14 @@ async function open(
     hostName: string;
     now: () => number;
     qos: QoS;
+    resultTopic: string | undefined;
     status: ReturnType<typeof createStatus>;
     onConnect: () => void;
     onMessage: (message: IncomingMessage) => Promise<void>;
   },
 ): Promise<{ running: Running; spooled: () => string[]; brokers: string }> {
-  const { hostName, now, qos, status } = ctx;
+  const { hostName, now, qos, resultTopic, status } = ctx;
   const log = options.logger;
-  const resultTopic = config.CommandResultTopic &&
-    expandTopic(config.CommandResultTopic, hostName);
   const settings = await brokerSettings(config, hostName);
   const spool = await openSpool(join(options.stateDir, "mqtt-spool"), {
     maxEntries: config.SpoolMaxResults,

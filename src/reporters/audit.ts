@@ -5,6 +5,7 @@ import {
   openLineAppender,
   readLineLog,
   type Reporter,
+  rotateFiles,
   type RunRecord,
 } from "../model/mod.ts";
 import { triggerName } from "./log.ts";
@@ -85,11 +86,7 @@ export function createAuditReporter(stateDir: string, options: AuditOptions = {}
   async function rotate() {
     file?.close();
     file = null;
-    for (let i = keep - 1; i >= 1; i--) {
-      await Deno.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
-    }
-    if (keep > 0) await Deno.rename(path, `${path}.1`);
-    else await Deno.remove(path);
+    await rotateFiles(path, keep);
     await open();
   }
 

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { z } from "zod";
 import { readLineLog, type Reporter } from "../model/mod.ts";
 import { AUDIT_FILE, auditLine } from "../reporters/mod.ts";
 import { type Run, RunSchema } from "./schema.ts";
@@ -8,18 +7,7 @@ import { type Run, RunSchema } from "./schema.ts";
 export const LAST_RUNS = 10;
 
 /** The fields of an audit line status shows (audit lines hold more: argv, the whole message). */
-const AuditRunSchema = z.object({
-  time: z.iso.datetime(),
-  task_id: z.union([z.number(), z.string()]),
-  trigger: z.enum(["rule", "remote", "cli"]),
-  trigger_name: z.string(),
-  service: z.string(),
-  command: z.string(),
-  code: z.number().int(),
-  duration_ms: z.number().min(0),
-  message: z.string(),
-  host: z.string().optional(),
-});
+const AuditRunSchema = RunSchema.strip();
 
 /** An audit line (parsed JSON) as a run: the message's first line, at most 200 characters. */
 export function runOf(line: unknown): Run | null {

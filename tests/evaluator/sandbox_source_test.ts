@@ -29,7 +29,11 @@ Deno.test("the rule worker is built only from the sandbox's modules, the pure mo
     "src/collectd/rates.ts",
     "src/collectd/types_db.ts",
     "src/evaluator/_context.ts",
+    "src/evaluator/_context_changes.ts",
+    "src/evaluator/_context_helpers.ts",
     "src/evaluator/_frames.ts",
+    "src/evaluator/_frames_json.ts",
+    "src/evaluator/_frames_packets.ts",
     "src/evaluator/_progress.ts",
   ]);
   assert.ok(modules.some((m) => m.startsWith("npm:ses@2.3.0/")), modules.join("\n"));

@@ -5,7 +5,7 @@
  */
 import type { ContextRuntime } from "../_context.ts";
 import type { Action } from "./actions.ts";
-import type { Exported } from "./loader.ts";
+import type { Exported } from "./exports.ts";
 
 /** A handler's state as the agent keeps a copy of it (see `_context.ts`). */
 export interface HandlerState {

@@ -8,20 +8,16 @@
  * reports) and, at the end of the input, `eof`.
  * @module
  */
-import type {
-  createDecodeStats,
-  DecodeOptions,
-  decodePacket,
-  parseTypesDb,
-  RateTracker,
-} from "../../collectd/mod.ts";
 import type { ContextRuntime } from "../_context.ts";
 import type { FrameCodec } from "../_frames.ts";
 import type { ProgressView } from "../_progress.ts";
 import { servicesOf } from "./actions.ts";
 import type { Glue } from "./enclose.ts";
-import { createLoader, safeString } from "./loader.ts";
+import { safeString } from "./errors.ts";
+import { type CollectdDecoder, createItemSource } from "./items.ts";
+import { createLoader } from "./loader.ts";
 import { LogBook } from "./logs.ts";
+import { routeRuleOutput } from "./rule_output.ts";
 import { type Batch, createRuleSet, type Item, type LoadRequest } from "./rules.ts";
 
 /** The parts the worker is built from (all created before the enclosure). */
@@ -31,14 +27,6 @@ export interface WorkerParts {
   collectd: CollectdDecoder;
   frames: FrameCodec;
   progressView: (buffer: SharedArrayBuffer) => ProgressView;
-}
-
-/** The collectd decoder the worker decodes `packets` requests with (src/collectd/). */
-export interface CollectdDecoder {
-  decodePacket: typeof decodePacket;
-  createDecodeStats: typeof createDecodeStats;
-  RateTracker: typeof RateTracker;
-  parseTypesDb: typeof parseTypesDb;
 }
 
 /** Most series one packet batch's sync carries. */
@@ -68,7 +56,6 @@ type Request =
 /** Starts serving: posts the progress buffer to the host, then reads requests until stdin ends. */
 export function startWorker(parts: WorkerParts): void {
   const { glue, frames, collectd } = parts;
-  const freeze = glue.freeze;
   const progress = parts.progressView(glue.progress);
   const logs = new LogBook();
   const loader = createLoader(glue);
@@ -84,74 +71,8 @@ export function startWorker(parts: WorkerParts): void {
   let budgetMs = 50;
   let record = false;
 
-  glue.setConsoleSink((level, args) => {
-    let text = "";
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      text += (i === 0 ? "" : " ") + (typeof a === "string" ? a : display(a));
-    }
-    logs.console(level, text, rules.current());
-  });
-  glue.setRejectionSink((reason) => {
-    const d = loader.describe(reason);
-    logs.glue({
-      level: "error",
-      msg: `unhandled rejection in a rule: ${d.message}`,
-      handler: rules.current(),
-      file: d.file,
-      line: d.line,
-      stack: d.stack,
-    });
-  });
-
-  // Packets are decoded here, into one reused array (rates from this worker's own tracker, so
-  // the first sample after a rule-host restart has null rates). Every item is frozen before a
-  // handler sees it: one handler cannot change what the next one sees.
-  let rates = new collectd.RateTracker();
-  let decoded: Item[] = [];
-  const visitor = {
-    metric: (m: Item & { values: unknown[]; rates: unknown[]; dstypes: unknown[] }) => {
-      freeze(m.values);
-      freeze(m.rates);
-      freeze(m.dstypes);
-      decoded.push(freeze(m));
-    },
-    notification: (n: Item) => void decoded.push(freeze(n)),
-  };
-  const decodeOptions: DecodeOptions = {
-    typesDb: collectd.parseTypesDb(""),
-    rates,
-    stats: collectd.createDecodeStats(),
-    onUnknownType: (type: string) =>
-      logs.glue({
-        level: "warn",
-        msg: `collectd type "${type}" is not in types.db: its values keep positional names ` +
-          "(value, or value0, value1, ...); add it to a TypesDB file",
-      }),
-  };
-  function decode(data: Uint8Array, ends: Uint32Array): Item[] {
-    decoded = record ? [] : decoded;
-    decoded.length = 0;
-    let from = 0;
-    for (let i = 0; i < ends.length; i++) {
-      const end = ends[i]!;
-      collectd.decodePacket(data.subarray(from, end), visitor as never, decodeOptions);
-      from = end;
-    }
-    return decoded;
-  }
-
-  /** Items from the agent (`batch`), frozen like decoded ones. */
-  function frozen(items: Item[]): Item[] {
-    for (const item of items) {
-      const m = item as Item & Record<string, unknown>;
-      for (const k of ["values", "rates", "dstypes", "dsnames"]) {
-        if (Array.isArray(m[k])) freeze(m[k]);
-      }
-      freeze(item);
-    }
-    return items;
-  }
+  routeRuleOutput(glue, { logs, describe: loader.describe, current: () => rules.current() });
+  const source = createItemSource(collectd, glue, logs);
 
   /** One batch: evaluate, then the bookkeeping, then the reply. */
   async function onBatch(
@@ -196,8 +117,7 @@ export function startWorker(parts: WorkerParts): void {
       });
       record = msg.record;
       budgetMs = msg.budgetMs;
-      decodeOptions.typesDb = collectd.parseTypesDb(msg.typesDb);
-      decodeOptions.rates = rates = new collectd.RateTracker();
+      source.configure(msg.typesDb);
     } else if (msg.t === "load") {
       glue.toHost({ t: "names", rules: Object.keys(msg.modules), handlers: [] });
       const r = await rules.load(msg);
@@ -207,11 +127,11 @@ export function startWorker(parts: WorkerParts): void {
       post(frames.toJson({ t: "loaded", results: r.results, handlers, logs: logs.take() }));
     } else if (msg.t === "batch") {
       progress.begin(msg.id, budgetMs);
-      await onBatch(msg, frozen(msg.items), glue.now(), false);
+      await onBatch(msg, source.frozen(msg.items), glue.now(), false);
     } else if (msg.t === "packets") {
       progress.begin(msg.id, budgetMs);
       const started = glue.now();
-      await onBatch(msg, decode(msg.data, msg.ends), started, true);
+      await onBatch(msg, source.decode(msg.data, msg.ends, record), started, true);
     }
   }
 
@@ -241,12 +161,3 @@ export function startWorker(parts: WorkerParts): void {
 }
 
 const NO_SKIP: ReadonlySet<string> = new Set();
-
-/** A console argument as text (JSON where it is JSON-able). */
-function display(v: unknown): string {
-  try {
-    return JSON.stringify(v, (_k, x) => typeof x === "bigint" ? x.toString() : x) ?? safeString(v);
-  } catch {
-    return safeString(v);
-  }
-}
