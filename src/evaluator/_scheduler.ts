@@ -50,6 +50,8 @@ export interface SchedulerOptions {
   inFlight: number;
   batchDelayMs: number;
   onBatchDone: ((batch: BatchDone) => void) | undefined;
+  /** Every decoded item is recorded: packets go to the host even with no handler loaded. */
+  recording: boolean;
 }
 
 /** A queued `evaluate()` call or (re)load, run in order with the packet batches. */
@@ -86,6 +88,8 @@ export class Scheduler {
   #running = false;
   #scheduled = false;
   #stopped = false;
+  /** A load has run: the handlers (possibly none) are known. */
+  #loaded = false;
   #batchId = 0;
   /** When handler-state changes last travelled with a packet batch (see STATE_SYNC_MS). */
   #lastSync = 0;
@@ -96,9 +100,14 @@ export class Scheduler {
     this.#queue = new PacketQueue(options.onBatchDone !== undefined);
   }
 
-  /** Queues one plaintext collectd packet (copied); dropped and counted when the queue is full. */
+  /**
+   * Queues one plaintext collectd packet (copied); dropped and counted when the queue is full.
+   * With no handler loaded (and nothing recorded) the packet has no reader: it is not shipped to
+   * the rule host at all. Until the first load has run, packets wait for it as usual.
+   */
   submit(packet: Uint8Array): void {
     if (this.#stopped) return;
+    if (this.#loaded && !this.#o.recording && this.#o.handlers().length === 0) return;
     if (
       this.#queue.count >= this.#o.maxPendingPackets ||
       this.#queue.bytes + packet.length > this.#o.maxPendingBytes
@@ -204,6 +213,7 @@ export class Scheduler {
           while (flights.length !== 0) await this.#land(flights.shift()!);
           this.#jobs.shift();
           await this.#o.keeper.reload();
+          this.#loaded = true;
           job.done();
           continue;
         }

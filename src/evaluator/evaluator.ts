@@ -170,9 +170,9 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     inFlight: options.inFlight ?? IN_FLIGHT,
     batchDelayMs: options.batchDelayMs ?? 0,
     onBatchDone: options.onBatchDone,
+    recording: options.record !== undefined,
   });
   let stopped = false;
-  let loaded = false;
   let watcher: { close(): void } | null = null;
 
   /** Takes a result in: state deltas, counters, logs, events, recording. */
@@ -212,12 +212,7 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
       })),
       firing: firing.list(),
     }),
-    submit(packet) {
-      // No handler loaded (and nothing recorded): the packet has no reader, so it is not shipped
-      // to the rule host at all. Until the first load, packets wait for it as usual.
-      if (loaded && rules.handlers.length === 0 && !options.record) return;
-      scheduler.submit(packet);
-    },
+    submit: (packet) => scheduler.submit(packet),
     evaluate: (items) => scheduler.evaluate(items),
     async reload() {
       offences.clear();
@@ -225,7 +220,6 @@ export function createEvaluator(options: EvaluatorOptions): Evaluator {
     },
     async start() {
       await scheduler.load();
-      loaded = true;
       if (options.watch ?? true) {
         watcher = watchDir(dir, () => void scheduler.load(), { logger: log });
       }
