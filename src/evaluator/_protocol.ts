@@ -25,8 +25,7 @@ export const IN_FLIGHT = 2;
  */
 export const STATE_SYNC_MS = 100;
 
-/** A batch still progressing (no handler call stuck) is stopped after this many budgets. */
-export const SLOW_FACTOR = 10;
+export { SLOW_FACTOR } from "./_slow_factor.ts";
 
 const ActionSchema = z.strictObject({
   service: z.string(),

@@ -1,5 +1,6 @@
 import { encodeFrame } from "./_frames.ts";
-import { type Reply, SLOW_FACTOR } from "./_protocol.ts";
+import type { Reply } from "./_protocol.ts";
+import { SLOW_FACTOR } from "./_slow_factor.ts";
 import { type ProgressView, progressView } from "./_progress.ts";
 import { SANDBOX_SOURCE } from "./_sandbox_source.ts";
 
