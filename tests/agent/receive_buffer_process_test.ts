@@ -48,7 +48,7 @@ Deno.test("scripts/agent logs once per socket the receive buffer the kernel gave
     assert.equal(lines.length, 1, agent.lines.join("\n"));
     const m = /collectd socket receive buffer: (\d+) bytes \(net\.core\.rmem_default\)/
       .exec(lines[0]!);
-    assert.ok(m, lines[0]);
+    assert.ok(m, lines[0]!);
     assert.match(lines[0]!, new RegExp(`addr=127\\.0\\.0\\.1:${port}`));
     assert.equal(Number(m[1]), await kernelBuffer(port));
     // at or above the 4 MiB the agent wants it is information, below it a warning
