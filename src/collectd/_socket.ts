@@ -1,19 +1,31 @@
 /**
  * Opening the UDP socket of one Listen entry: bind, multicast membership, receive buffer.
  * Deno.listenDatagram has no SO_RCVBUF option; a new socket's buffer is the kernel's
- * `net.core.rmem_default`, so a requested size is applied by raising that sysctl just around the
- * bind (root only) and restoring it right after.
+ * `net.core.rmem_default`. With access to /proc/sys (root, all permissions: development under
+ * -A, never the derived flags) a requested size is applied by raising that sysctl just around
+ * the bind and restoring it right after; otherwise the value the launcher read
+ * ($EDGE_AGENT_RMEM_DEFAULT, see _receive_buffer.ts) says what the socket got.
  */
+import type { RmemDefault, SocketBuffer } from "./_receive_buffer.ts";
 
 const RMEM_DEFAULT = "/proc/sys/net/core/rmem_default";
+
+/** net.core.rmem_default, read and written (throws without access to /proc/sys). */
+export interface RmemSysctl {
+  read(): number;
+  write(bytes: number): void;
+}
+
+const procSysctl: RmemSysctl = {
+  read: () => Number(Deno.readTextFileSync(RMEM_DEFAULT).trim()),
+  write: (bytes) => Deno.writeTextFileSync(RMEM_DEFAULT, String(bytes)),
+};
 
 /** What opening a socket did, for the log. */
 export interface OpenedSocket {
   conn: Deno.DatagramConn;
-  /** Receive buffer the socket was created with (bytes), when known. */
-  receiveBuffer: number | null;
-  /** Why the requested receive buffer could not be applied, if so. */
-  receiveBufferNote: string | null;
+  /** Receive buffer the socket was created with, or why it is unknown. */
+  buffer: SocketBuffer;
   multicast: boolean;
 }
 
@@ -23,6 +35,10 @@ export interface OpenSocketOptions {
   receiveBuffer: number | null;
   /** Interface name for multicast membership. */
   interface?: string | undefined;
+  /** net.core.rmem_default as the launcher read it, for when /proc/sys is out of reach. */
+  rmemDefault?: RmemDefault;
+  /** For tests: net.core.rmem_default (default: /proc/sys/net/core/rmem_default). */
+  sysctl?: RmemSysctl;
 }
 
 export function isMulticast(host: string): boolean {
@@ -38,22 +54,29 @@ export async function openSocket(
   options: OpenSocketOptions,
 ): Promise<OpenedSocket> {
   const multicast = isMulticast(host);
-  let receiveBuffer: number | null = null;
-  let note: string | null = null;
-  let restore: string | null = null;
-  if (options.receiveBuffer !== null) {
+  const sysctl = options.sysctl ?? procSysctl;
+  const wanted = options.receiveBuffer;
+  let buffer: SocketBuffer;
+  let restore: number | null = null;
+  let current: number | null = null;
+  try {
+    current = sysctl.read();
+  } catch { /* no access to /proc/sys (the derived flags): the launcher's reading says it */ }
+  if (current === null) {
+    const env = options.rmemDefault ?? { unknown: "net.core.rmem_default not read" };
+    buffer = "bytes" in env
+      ? { bytes: env.bytes, source: "net.core.rmem_default" }
+      : { bytes: null, source: env.unknown };
+  } else if (wanted !== null && current < wanted) {
     try {
-      const current = Number(Deno.readTextFileSync(RMEM_DEFAULT).trim());
-      if (current < options.receiveBuffer) {
-        Deno.writeTextFileSync(RMEM_DEFAULT, String(options.receiveBuffer));
-        restore = String(current);
-      }
-      receiveBuffer = Math.max(current, options.receiveBuffer);
-    } catch (e) {
-      note = `cannot raise net.core.rmem_default (${
-        (e as Error).message
-      }); the kernel default applies: run sysctl -w net.core.rmem_default=${options.receiveBuffer}`;
+      sysctl.write(wanted);
+      restore = current;
+      buffer = { bytes: wanted, source: "net.core.rmem_default, raised around the bind" };
+    } catch {
+      buffer = { bytes: current, source: "net.core.rmem_default" };
     }
+  } else {
+    buffer = { bytes: current, source: "net.core.rmem_default" };
   }
   let conn: Deno.DatagramConn;
   try {
@@ -66,7 +89,7 @@ export async function openSocket(
   } finally {
     if (restore !== null) {
       try {
-        Deno.writeTextFileSync(RMEM_DEFAULT, restore);
+        sysctl.write(restore);
       } catch { /* left raised: harmless, larger buffers for new sockets */ }
     }
   }
@@ -79,7 +102,7 @@ export async function openSocket(
     conn.close();
     throw e;
   }
-  return { conn, receiveBuffer, receiveBufferNote: note, multicast };
+  return { conn, buffer, multicast };
 }
 
 function interfaceV4(name: string | undefined): string {

@@ -2,6 +2,7 @@ import type { Config } from "../config/mod.ts";
 import type { Counters, Logger, Stage } from "../model/mod.ts";
 import { AuthFiles } from "./_auth_files.ts";
 import { dropLog } from "./_drop_log.ts";
+import { parseRmemDefault, receiveBufferLine, RMEM_DEFAULT_ENV } from "./_receive_buffer.ts";
 import { openSocket } from "./_socket.ts";
 import { intakeCounters } from "./counters.ts";
 import { unwrapPacket, type UnwrapSink } from "./unwrap.ts";
@@ -28,6 +29,11 @@ export interface IntakeOptions {
    * (like collectd, which re-reads it when it changes). Default 5 000.
    */
   authCheckMs?: number;
+  /**
+   * net.core.rmem_default as the launcher read it (`$EDGE_AGENT_RMEM_DEFAULT`, the default):
+   * the receive buffer a socket gets, which the agent cannot read itself under its flags.
+   */
+  rmemDefault?: string | undefined;
 }
 
 /** The intake stage: UDP sockets of every Listen entry → security → `onPacket`. */
@@ -94,12 +100,17 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
     bound,
     async start() {
       await auth.load();
+      const rmemDefault = parseRmemDefault(
+        "rmemDefault" in options ? options.rmemDefault : Deno.env.get(RMEM_DEFAULT_ENV),
+      );
       for (const [i, e] of listen.entries()) {
+        const wanted = e.ReceiveBuffer ?? DEFAULT_RECEIVE_BUFFER;
         let s;
         try {
           s = await openSocket(e.Host, e.Port, {
-            receiveBuffer: e.ReceiveBuffer ?? DEFAULT_RECEIVE_BUFFER,
+            receiveBuffer: wanted,
             interface: e.Interface,
+            rmemDefault,
           });
         } catch (err) {
           await intake.stop();
@@ -110,17 +121,17 @@ export function createIntake(listen: Config["Listen"], options: IntakeOptions): 
         conns.push(s.conn);
         const addr = s.conn.addr as Deno.NetAddr;
         bound.push(addr);
-        if (s.receiveBufferNote) {
-          // an explicit ReceiveBuffer the agent cannot apply is a warning; the default, info
-          log[e.ReceiveBuffer === undefined ? "info" : "warn"]("receive buffer not applied", {
-            note: s.receiveBufferNote,
-          });
-        }
+        // one line per socket: the buffer it got, a warning with the fix when below what it wants
+        const line = receiveBufferLine(`${addr.hostname}:${addr.port}`, s.buffer, {
+          wanted,
+          explicit: e.ReceiveBuffer !== undefined,
+        });
+        log[line.level](line.msg, line.fields);
         log.info("listening for collectd packets", {
           addr: `${addr.hostname}:${addr.port}`,
           security: e.SecurityLevel,
           ...(s.multicast ? { multicast: true } : {}),
-          ...(s.receiveBuffer !== null ? { receiveBuffer: s.receiveBuffer } : {}),
+          ...(s.buffer.bytes !== null ? { receiveBuffer: s.buffer.bytes } : {}),
           ...(auth.users[i] ? { users: auth.users[i]!.size } : {}),
         });
         loop(s.conn, i, e);

@@ -12,9 +12,10 @@ export const ListenSchema = z.strictObject({
   /** Interface for multicast membership (name), optional. */
   Interface: z.string().min(1).optional(),
   /**
-   * Socket receive buffer in bytes (SO_RCVBUF); larger absorbs bursts. Default 4 MiB
-   * (DEFAULT_RECEIVE_BUFFER in src/collectd/intake.ts), applied by raising
-   * net.core.rmem_default around the bind (Deno has no SO_RCVBUF option; needs root).
+   * Socket receive buffer in bytes (SO_RCVBUF) wanted; larger absorbs bursts. Default 4 MiB
+   * (DEFAULT_RECEIVE_BUFFER in src/collectd/intake.ts). Deno has no SO_RCVBUF option: a socket
+   * gets net.core.rmem_default (the package's sysctl file sets it); the agent logs what it got
+   * and warns when that is less.
    */
   ReceiveBuffer: z.number().int().min(0).optional(),
 }).refine((l) => l.SecurityLevel === "None" || l.AuthFile !== undefined, {

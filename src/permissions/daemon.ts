@@ -144,7 +144,11 @@ export function derivePermissions(config: Config, options: DeriveOptions = {}): 
   p.fixed.push(
     { value: "--unstable-worker-options", reason: "rule workers with permissions: none" },
     { value: "--unstable-net", reason: "Deno.listenDatagram (collectd UDP, unix datagrams)" },
-    { value: "--allow-env", reason: "npm:mqtt's dependencies enumerate the environment" },
+    {
+      value: "--allow-env",
+      reason: "npm:mqtt's dependencies enumerate the environment (and the intake reads " +
+        "EDGE_AGENT_RMEM_DEFAULT, the receive buffer the launcher found)",
+    },
     { value: "--no-prompt", reason: "a missing permission fails instead of asking" },
     { value: `--v8-flags=${AGENT_V8_FLAGS}`, reason: "V8's young generation bounded: peak memory" },
   );

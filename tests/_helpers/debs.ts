@@ -101,7 +101,13 @@ export async function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Takes the machine-wide lock of {@linkcode withInstallLock}; call the result to release it. */
+const RMEM_DEFAULT = "/proc/sys/net/core/rmem_default";
+
+/**
+ * Takes the machine-wide lock of {@linkcode withInstallLock}; call the result to release it.
+ * Releasing also lowers net.core.rmem_default back to what it was when the lock was taken, if it
+ * is higher now (the package's postinst raises it; it never lowers it).
+ */
 export async function acquireInstallLock(): Promise<() => void> {
   const file = await Deno.open("/tmp/edge-agent-packaging-tests.lock", {
     read: true,
@@ -114,5 +120,14 @@ export async function acquireInstallLock(): Promise<() => void> {
     file.close();
     throw e;
   }
-  return () => file.close(); // closing releases the lock
+  const rmem = Number(Deno.readTextFileSync(RMEM_DEFAULT).trim());
+  return () => {
+    try {
+      if (Number(Deno.readTextFileSync(RMEM_DEFAULT).trim()) > rmem) {
+        Deno.writeTextFileSync(RMEM_DEFAULT, String(rmem));
+      }
+    } finally {
+      file.close(); // closing releases the lock
+    }
+  };
 }

@@ -112,10 +112,7 @@ export async function startAsUnit(): Promise<UnitAgent> {
     notify,
     stop,
     denied: () =>
-      process.lines.filter((l) =>
-        /NotCapable|Requires .* access|not permitted/.test(l) &&
-        !/receive buffer not applied/.test(l)
-      ),
+      process.lines.filter((l) => /NotCapable|Requires .* access|not permitted/.test(l)),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   type UnitAgent,
 } from "./_installed.ts";
 import { StatusReportSchema } from "../../src/status/mod.ts";
+import { run } from "../_helpers/run.ts";
 import {
   COLLECTD,
   collectdPids,
@@ -83,6 +84,31 @@ Deno.test({
     assert.equal(config.StateDir, "/var/lib/edge-agent");
     agent = await startAsUnit();
     await agent.process.waitFor(/MQTT connected|connected to/i, 30_000);
+  },
+});
+
+Deno.test({
+  name:
+    "the package's sysctl file raised net.core.rmem_default to 4 MiB and the installed agent logs that its collectd socket got it",
+  ...serial,
+  async fn() {
+    const { fleet, agent } = running();
+    const file = "/usr/lib/sysctl.d/60-edge-agent.conf";
+    assert.match(await Deno.readTextFile(file), /^net\.core\.rmem_default = 4194304$/m);
+    assert.ok(installed!.files.includes(file));
+    const conffiles = await run("dpkg-query", ["-W", "-f", "${Conffiles}", "edge-agent"]);
+    assert.doesNotMatch(conffiles, /sysctl/); // the package's, overridden in /etc/sysctl.d
+    const rmem = Number((await run("sysctl", ["-n", "net.core.rmem_default"])).trim());
+    assert.ok(rmem >= 4194304, `net.core.rmem_default is ${rmem} after the install`);
+    const line = await agent.process.waitFor(/collectd socket receive buffer: /);
+    assert.match(
+      line,
+      new RegExp(
+        `^\\S+ INFO .*collectd socket receive buffer: ${rmem} bytes \\(net\\.core\\.rmem_default\\) ` +
+          `addr=127\\.0\\.0\\.1:${fleet.listenPort}$`,
+      ),
+    );
+    assert.equal(agent.process.lines.filter((l) => /receive buffer/.test(l)).length, 1);
   },
 });
 

@@ -154,7 +154,7 @@ Deno.test("createIntake() listens on several entries at once: IPv4, IPv6 and a j
   });
 });
 
-Deno.test("createIntake() creates its socket with the requested receive buffer", async () => {
+Deno.test("createIntake() creates its socket with the requested receive buffer and logs the size it got", async () => {
   await withIntake(
     [{ Host: "127.0.0.1", Port: 0, SecurityLevel: "None", ReceiveBuffer: 3 * 1024 * 1024 }],
     async (c) => {
@@ -163,8 +163,13 @@ Deno.test("createIntake() creates its socket with the requested receive buffer",
       const text = new TextDecoder().decode(out.stdout);
       const rb = Number(/rb(\d+)/.exec(text)?.[1]);
       assert.ok(rb >= 3 * 1024 * 1024, `ss says: ${text}`);
+      // what the log says is what the kernel gave the socket
       const info = c.events.find((e) => e.msg === "listening for collectd packets")!;
-      assert.equal(info.fields?.receiveBuffer, 3 * 1024 * 1024);
+      assert.equal(info.fields?.receiveBuffer, rb);
+      const lines = c.events.filter((e) => e.msg.startsWith("collectd socket receive buffer:"));
+      assert.equal(lines.length, 1);
+      assert.equal(lines[0]!.level, "info");
+      assert.match(lines[0]!.msg, new RegExp(`^collectd socket receive buffer: ${rb} bytes \\(`));
     },
   );
 });

@@ -65,6 +65,14 @@ Deno.test("the package installs, upgrades keeping the operator's config, rules a
       const conffiles = await run("dpkg-query", ["-W", "-f", "${Conffiles}", "edge-agent"]);
       assert.match(conffiles, /\/etc\/edge-agent\/config\.json [0-9a-f]{32}/);
       assert.match(conffiles, /\/etc\/edge-agent\/rules\/memory_free\.ts/);
+      // the receive buffer: a package-owned sysctl file (not a conffile), applied by the postinst
+      assert.match(
+        await Deno.readTextFile("/usr/lib/sysctl.d/60-edge-agent.conf"),
+        /^net\.core\.rmem_default = 4194304$/m,
+      );
+      assert.doesNotMatch(conffiles, /sysctl/);
+      const rmem = Number(await Deno.readTextFile("/proc/sys/net/core/rmem_default"));
+      assert.ok(rmem >= 4194304, `net.core.rmem_default is ${rmem} after the install`);
       // `check-config` of the packaged default passes under the packaged flags
       assert.match(
         await run("/usr/bin/edge-agent", [
@@ -106,6 +114,7 @@ Deno.test("the package installs, upgrades keeping the operator's config, rules a
       assert.equal(await installedVersion(), null);
       assert.ok(!await exists("/usr/bin/edge-agent"));
       assert.ok(!await exists("/usr/lib/edge-agent/deno"));
+      assert.ok(!await exists("/usr/lib/sysctl.d/60-edge-agent.conf"));
       assert.equal(await Deno.readTextFile("/etc/edge-agent/config.json"), edited);
       assert.ok(await exists("/var/lib/edge-agent/audit.jsonl"));
 
@@ -171,9 +180,7 @@ Deno.test("the installed agent started as the unit's ExecStart runs on the packa
       await notify.waitFor("WATCHDOG=1", 5000);
       Deno.kill(agent.pid, "SIGHUP"); // systemctl reload
       await notify.waitFor("RELOADING=1", 5000);
-      const denied = agent.lines.filter((l) =>
-        /NotCapable|Requires .* access/.test(l) && !/receive buffer not applied/.test(l)
-      );
+      const denied = agent.lines.filter((l) => /NotCapable|Requires .* access/.test(l));
       assert.deepEqual(denied, []);
       const status = await agent.stop();
       assert.equal(status.code, 0, agent.lines.join("\n"));

@@ -96,12 +96,8 @@ Deno.test("the agent bundled into one file outside the tree runs a rule's recove
     assert.equal(audit.trigger_name, "disk.ts::metric::disk_full");
     assert.deepEqual([audit.service, audit.command, audit.code], ["marker", "touch", 0]);
     await Deno.stat(join(etc, "state/repaired")); // the command really ran
-    // No permission is missing. The one known exception: raising net.core.rmem_default for the
-    // receive buffer needs --allow-all in Deno (writes under /proc/sys), so it is not granted and
-    // the kernel default applies (docs/packaging.md: Permissions).
-    const denied = agent.lines.filter((l) =>
-      /NotCapable|Requires .* access/.test(l) && !/receive buffer not applied/.test(l)
-    );
+    // No permission is missing (the receive buffer comes from the launcher, not /proc/sys).
+    const denied = agent.lines.filter((l) => /NotCapable|Requires .* access/.test(l));
     assert.deepEqual(denied, []);
 
     const status = await agent.stop();

@@ -35,7 +35,13 @@ Deno.test("the .rpm carries the .deb's files with config.json 0600 as noreplace 
     const configs = (await run("rpm", ["-qpc", v1])).split("\n");
     assert.ok(configs.includes("/etc/edge-agent/config.json"));
     assert.ok(configs.includes("/etc/edge-agent/rules/memory_free.ts"));
-    assert.match(await run("rpm", ["-qp", "--scripts", v1]), /systemctl try-restart edge-agent/);
+    const scripts = await run("rpm", ["-qp", "--scripts", v1]);
+    assert.match(scripts, /systemctl try-restart edge-agent/);
+    // the receive buffer: the .deb's sysctl file, not a %config, applied by %post
+    assert.match(list, /^-rw-r--r-- .* \/usr\/lib\/sysctl\.d\/60-edge-agent\.conf$/m);
+    assert.ok(!configs.includes("/usr/lib/sysctl.d/60-edge-agent.conf"));
+    assert.match(scripts, /systemd-sysctl --prefix=\/net\/core\/rmem_default/);
+    assert.match(scripts, /-lt 4194304/);
 
     await Deno.mkdir(rpmRoot);
     await rpm("--initdb");
