@@ -4,7 +4,7 @@ export interface Process {
   readonly pid: number;
   /** Resolves with the first line (seen or future) matching `re`; rejects on timeout or exit. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
-  /** SIGTERM (idempotent), then the exit status. */
+  /** SIGTERM (idempotent), SIGKILL when still running 5 s later, then the exit status. */
   stop(): Promise<Deno.CommandStatus>;
   /** Sends `signal` (default SIGTERM); nothing if the process is gone. */
   kill(signal?: Deno.Signal): void;
@@ -86,6 +86,16 @@ export function start(
       try {
         child.kill("SIGTERM");
       } catch { /* already gone */ }
+      // A process that ignores SIGTERM (seen: mosquitto_sub stuck in a futex) must not hang the
+      // test for good: SIGKILL after 5 s.
+      let timer: number | undefined;
+      const late = new Promise<void>((resolve) => timer = setTimeout(resolve, 5000));
+      const first = await Promise.race([status, late]);
+      clearTimeout(timer);
+      if (first !== undefined) return first;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone meanwhile */ }
       return await status;
     },
   };
