@@ -88,7 +88,7 @@ export function start(
       } catch { /* already gone */ }
       // A process that ignores SIGTERM (seen: mosquitto_sub stuck in a futex) must not hang the
       // test for good: SIGKILL after 5 s.
-      let timer: number | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<void>((resolve) => timer = setTimeout(resolve, 5000));
       const first = await Promise.race([status, late]);
       clearTimeout(timer);
