@@ -86,6 +86,11 @@ export class Scheduler {
   #scheduled = false;
   #stopped = false;
   #batchId = 0;
+  /**
+   * Whether a load was asked for: until then packets only wait in the queue (the intake may
+   * open before the rules are read; a packet sent to a host with no rule loaded would be lost).
+   */
+  #loadAsked = false;
   /** When handler-state changes last travelled with a packet batch (see STATE_SYNC_MS). */
   #lastSync = 0;
 
@@ -95,7 +100,10 @@ export class Scheduler {
     this.#queue = new PacketQueue(options.onBatchDone !== undefined);
   }
 
-  /** Queues one plaintext collectd packet (copied); dropped and counted when the queue is full. */
+  /**
+   * Queues one plaintext collectd packet (copied); dropped and counted when the queue is full.
+   * Packets queued before the first `load()` wait for it, and are evaluated once it ran.
+   */
   submit(packet: Uint8Array): void {
     if (this.#stopped) return;
     if (this.#queue.count >= this.#o.maxPendingPackets) {
@@ -103,7 +111,7 @@ export class Scheduler {
       return;
     }
     this.#queue.push(packet);
-    this.#schedule();
+    if (this.#loadAsked) this.#schedule();
   }
 
   /** Evaluates decoded items, in order with everything queued before. */
@@ -121,6 +129,7 @@ export class Scheduler {
   /** Reloads the rules once the batches in flight have come back; resolves when it ran. */
   load(): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>();
+    this.#loadAsked = true;
     this.#jobs.push({ kind: "load", done: resolve });
     this.#schedule();
     return promise;
