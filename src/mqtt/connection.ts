@@ -1,6 +1,6 @@
-import mqtt from "mqtt";
+import type mqtt from "mqtt";
 import type { Counters, Logger } from "../model/mod.ts";
-import { EndpointRotation, openBrokerStream } from "./_stream.ts";
+import { EndpointRotation, loadBrokerSockets, openBrokerStream } from "./_stream.ts";
 import type { BrokerSettings } from "./settings.ts";
 
 export type QoS = 0 | 1 | 2;
@@ -57,11 +57,23 @@ export interface BrokerConnection {
   stop(options?: { beforeDisconnect?: () => Promise<void> }): Promise<void>;
 }
 
-/** Opens the agent's broker connection (see {@linkcode BrokerConnection}). */
-export function createBrokerConnection(
+/**
+ * mqtt.js, loaded on first use: evaluating it (and its streams) costs ~25 ms of start-up, which
+ * an agent without a broker never spends and one with a broker spends after its collectd
+ * listener is open.
+ */
+let mqttJs: Promise<typeof mqtt> | null = null;
+
+/**
+ * Opens the agent's broker connection (see {@linkcode BrokerConnection}); the first call loads
+ * mqtt.js and the socket modules.
+ */
+export async function createBrokerConnection(
   settings: BrokerSettings,
   options: BrokerConnectionOptions,
-): BrokerConnection {
+): Promise<BrokerConnection> {
+  mqttJs ??= import("mqtt").then((m) => m.default);
+  const [lib] = await Promise.all([mqttJs, loadBrokerSockets()]);
   const log = options.logger;
   const rotation = new EndpointRotation(settings.endpoints, settings.reconnectMs);
   const subscriptions = new Map<string, QoS>();
@@ -135,7 +147,7 @@ export function createBrokerConnection(
    * waits for it like PUBACK does for QoS 1. A retransmitted PUBLISH (same packet id, still
    * stored) is not handed on twice.
    */
-  const memory = new mqtt.Store();
+  const memory = new lib.Store();
   const heldQos2 = new Set<number>();
   const incomingStore: mqtt.IStore = {
     put(packet, cb) {
@@ -174,7 +186,7 @@ export function createBrokerConnection(
     if (settings.username !== undefined) clientOptions.username = settings.username;
     if (settings.password !== undefined) clientOptions.password = settings.password;
     if (options.will) clientOptions.will = { ...options.will };
-    const c = new mqtt.MqttClient((c) => {
+    const c = new lib.MqttClient((c) => {
       const endpoint = rotation.next();
       current = `${endpoint.host}:${endpoint.port}`;
       attemptFailed = false;
