@@ -233,13 +233,19 @@ function channelOptions(c: Config, hostName: string, ctx: StagesContext): MqttCh
   };
 }
 
-/** Starts the stages downstream first, so nothing flows into a stage that is not ready. */
+/**
+ * Starts the stages downstream first, so nothing flows into a stage that is not ready, except
+ * the rule stage: it starts last, because loading the rules (a rule host to spawn) takes most of
+ * the start-up. The intake opens before it (collectd's packets are accepted within milliseconds
+ * of start-up) and what arrives meanwhile waits in the rule stage's bounded queue until the
+ * rules have loaded, then is evaluated.
+ */
 export async function startStages(s: Stages) {
   await s.executor.start();
-  await s.evaluator.start();
-  if (s.channel && s.startChannel) await s.channel.start();
   await s.intake.start();
   await s.telemetry.start();
+  if (s.channel && s.startChannel) await s.channel.start();
+  await s.evaluator.start();
 }
 
 /** Stops `s`; with `keepChannel`, its MQTT channel keeps running (a reload may keep it). */

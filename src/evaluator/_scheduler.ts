@@ -91,6 +91,11 @@ export class Scheduler {
   /** A load has run: the handlers (possibly none) are known. */
   #loaded = false;
   #batchId = 0;
+  /**
+   * Whether a load was asked for: until then packets only wait in the queue (the intake may
+   * open before the rules are read; a packet sent to a host with no rule loaded would be lost).
+   */
+  #loadAsked = false;
   /** When handler-state changes last travelled with a packet batch (see STATE_SYNC_MS). */
   #lastSync = 0;
 
@@ -102,8 +107,9 @@ export class Scheduler {
 
   /**
    * Queues one plaintext collectd packet (copied); dropped and counted when the queue is full.
-   * With no handler loaded (and nothing recorded) the packet has no reader: it is not shipped to
-   * the rule host at all. Until the first load has run, packets wait for it as usual.
+   * Packets queued before the first `load()` wait for it, and are evaluated once it ran. After
+   * that, with no handler loaded (and nothing recorded) a packet has no reader: it is not shipped
+   * to the rule host at all.
    */
   submit(packet: Uint8Array): void {
     if (this.#stopped) return;
@@ -116,7 +122,7 @@ export class Scheduler {
       return;
     }
     this.#queue.push(packet);
-    this.#schedule();
+    if (this.#loadAsked) this.#schedule();
   }
 
   /** Evaluates decoded items, in order with everything queued before. */
@@ -134,6 +140,7 @@ export class Scheduler {
   /** Reloads the rules once the batches in flight have come back; resolves when it ran. */
   load(): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>();
+    this.#loadAsked = true;
     this.#jobs.push({ kind: "load", done: resolve });
     this.#schedule();
     return promise;

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { RuleLoadError, transpileRule } from "./_transpile.ts";
+import { loadTranspiler, RuleLoadError, transpileRule } from "./_transpile.ts";
 
 /** One problem with a rule file, as the operator sees it: `path:line:column: message`. */
 export interface RuleProblem {
@@ -157,12 +157,13 @@ export async function readSources(
       files.set(file, before);
       continue;
     }
+    await loadTranspiler();
     files.set(file, compile(dir, file, text));
   }
   return { files, problems };
 }
 
-/** Transpiles one file's text. */
+/** Transpiles one file's text (after {@linkcode loadTranspiler}). */
 export function compile(dir: string, file: string, text: string): RuleSource {
   try {
     return { file, text, js: transpileRule(text, file), problem: null };

@@ -301,7 +301,7 @@ async function open(
     logger: log,
   });
   const will = status.will();
-  const connection = createBrokerConnection(settings, {
+  const connection = await createBrokerConnection(settings, {
     logger: log,
     counters: options.counters,
     onMessage: ctx.onMessage,

@@ -127,7 +127,7 @@ export async function sendAndAwaitResult(
   options: { logger: Logger; onSent?: (sent: Record<string, unknown>) => void },
 ): Promise<SendOutcome> {
   const waiter = createResultWaiter();
-  const connection = createBrokerConnection(target.settings, {
+  const connection = await createBrokerConnection(target.settings, {
     logger: options.logger,
     onMessage: (m) => void waiter.offer(m.payload),
   });

@@ -525,3 +525,47 @@ Deno.test("packets beyond the pending bytes bound are dropped and counted, the r
   assert.equal(dropped?.value, 7);
   assert.equal(evaluated, 3);
 });
+
+Deno.test("packets submitted before start() wait for the first load and are evaluated by its rules", async () => {
+  const dir = await rulesDir({ "low.ts": FIRE_ON_LOW });
+  const events: RuleEvent[] = [];
+  const ev = createEvaluator({
+    rulesDir: dir,
+    typesDbText: "",
+    services: SERVICES,
+    logger: memoryLogger(),
+    onEvent: (e) => events.push(e),
+    hostCommand: testHostCommand(),
+    watch: false,
+  });
+  try {
+    for (let i = 0; i < 5; i++) {
+      ev.submit(encodeValueList({
+        host: `web${i}`,
+        plugin: "memory",
+        plugin_instance: "",
+        type: "memory",
+        type_instance: "free",
+        time: 1_700_000_100,
+        interval: 10,
+        values: [50],
+        dstypes: ["gauge"],
+      }));
+    }
+    // The intake may open while the agent still starts its other stages: nothing runs yet.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(events.length, 0);
+    await ev.start();
+    await ev.evaluate([]); // everything submitted before has been through the rule host
+    assert.deepEqual(events.map((e) => `${e.kind} ${e.key}`).sort(), [
+      "fired web0/memory/memory-free",
+      "fired web1/memory/memory-free",
+      "fired web2/memory/memory-free",
+      "fired web3/memory/memory-free",
+      "fired web4/memory/memory-free",
+    ]);
+  } finally {
+    await ev.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

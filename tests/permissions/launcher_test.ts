@@ -76,10 +76,11 @@ Deno.test("scripts/agent runs main.ts with exactly the flags derived from the --
     const flags = cmdline.filter((a) => a.startsWith("--allow") || a.startsWith("--unstable"));
     // plus, in development only, reading deno.json for the rule-host child's import map
     assert.deepEqual(flags, [
-      ...expected.filter((a) => a !== "--no-prompt"),
+      ...expected.filter((a) => a !== "--no-prompt" && a !== "--no-code-cache"),
       `--allow-read=${join(root, "deno.json")}`,
     ]);
     assert.ok(cmdline.includes("--no-prompt"));
+    assert.ok(cmdline.includes("--no-code-cache"));
     assert.ok(!cmdline.includes("-A") && !cmdline.includes("--allow-all"));
     reader.releaseLock();
   } finally {
