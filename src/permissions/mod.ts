@@ -16,6 +16,7 @@ export {
   type Permissions,
 } from "./grants.ts";
 export {
+  AGENT_V8_FLAGS,
   type DeriveOptions,
   derivePermissions,
   hostPort,

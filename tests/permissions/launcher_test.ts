@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/mod.ts";
 import {
+  AGENT_V8_FLAGS,
   derivePermissions,
   OPERATOR_COMMANDS,
   operatorPermissions,
@@ -75,12 +76,12 @@ Deno.test("scripts/agent runs main.ts with exactly the flags derived from the --
     const expected = permissionFlags(derivePermissions(c, { lenient: true }));
     const flags = cmdline.filter((a) => a.startsWith("--allow") || a.startsWith("--unstable"));
     // plus, in development only, reading deno.json for the rule-host child's import map
+    const others = ["--no-prompt", "--no-code-cache", `--v8-flags=${AGENT_V8_FLAGS}`];
     assert.deepEqual(flags, [
-      ...expected.filter((a) => a !== "--no-prompt" && a !== "--no-code-cache"),
+      ...expected.filter((a) => !others.includes(a)),
       `--allow-read=${join(root, "deno.json")}`,
     ]);
-    assert.ok(cmdline.includes("--no-prompt"));
-    assert.ok(cmdline.includes("--no-code-cache"));
+    for (const f of others) assert.ok(cmdline.includes(f), f);
     assert.ok(!cmdline.includes("-A") && !cmdline.includes("--allow-all"));
     reader.releaseLock();
   } finally {
