@@ -125,3 +125,36 @@ export function readTraffic(raw: Uint8Array): { bytes: Uint8Array; values: numbe
   }
   return packets;
 }
+
+/**
+ * Moves every time in `packets` forward by the span the traffic covers (last − first time, plus
+ * one second), in place: called before each replay pass after the first, so a receiver never sees
+ * a time twice. collectd logs "uc_update: Value too old" for every value list whose time is not
+ * newer than the last, which would make the reference pay for an error path the agent's traffic
+ * never takes in production.
+ */
+export function timeShifter(packets: { bytes: Uint8Array }[]): () => void {
+  const parts: { view: DataView; at: number; hr: boolean }[] = [];
+  let first = Infinity, last = -Infinity;
+  for (const { bytes } of packets) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let off = 0; off + 4 <= bytes.length;) {
+      const type = view.getUint16(off), len = view.getUint16(off + 2);
+      if (len < 4) break;
+      if ((type === 0x0001 || type === 0x0008) && len === 12) {
+        const hr = type === 0x0008;
+        const t = Number(view.getBigUint64(off + 4)) / (hr ? 2 ** 30 : 1);
+        first = Math.min(first, t);
+        last = Math.max(last, t);
+        parts.push({ view, at: off + 4, hr });
+      }
+      off += len;
+    }
+  }
+  const span = Math.floor(last - first) + 1;
+  return () => {
+    for (const { view, at, hr } of parts) {
+      view.setBigUint64(at, view.getBigUint64(at) + BigInt(hr ? span * 2 ** 30 : span));
+    }
+  };
+}
