@@ -56,6 +56,7 @@ import {
   treeMemory,
   usage,
 } from "./_proc.ts";
+import { RULE } from "./_rules.ts";
 import { captureCollectd, writeTraffic } from "./_traffic.ts";
 
 const { values: args } = parseArgs({
@@ -140,36 +141,6 @@ async function warmUp(port: number, traffic: string, pids: () => number[]) {
   await send(port, 100_000, traffic, 4);
   await quiet(pids);
 }
-
-/** 50 handlers (10 files × 5): thresholds, sustained/consecutive latches, rates. */
-const RULE = (i: number) => `
-export const metrics = {
-  cpu_busy_${i}(m: any) {
-    if (m.plugin === "cpu" && m.type_instance === "idle" && (m.rates[0] ?? 100) < 0) {
-      return { service: "s", command: "c" };
-    }
-  },
-  memory_low_${i}(m: any, ctx: any) {
-    if (m.plugin !== "memory" || m.type_instance !== "free") return;
-    if (ctx.sustained(Number(m.values[0]) < ${1000 + i}, { samples: 3 })) {
-      return { service: "s", command: "c" };
-    }
-  },
-  errors_${i}(m: any, ctx: any) {
-    if (m.type !== "if_errors") return;
-    if (ctx.sustained((m.rates[0] ?? 0) > 1e9, { seconds: 30 })) return { service: "s", command: "c" };
-  },
-  disk_${i}(m: any) {
-    if (m.type === "df_complex" && m.type_instance === "free" && Number(m.values[0]) < 0) {
-      return { service: "s", command: "c" };
-    }
-  },
-  load_${i}(m: any, ctx: any) {
-    if (m.plugin !== "load") return;
-    if (ctx.consecutive(Number(m.values[0]) > 1e6) > 3) return { service: "s", command: "c" };
-  },
-};
-`;
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

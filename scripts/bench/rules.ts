@@ -24,6 +24,7 @@ import {
 } from "../../src/evaluator/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import type { DsType } from "../../src/model/mod.ts";
+import { RULE } from "./_rules.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -37,36 +38,6 @@ const { values: args } = parseArgs({
 const ONLY = args.only;
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
-
-/** Steady state: no condition holds (the usual case), so handler state settles and stays. */
-const RULE = (i: number) => `
-export const metrics = {
-  cpu_busy_${i}(m: any) {
-    if (m.plugin === "cpu" && m.type_instance === "idle" && (m.rates[0] ?? 100) < 0) {
-      return { service: "s", command: "c" };
-    }
-  },
-  memory_low_${i}(m: any, ctx: any) {
-    if (m.plugin !== "memory" || m.type_instance !== "free") return;
-    if (ctx.sustained(Number(m.values[0]) < ${
-  1000 + i
-}, { samples: 3 })) return { service: "s", command: "c" };
-  },
-  errors_${i}(m: any, ctx: any) {
-    if (m.type !== "if_errors") return;
-    if (ctx.sustained((m.rates[0] ?? 0) > 1e9, { seconds: 30 })) return { service: "s", command: "c" };
-  },
-  disk_${i}(m: any) {
-    if (m.type === "df_complex" && m.type_instance === "free" && Number(m.values[0]) < 0) {
-      return { service: "s", command: "c" };
-    }
-  },
-  load_${i}(m: any, ctx: any) {
-    if (m.plugin !== "load") return;
-    if (ctx.consecutive(Number(m.values[0]) > 1e6) > 3) return { service: "s", command: "c" };
-  },
-};
-`;
 
 /** One round of samples of every series (50 hosts × 14 value lists, 22 values), as packets. */
 function round(t: number): { packets: Uint8Array[]; values: number } {
