@@ -49,15 +49,10 @@ export function defaultHostCommand(entry: string = Deno.mainModule): HostCommand
   };
 }
 
-/** The rule host's bundle beside the agent's bundle `X.js`: `X.rule-host.js`. */
-export function hostBundle(agentBundle: string): string {
-  return agentBundle.endsWith(HOST_BUNDLE_SUFFIX)
-    ? agentBundle
-    : agentBundle.slice(0, -".js".length) + HOST_BUNDLE_SUFFIX;
+/** The rule host's bundle beside the agent's bundle `X.js` (scripts/bundle): `X.rule-host.js`. */
+function hostBundle(agentBundle: string): string {
+  return agentBundle.slice(0, -".js".length) + ".rule-host.js";
 }
-
-/** What scripts/bundle appends to the agent bundle's name for the rule host's bundle. */
-export const HOST_BUNDLE_SUFFIX = ".rule-host.js";
 
 /**
  * `--config <deno.json>` beside or above a TypeScript entry (main.ts in a checkout). A bundle
