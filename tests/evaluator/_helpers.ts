@@ -1,6 +1,7 @@
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { LogFields, Logger, LogLevel } from "../../src/model/mod.ts";
 import { HOST_V8_FLAGS, type HostCommand } from "../../src/evaluator/mod.ts";
+import { encodeValueList } from "../../src/collectd/mod.ts";
 
 const root = new URL("../../", import.meta.url);
 
@@ -58,6 +59,13 @@ export async function rulesDir(files: Record<string, string>): Promise<string> {
     await Deno.writeTextFile(`${dir}/${name}`, text);
   }
   return dir;
+}
+
+/** {@linkcode metric}'s value list as a collectd packet (time 1_700_000_100 unless given). */
+export function packet(fields: Record<string, unknown> = {}): Uint8Array {
+  return encodeValueList(
+    metric({ time: 1_700_000_100, ...fields }) as Parameters<typeof encodeValueList>[0],
+  );
 }
 
 /** A metric with defaults for everything not given. */

@@ -8,8 +8,13 @@ import {
   HOST_V8_FLAGS,
 } from "../../src/evaluator/mod.ts";
 import { AGENT_PLUGIN, createCounters, type RuleEvent } from "../../src/model/mod.ts";
-import { encodeValueList } from "../../src/collectd/mod.ts";
-import { memoryLogger, metric, rulesDir, testHostCommand } from "./_helpers.ts";
+import {
+  memoryLogger,
+  metric,
+  packet as collectdPacket,
+  rulesDir,
+  testHostCommand,
+} from "./_helpers.ts";
 
 const SERVICES = { web: { commands: { restart: "/bin/true", reload: "/bin/true" } } };
 
@@ -473,17 +478,7 @@ Deno.test("packets are not shipped to the rule host while no handler is loaded, 
   await using s = await started({ "empty.ts": `export const metrics = {};\n` }, {
     onBatchDone: () => batches++,
   });
-  const packet = encodeValueList({
-    host: "web1",
-    plugin: "memory",
-    plugin_instance: "",
-    type: "memory",
-    type_instance: "free",
-    time: 1_700_000_100,
-    interval: 10,
-    values: [5e9],
-    dstypes: ["gauge"],
-  });
+  const packet = collectdPacket({ values: [5e9] });
   for (let i = 0; i < 20; i++) s.ev.submit(packet);
   await s.ev.evaluate([]); // everything submitted before has been through the scheduler
   assert.equal(batches, 0, "no handler: no packet batch reaches the host");
@@ -501,17 +496,7 @@ Deno.test("packets are not shipped to the rule host while no handler is loaded, 
 Deno.test("packets beyond the pending bytes bound are dropped and counted, the rest evaluated", async () => {
   const counters = createCounters();
   let evaluated = 0;
-  const packet = encodeValueList({
-    host: "web1",
-    plugin: "memory",
-    plugin_instance: "",
-    type: "memory",
-    type_instance: "free",
-    time: 1_700_000_100,
-    interval: 10,
-    values: [5e9],
-    dstypes: ["gauge"],
-  });
+  const packet = collectdPacket({ values: [5e9] });
   await using s = await started({ "low.ts": FIRE_ON_LOW }, {
     counters,
     maxPendingBytes: 3 * packet.length,
@@ -540,17 +525,7 @@ Deno.test("packets submitted before start() wait for the first load and are eval
   });
   try {
     for (let i = 0; i < 5; i++) {
-      ev.submit(encodeValueList({
-        host: `web${i}`,
-        plugin: "memory",
-        plugin_instance: "",
-        type: "memory",
-        type_instance: "free",
-        time: 1_700_000_100,
-        interval: 10,
-        values: [50],
-        dstypes: ["gauge"],
-      }));
+      ev.submit(collectdPacket({ values: [50], host: `web${i}` }));
     }
     // The intake may open while the agent still starts its other stages: nothing runs yet.
     await new Promise((r) => setTimeout(r, 300));

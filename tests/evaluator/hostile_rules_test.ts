@@ -4,7 +4,6 @@
  * loader.
  */
 import assert from "node:assert/strict";
-import { encodeValueList } from "../../src/collectd/mod.ts";
 import {
   createEvaluator,
   type EvaluatorOptions,
@@ -12,7 +11,7 @@ import {
   HOST_V8_FLAGS,
 } from "../../src/evaluator/mod.ts";
 import type { RuleEvent } from "../../src/model/mod.ts";
-import { memoryLogger, metric, rulesDir, testHostCommand } from "./_helpers.ts";
+import { memoryLogger, metric, packet, rulesDir, testHostCommand } from "./_helpers.ts";
 
 const SERVICES = { web: { commands: { restart: "/bin/true" } } };
 
@@ -125,17 +124,7 @@ Deno.test("a handler cannot change the values the next handler sees", async () =
     "b_victim.ts": INNOCENT,
   }, { typesDbText: "memory value:GAUGE:0:U\n" });
   await s.ev.evaluate([metric({ values: [5e9] })]); // decoded objects from the agent
-  s.ev.submit(encodeValueList({ // collectd packets, decoded in the sandbox
-    host: "web1",
-    plugin: "memory",
-    plugin_instance: "",
-    type: "memory",
-    type_instance: "free",
-    time: 1_700_000_100,
-    interval: 10,
-    values: [5e9],
-    dstypes: ["gauge"],
-  }));
+  s.ev.submit(packet({ values: [5e9] }) /* a collectd packet, decoded in the sandbox */);
   await s.ev.evaluate([metric({ values: [5e9], host: "web2" })]); // after the packet batch
   assert.deepEqual(s.events, [], "the healthy 5e9 must not become 1 for the victim");
   assert.match(
