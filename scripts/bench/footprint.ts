@@ -115,21 +115,17 @@ function freePort(transport: "udp" | "tcp"): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const cpuOf = (pids: number[]) => pids.reduce((sum, p) => sum + (usage(p)?.cpu ?? 0), 0);
+
 /** Waits until `pids` use under a tenth of a core (their backlog is done), at most 30 s. */
 async function quiet(pids: () => number[]): Promise<void> {
-  let last = treeCpuSum(pids());
+  let last = cpuOf(pids());
   for (let i = 0; i < 150; i++) {
     await sleep(200);
-    const now = treeCpuSum(pids());
+    const now = cpuOf(pids());
     if (now - last < 0.02) return;
     last = now;
   }
-}
-
-function treeCpuSum(pids: number[]): number {
-  let sum = 0;
-  for (const c of treeCpu(pids).values()) sum += c;
-  return sum;
 }
 
 /**
