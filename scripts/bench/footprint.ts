@@ -7,7 +7,7 @@
  * scripts/deno run -A scripts/bench/footprint.ts [--seconds 10] [--rates 100000,300000]
  *     [--handlers 0,50] [--hosts 1000] [--repeat 1] [--idle 5] [--agent LAUNCHER] [--no-mqtt]
  *     [--rmem-default package|keep|BYTES] [--traffic FILE] [--save-traffic FILE]
- *     [--v8-flags FLAGS]
+ *     [--v8-flags FLAGS] [--no-collectd]
  * ```
  *
  * - Traffic (`_traffic.ts`): the value lists a real collectd 5.12 sends on this machine, re-encoded
@@ -25,6 +25,7 @@
  *   write plugins, only errors logged: see the config below), the same traffic.
  * - `--v8-flags`: DENO_V8_FLAGS for the agent and its rule host (experiments with V8's heap sizes,
  *   e.g. `--max-semi-space-size=2`), on top of the flags they are started with.
+ * - `--no-collectd`: the agent's lines only (quicker experiments; no ratio is printed).
  * - `--rmem-default package` (default): net.core.rmem_default as the package's sysctl file sets it
  *   (packaging/sysctl/), for both receivers, restored afterwards; `keep`: as it is; or bytes.
  *
@@ -74,6 +75,7 @@ const { values: args } = parseArgs({
     traffic: { type: "string" },
     "save-traffic": { type: "string" },
     "v8-flags": { type: "string" },
+    "no-collectd": { type: "boolean", default: false },
   },
 });
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -510,32 +512,33 @@ async function main() {
         }`,
     );
     if (!args["no-mqtt"]) mosquitto = await startMosquitto(dir);
-    const c = await collectdRuns(traffic, dir);
+    const c = args["no-collectd"] ? null : await collectdRuns(traffic, dir);
     const agents = [];
     for (let r = 0; r < Number(args.repeat); r++) {
       for (const h of args.handlers!.split(",").map(Number)) {
         agents.push({ h, ...await agentRuns(layout, h, traffic, dir, mosquitto?.port ?? null) });
       }
     }
-    const ref = new Map(c.lines.map((l) => [l.rate, l.cpuPerM]));
+    const ref = new Map(c?.lines.map((l) => [l.rate, l.cpuPerM]));
     console.log(
       "\nmemory: private+code once / PSS sum / RSS sum of the process tree (see _proc.ts)\n" +
         "who                 offered/s  lost%  CPU-s (per process)          CPU-s/M values  " +
         "×collectd  peak memory              steal  peak private (MiB)",
     );
-    for (const l of [...c.lines, ...agents.flatMap((a) => a.lines)]) {
+    for (const l of [...c?.lines ?? [], ...agents.flatMap((a) => a.lines)]) {
+      const ratio = ref.has(l.rate) ? (l.cpuPerM / ref.get(l.rate)!).toFixed(2) : "-";
       console.log(
         `${l.who.padEnd(19)} ${String(l.rate / 1000).padStart(6)} k  ${
           l.lostPct.toFixed(2).padStart(5)
         }  ${`${l.cpu.toFixed(2)} (${l.perProcess})`.padEnd(28)} ${
           l.cpuPerM.toFixed(2).padStart(14)
-        }  ${(l.cpuPerM / ref.get(l.rate)!).toFixed(2).padStart(9)}  ${three(l.peak)}  ${
+        }  ${ratio.padStart(9)}  ${three(l.peak)}  ${
           (l.steal * 100).toFixed(1).padStart(4)
         }%  ${l.peak.detail}`,
       );
     }
     console.log("\nidle memory of the tree (private+code once / PSS sum / RSS sum):");
-    console.log(`  collectd receiver          ${three(c.idle)}`);
+    if (c) console.log(`  collectd receiver          ${three(c.idle)}`);
     for (const a of agents) {
       console.log(
         `  agent, ${String(a.h).padStart(2)} handlers${mosquitto ? ", MQTT" : "      "}  ${
