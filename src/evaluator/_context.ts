@@ -5,15 +5,18 @@
  * arithmetic is in `_context_helpers.ts`, the list of what changed since the last sync in
  * `_context_changes.ts`; this module holds the series records and the `ctx` facade.
  *
- * The sandbox bundles these modules into the rule worker (`scripts/build_sandbox.ts`), the agent
- * uses `applyDelta`: they may import only each other (the bundle admits only pure modules). All
- * state it keeps is plain JSON-able data inside the handler's state object, which the agent
- * holds a copy of (it survives a restart of the rule host).
+ * The sandbox bundles these modules into the rule worker (`scripts/build_sandbox.ts`): they may
+ * import only each other (the bundle admits only pure modules). All state it keeps is plain
+ * JSON-able data inside the handler's state object, which the agent holds a copy of, built from
+ * the deltas (`_handler_states.ts`; it survives a restart of the rule host).
  *
- * Handler state layout: `{ state: {}, series: { [key]: { data: {}, h: { [id]: helper },
- * t: lastTime, e: 1 while listed for the next delta } }, fired: { [key]: 1 } }`; a series not
+ * Handler state layout: `{ state: {}, series: { [key]: { h: { [id]: helper }, t: lastTime,
+ * e: 1 while listed for the next delta, data?: {} } }, fired: { [key]: 1 } }`; a series not
  * seen for an hour is forgotten. Time is the sample's own time (seconds), so a replay runs on
- * the recording's clock.
+ * the recording's clock. A record's `data` exists once the handler asked for `ctx.series`, and
+ * its `t` is a whole second: with 1 000 hosts and 50 handlers there are ~60 000 records, each
+ * held by the rule host and by the agent's copy, and an empty object or a boxed fractional
+ * number in each is megabytes in both.
  */
 import { StateChanges } from "./_context_changes.ts";
 import {
@@ -51,7 +54,6 @@ export function contextRuntime() {
     createContext: (handlerName: string, onDirty: () => void = () => {}) =>
       createContext(cursor, handlerName, onDirty),
     emptyState,
-    applyDelta,
   };
 }
 
@@ -86,10 +88,10 @@ function createContext(cursor: Cursor, handlerName: string, onDirty: () => void)
       const time = cursor.time;
       seriesState = hs.series[key];
       if (seriesState === undefined) {
-        seriesState = hs.series[key] = { data: {}, h: {}, t: time, e: 0 };
+        seriesState = hs.series[key] = { h: {}, t: Math.floor(time), e: 0 };
         touch();
       } else if (time > seriesState.t + T_STEP || time < seriesState.t) {
-        seriesState.t = time;
+        seriesState.t = Math.floor(time);
         touch(); // the agent's copy keeps a time close enough for expiry after a restart
       }
     }
@@ -124,7 +126,8 @@ function createContext(cursor: Cursor, handlerName: string, onDirty: () => void)
       return hs.state;
     },
     get series() {
-      const data = record().data;
+      const s = record();
+      const data = s.data ??= {};
       touch(); // the rule may change it
       return data;
     },
@@ -184,22 +187,4 @@ function createContext(cursor: Cursor, handlerName: string, onDirty: () => void)
 /** A fresh handler state. */
 function emptyState() {
   return { state: {}, series: {}, fired: {} };
-}
-
-/**
- * Applies a delta (from takeDelta, plus `f`: fired keys set to 1 or null) to a copy of a
- * handler's state; returns the updated state.
- */
-function applyDelta(target: any, delta: any) {
-  const st = target ?? emptyState();
-  if (delta.s !== undefined) st.state = delta.s;
-  for (const k in delta.k ?? {}) {
-    if (delta.k[k] === null) delete st.series[k];
-    else st.series[k] = delta.k[k];
-  }
-  for (const k in delta.f ?? {}) {
-    if (delta.f[k] === null) delete st.fired[k];
-    else st.fired[k] = 1;
-  }
-  return st;
 }

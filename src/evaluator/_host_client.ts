@@ -11,11 +11,13 @@ export interface HostCommand {
 }
 
 /**
- * V8 flags of the rule host: no code from strings (eval, new Function), bounded heap, and a
- * young generation of at most 3 × 4 MiB (V8 grew it to 3 × 16 MiB under a flood and kept it).
+ * V8 flags of the rule host: no code from strings (eval, new Function), bounded heap, a young
+ * generation of at most 3 × 4 MiB (V8 grew it to 3 × 16 MiB under a flood and kept it), and
+ * `gc()` for the host's own code (each thread collects once after start-up or a rule load; the
+ * sandbox takes `gc` off the worker's global before any rule exists).
  */
-export const HOST_V8_FLAGS =
-  "--disallow-code-generation-from-strings,--max-old-space-size=512,--max-semi-space-size=4";
+export const HOST_V8_FLAGS = "--disallow-code-generation-from-strings,--max-old-space-size=512," +
+  "--max-semi-space-size=4,--expose-gc";
 
 /** The hidden subcommand that runs the rule host (registered in src/cli/commands.ts). */
 export const HOST_SUBCOMMAND = "__rule-host";

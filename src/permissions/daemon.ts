@@ -164,9 +164,11 @@ export function derivePermissions(config: Config, options: DeriveOptions = {}): 
  * V8 flags of the agent's own process: a 2 MiB semi-space (young generation ≤ 6 MiB) instead of
  * V8's up to 16 MiB, which the agent filled under a flood and never gave back: peak private
  * memory 104–114 MiB → 49–57 MiB at 100–300 k values/s, with no more CPU
- * (scripts/bench/footprint.ts).
+ * (scripts/bench/footprint.ts). `gc()` exposed: the agent collects once when it has started
+ * (start-up's garbage, ~15 MiB of heap pages, would otherwise stay until V8's memory reducer
+ * runs, tens of seconds later).
  */
-export const AGENT_V8_FLAGS = "--max-semi-space-size=2";
+export const AGENT_V8_FLAGS = "--max-semi-space-size=2,--expose-gc";
 
 /** `host:port` as Deno's --allow-net writes it (`[v6]:port`). */
 export function hostPort(host: string, port: number): string {

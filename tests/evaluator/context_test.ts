@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { contextRuntime } from "../../src/evaluator/_context.ts";
+import { HandlerStates } from "../../src/evaluator/_handler_states.ts";
 
 const rt = contextRuntime();
 
@@ -71,7 +72,7 @@ Deno.test("helpers keep separate state per series and per call site", () => {
   assert.deepEqual(step("two", true, true), [1, 1]);
 });
 
-Deno.test("takeDelta() carries only what changed and applyDelta() rebuilds the same state", () => {
+Deno.test("takeDelta() carries only what changed and the agent's copy rebuilds the same state", () => {
   const { c, state } = make();
   c.bind(state, "a", 0);
   c.ctx.sustained(true);
@@ -87,11 +88,10 @@ Deno.test("takeDelta() carries only what changed and applyDelta() rebuilds the s
   assert.deepEqual(Object.keys(second.k), ["b"]);
   assert.equal(second.s, undefined);
   assert.equal(c.takeDelta(), null);
-  const copy = rt.applyDelta(
-    rt.applyDelta(undefined, structuredClone(first)),
-    structuredClone(second),
-  );
-  assert.deepEqual(copy, state);
+  const copy = new HandlerStates();
+  copy.apply({ h: structuredClone(first) });
+  copy.apply({ h: structuredClone(second) });
+  assert.deepEqual(copy.toRecord().h, state);
 });
 
 Deno.test("a latch holds the series active (no clear) while it is on", () => {

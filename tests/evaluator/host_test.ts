@@ -80,6 +80,14 @@ Deno.test("a rule cannot read the environment", async () => {
   assert.match(await run(s.ev, s.log), /rule handler threw ReferenceError: Deno is not defined/);
 });
 
+Deno.test("a rule cannot trigger the host's garbage collections: gc() is the glue's alone", async () => {
+  await using s = await sandbox(() => ({
+    "gc.ts": handler(`gc();`),
+  }));
+  // V8 will not let the global go: it is emptied and frozen.
+  assert.match(await run(s.ev, s.log), /rule handler threw TypeError: gc is not a function/);
+});
+
 Deno.test("a rule cannot run a command", async () => {
   await using s = await sandbox(() => ({
     "run.ts": handler(`console.log(new Deno.Command("/bin/echo", { args: ["x"] }).outputSync());`),

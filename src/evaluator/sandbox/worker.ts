@@ -125,6 +125,7 @@ export function startWorker(parts: WorkerParts): void {
       const handlers = rules.names;
       glue.toHost({ t: "names", rules: Object.keys(msg.modules), handlers });
       post(frames.toJson({ t: "loaded", results: r.results, handlers, logs: logs.take() }));
+      glue.collectGarbage(); // the load's garbage (sources, transpiled modules, old rules)
     } else if (msg.t === "batch") {
       progress.begin(msg.id, budgetMs);
       await onBatch(msg, source.frozen(msg.items), glue.now(), false);
