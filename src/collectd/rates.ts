@@ -23,6 +23,7 @@ interface Series {
   time: number;
   values: MetricValue[];
 }
+type Level = Map<string, Map<string, unknown>>;
 
 /**
  * Per-second rates of COUNTER and DERIVE values, with state per series
@@ -33,10 +34,10 @@ interface Series {
  * and ABSOLUTE values give `null`.
  */
 export class RateTracker {
-  // One map keyed by host NUL plugin NUL plugin_instance NUL type NUL type_instance (collectd's
-  // strings hold no NUL). Nested maps per level needed no key string per value list, but held
-  // ~40 maps per host: 1 000 hosts cost ~8 MB of Map tables, the flat map a tenth of that.
-  #series = new Map<string, Series>();
+  // host → plugin → plugin_instance → type → type_instance → series: lookups with the
+  // decoder's cached strings (hash computed once), no key string built per value list.
+  #root = new Map<string, Level>();
+  #size = 0;
   #expireAfter: number;
   #maxSeries: number;
   #lastSweep = 0;
@@ -48,7 +49,7 @@ export class RateTracker {
 
   /** Number of series tracked. */
   get size(): number {
-    return this.#series.size;
+    return this.#size;
   }
 
   /**
@@ -65,12 +66,12 @@ export class RateTracker {
       if (t === "counter" || t === "derive") hasRate = true;
     }
     if (!hasRate) return;
-    const key = m.host + "\0" + m.plugin + "\0" + m.plugin_instance + "\0" + m.type + "\0" +
-      m.type_instance;
-    const s = this.#series.get(key);
+    const leaf = this.#leaf(m);
+    const s = leaf.get(m.type_instance);
     if (s === undefined || s.values.length !== n) {
-      if (s === undefined && this.#series.size >= this.#maxSeries) this.#series.clear();
-      this.#series.set(key, { time, values: values.slice() });
+      if (this.#size >= this.#maxSeries) this.#trim();
+      if (s === undefined) this.#size++;
+      leaf.set(m.type_instance, { time, values: values.slice() });
       if (time - this.#lastSweep >= this.#expireAfter) this.#sweep(time);
       return;
     }
@@ -88,12 +89,57 @@ export class RateTracker {
     }
   }
 
+  // Consecutive value lists of a packet usually share host/plugin/instance/type: remember the
+  // last leaf map and reuse it when those four strings are the same.
+  #lastKey: [string, string, string, string] = ["", "", "", ""];
+  #lastLeaf: Map<string, Series> | null = null;
+
+  #leaf(m: Metric): Map<string, Series> {
+    const k = this.#lastKey;
+    if (
+      this.#lastLeaf !== null && k[0] === m.host && k[1] === m.plugin &&
+      k[2] === m.plugin_instance && k[3] === m.type
+    ) return this.#lastLeaf;
+    const leaf = this.#lookup(m);
+    k[0] = m.host, k[1] = m.plugin, k[2] = m.plugin_instance, k[3] = m.type;
+    this.#lastLeaf = leaf;
+    return leaf;
+  }
+
+  #lookup(m: Metric): Map<string, Series> {
+    let a = this.#root.get(m.host);
+    if (a === undefined) this.#root.set(m.host, a = new Map());
+    let b = a.get(m.plugin) as Level | undefined;
+    if (b === undefined) a.set(m.plugin, b = new Map());
+    let c = b.get(m.plugin_instance) as Level | undefined;
+    if (c === undefined) b.set(m.plugin_instance, c = new Map());
+    let d = c.get(m.type) as Map<string, Series> | undefined;
+    if (d === undefined) c.set(m.type, d = new Map());
+    return d;
+  }
+
   /** Forgets series older than expireAfter (walks everything; runs at most once per period). */
   #sweep(now: number): void {
     this.#lastSweep = now;
-    for (const [k, s] of this.#series) {
-      if (now - s.time > this.#expireAfter) this.#series.delete(k);
-    }
+    this.#lastLeaf = null;
+    const walk = (level: Map<string, unknown>, depth: number) => {
+      for (const [k, v] of level) {
+        if (depth === 4) {
+          if (now - (v as Series).time > this.#expireAfter) level.delete(k), this.#size--;
+        } else {
+          walk(v as Map<string, unknown>, depth + 1);
+          if ((v as Map<string, unknown>).size === 0) level.delete(k);
+        }
+      }
+    };
+    walk(this.#root, 0);
+  }
+
+  /** Over maxSeries: forget everything (simple and bounded; rates restart after one sample). */
+  #trim(): void {
+    this.#lastLeaf = null;
+    this.#root.clear();
+    this.#size = 0;
   }
 }
 
