@@ -158,11 +158,11 @@ Deno.test("a steady condition changes no state: after the first samples nothing 
   assert.notEqual(c.takeDelta(), null);
   sample(10);
   c.takeDelta();
-  for (let t = 20; t < 60; t += 10) sample(t);
+  for (let t = 20; t < 300; t += 10) sample(t);
   assert.equal(c.takeDelta(), null);
-  // Its time still moves for expiry (in steps), and a change is sent again.
-  sample(200);
+  // Its time still moves for expiry (in 5-minute steps), and a change is sent again.
+  sample(310);
   assert.deepEqual(Object.keys(c.takeDelta().k), ["h/memory/memory-free"]);
-  sample(210, true);
+  sample(320, true);
   assert.equal(c.takeDelta().k["h/memory/memory-free"].h["#1"].n, 1);
 });
