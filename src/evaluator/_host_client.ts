@@ -23,6 +23,15 @@ export const HOST_V8_FLAGS = "--disallow-code-generation-from-strings,--max-old-
 export const HOST_SUBCOMMAND = "__rule-host";
 
 /**
+ * Runs the rule host (the hidden subcommand). Its module, which holds the sandbox's source
+ * (0.3 MB of text, ~0.6 MB as a string), is loaded only here: the agent never evaluates it.
+ */
+export async function runRuleHost(): Promise<number> {
+  const host = await import("./host.ts");
+  return await host.runRuleHost();
+}
+
+/**
  * The agent's own program with the hidden `__rule-host` subcommand. Compiled binary: the binary
  * itself (V8 flags through DENO_V8_FLAGS). `deno run`: Deno.execPath() running the same entry
  * module with only --allow-env (see below), the sandbox's V8 flags and the deno.json found

@@ -144,6 +144,7 @@ export async function runRuleHost(): Promise<number> {
     if (msg?.t === "progress" && progress === null) {
       progress = progressView(msg.buffer);
       send({ t: "ready" });
+      URL.revokeObjectURL(url); // the worker's module is loaded: its source's copy can go
       collectGarbage(); // this thread's start-up is over
     } else if (msg?.t === "names") [rules, handlers] = [msg.rules, msg.handlers];
     else if (msg?.t === "eof") done.resolve(0);

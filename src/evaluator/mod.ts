@@ -22,8 +22,7 @@ export {
   OVERRUNS_COUNTER,
   RULE_DROPS_COUNTER,
 } from "./counters.ts";
-export { runRuleHost } from "./host.ts";
-export { defaultHostCommand, HOST_SUBCOMMAND, HOST_V8_FLAGS } from "./_host_client.ts";
+export { defaultHostCommand, HOST_SUBCOMMAND, HOST_V8_FLAGS, runRuleHost } from "./_host_client.ts";
 export type { HostCommand } from "./_host_client.ts";
 export { formatProblem } from "./_sources.ts";
 export type { RuleProblem } from "./_sources.ts";
