@@ -150,7 +150,11 @@ export function derivePermissions(config: Config, options: DeriveOptions = {}): 
         "EDGE_AGENT_RMEM_DEFAULT, the receive buffer the launcher found)",
     },
     { value: "--no-prompt", reason: "a missing permission fails instead of asking" },
-    { value: `--v8-flags=${AGENT_V8_FLAGS}`, reason: "V8's young generation bounded: peak memory" },
+    {
+      value: `--v8-flags=${AGENT_V8_FLAGS}`,
+      reason: "memory: V8's young generation bounded (peak); gc() for one memory-reducing " +
+        "collection once started (idle)",
+    },
     {
       value: "--no-code-cache",
       reason: "start-up: checking and reading V8's code cache of the bundle took ~90 ms more " +
