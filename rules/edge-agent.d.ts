@@ -119,7 +119,23 @@ export type NotificationHandler<S extends object = Record<string, unknown>> = (
   ctx: Context<S>,
 ) => HandlerResult;
 
+/**
+ * A named handler that says which items it reads: it is called only for items of these plugins
+ * (and types); the agent skips it for every other item without calling it.
+ */
+export interface Declared<H> {
+  /** A plugin name, or a list of them (at most 64); omitted: every plugin. */
+  plugin?: string | readonly string[];
+  /** A type name, or a list of them (at most 64); omitted: every type. */
+  type?: string | readonly string[];
+  handle: H;
+}
+
 /** The `metrics` export: one handler or named handlers. */
-export type MetricHandlers = MetricHandler | Record<string, MetricHandler>;
+export type MetricHandlers =
+  | MetricHandler
+  | Record<string, MetricHandler | Declared<MetricHandler>>;
 /** The `notifications` export: one handler or named handlers. */
-export type NotificationHandlers = NotificationHandler | Record<string, NotificationHandler>;
+export type NotificationHandlers =
+  | NotificationHandler
+  | Record<string, NotificationHandler | Declared<NotificationHandler>>;

@@ -11,13 +11,15 @@ import type { MetricHandlers } from "./edge-agent.d.ts";
 const THRESHOLD = 10 * 1000 * 1000 * 1000; // bytes
 
 export const metrics = {
-  memory_free_is_under_10GB(metric) {
-    if (metric.plugin === "memory" && metric.type_instance === "free") {
-      if (Number(metric.values[0]) <= THRESHOLD) {
+  memory_free_is_under_10GB: {
+    // Called only for the memory plugin's values (the agent skips it for every other one).
+    plugin: "memory",
+    handle(metric) {
+      if (metric.type_instance === "free" && Number(metric.values[0]) <= THRESHOLD) {
         // Return the service and command names defined in config.json.
         return { service: "hello", command: "exec" };
       }
-    }
-    // Nothing to do: return nothing.
+      // Nothing to do: return nothing.
+    },
   },
 } satisfies MetricHandlers;

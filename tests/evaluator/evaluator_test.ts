@@ -70,6 +70,56 @@ Deno.test("a handler fires once per series and clears when it returns nothing", 
   assert.equal(fired.kind === "fired" && fired.actions[0]?.command, "restart");
 });
 
+Deno.test("a handler that declares its plugin and type is called only for their items, in file order with the rest", async () => {
+  await using s = await started({
+    "a.ts": `export const metrics = {
+  every(m: any) { console.log("every " + m.plugin + "/" + m.type); },
+  memory: { plugin: "memory", handle(m: any) { console.log("memory " + m.type_instance); } },
+  errors: {
+    plugin: ["interface", "other"],
+    type: "if_errors",
+    handle(m: any) { console.log("errors " + m.plugin_instance); },
+  },
+};
+`,
+  });
+  await s.ev.evaluate([
+    metric({ type_instance: "free" }),
+    metric({ plugin: "interface", plugin_instance: "eth0", type: "if_octets" }),
+    metric({ plugin: "interface", plugin_instance: "eth0", type: "if_errors" }),
+    metric({ plugin: "cpu", type: "cpu" }),
+  ]);
+  const said = s.log.lines.filter((l) => String(l.fields?.handler).startsWith("a.ts::"));
+  assert.deepEqual(said.map((l) => l.msg), [
+    "every memory/memory",
+    "memory free",
+    "every interface/if_octets",
+    "every interface/if_errors",
+    "errors eth0",
+    "every cpu/cpu",
+  ]);
+});
+
+Deno.test("a handler object with a getter, an unknown key, no handle or a bad plugin is a load problem of its file", async () => {
+  await using s = await started({
+    "good.ts": FIRE_ON_LOW,
+    "getter.ts":
+      `export const metrics = {\n  x: { handle() {}, get plugin() { return "cpu"; } },\n};\n`,
+    "typo.ts": `export const metrics = {\n  x: { handle() {}, plugins: ["cpu"] },\n};\n`,
+    "nohandle.ts": `export const metrics = {\n  x: { plugin: "cpu" },\n};\n`,
+    "badplugin.ts": `export const metrics = {\n  x: { handle() {}, plugin: ["cpu", 3] },\n};\n`,
+  });
+  assert.deepEqual(s.ev.handlers, ["good.ts::metric::low"]);
+  const problems = s.ev.problems.map(formatProblem).sort().join("\n");
+  assert.match(
+    problems,
+    /badplugin\.ts:\d+:\d+: `metrics\.x` has a plugin that is not a name or a list/,
+  );
+  assert.match(problems, /getter\.ts:\d+:\d+: `metrics\.x` has a getter for plugin: give a value/);
+  assert.match(problems, /nohandle\.ts:\d+:\d+: `metrics\.x` has no handle function/);
+  assert.match(problems, /typo\.ts:\d+:\d+: `metrics\.x` has plugins: a handler object has only/);
+});
+
 Deno.test("an action naming an unknown service or command is logged with the handler and not emitted", async () => {
   await using s = await started({
     "unknown.ts": `export const metrics = {
@@ -156,7 +206,7 @@ Deno.test("syntax errors and wrong export shapes are reported with file and line
   assert.deepEqual(s.ev.problems.map(formatProblem).sort(), [
     `${s.dir}/notfn.ts:2:1: \`notifications\` must be a handler function or an object of handler functions (it is string)`,
     `${s.dir}/nothing.ts:1:1: exports neither \`metrics\` nor \`notifications\` (each a handler function or an object of named handler functions)`,
-    `${s.dir}/shape.ts:3:1: \`metrics.limit\` is not a function (it is number)`,
+    `${s.dir}/shape.ts:3:1: \`metrics.limit\` is not a function or { handle, plugin?, type? } (it is number)`,
     `${s.dir}/syntax.ts:3:23: syntax error: Unexpected token`,
   ]);
   assert.equal(s.log.lines.filter((l) => l.msg.startsWith("rule file ")).length, 4);
@@ -289,7 +339,7 @@ Deno.test("a changed file that fails to load leaves its previous version running
   await s.ev.reload();
   assert.match(
     s.ev.problems.map(formatProblem).join(),
-    /low\.ts:1:1: `metrics\.low` is not a function.*previous version keeps running/,
+    /low\.ts:1:1: `metrics\.low` is not a function or \{ handle.*previous version keeps running/,
   );
   await s.ev.evaluate([metric({ values: [1] })]);
   assert.deepEqual(s.events.map((e) => e.handler), ["low.ts::metric::low"]);

@@ -34,15 +34,17 @@ export function createDispatch(o: DispatchOptions) {
 
   function evaluate(items: readonly Item[], batch: Batch) {
     const skip = batch.skip;
-    const metricHandlers = table.metric;
-    const notificationHandlers = table.notification;
+    const metricFor = table.metricFor;
+    const notificationFor = table.notificationFor;
     let evaluations = 0;
     slots[PHASE] = 2;
     for (let n = 0; n < items.length; n++) {
       const item = items[n]!;
       const list = item.severity !== undefined
-        ? (item.plugin === agentPlugin ? NO_HANDLERS : notificationHandlers)
-        : metricHandlers;
+        ? (item.plugin === agentPlugin
+          ? NO_HANDLERS
+          : notificationFor.named.get(item.plugin) ?? notificationFor.other)
+        : metricFor.named.get(item.plugin) ?? metricFor.other;
       if (list.length === 0) continue;
       const key = item.host + "/" + item.plugin +
         (item.plugin_instance ? "-" + item.plugin_instance : "") +
@@ -53,6 +55,7 @@ export function createDispatch(o: DispatchOptions) {
       cursor.time = time;
       for (let i = 0; i < list.length; i++) {
         const h = list[i]!;
+        if (h.types !== null && !h.types.includes(item.type)) continue;
         if (skip.size !== 0 && skip.has(h.name)) continue;
         slots[INDEX] = h.index;
         // A new call: contexts notice it lazily; the host tells a stuck call from a slow

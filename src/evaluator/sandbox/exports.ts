@@ -1,7 +1,8 @@
 /**
  * The export shape of a rule file: `metrics` and/or `notifications`, each one handler function
- * or an object of named handler functions (docs/rules.md "A rule file"). Reading the exports
- * runs rule getters: the caller does it inside the file's watched load time.
+ * or an object of named handlers, each a function or `{ handle, plugin?, type? }` naming the
+ * plugins and types it reads (docs/rules.md "A rule file"). Reading the exports runs rule
+ * getters: the caller does it inside the file's watched load time.
  * @module
  */
 
@@ -11,7 +12,14 @@ export interface Exported {
   file: string;
   fn: (item: unknown, ctx: unknown) => unknown;
   kind: "metric" | "notification";
+  /** The plugins whose items it is called for (`plugin`); null: every plugin. */
+  plugins: readonly string[] | null;
+  /** The types whose items it is called for (`type`); null: every type. */
+  types: readonly string[] | null;
 }
+
+/** Most names a handler's `plugin` or `type` may list. */
+const MAX_NAMES = 64;
 
 /** A wrong export shape (not an exception of the rule's code). */
 export class ShapeError {
@@ -45,19 +53,21 @@ export function collectHandlers(file: string, exports: unknown): Exported[] {
   for (const [exportName, kind, value] of exported) {
     if (value === undefined) continue;
     if (typeof value === "function") {
-      out.push({ name: `${file}::${kind}::default`, file, fn: value as Exported["fn"], kind });
+      out.push({
+        name: `${file}::${kind}::default`,
+        file,
+        fn: value as Exported["fn"],
+        kind,
+        plugins: null,
+        types: null,
+      });
     } else if (value !== null && typeof value === "object") {
-      for (const [name, fn] of Object.entries(value)) {
-        if (typeof fn !== "function") {
-          throw new ShapeError(
-            `\`${exportName}.${name}\` is not a function (it is ${
-              fn === null ? "null" : typeof fn
-            })`,
-            exportName,
-            name,
-          );
-        }
-        out.push({ name: `${file}::${kind}::${name}`, file, fn: fn as Exported["fn"], kind });
+      for (const [name, member] of Object.entries(value)) {
+        const where = `\`${exportName}.${name}\``;
+        const h = typeof member === "function"
+          ? { fn: member as Exported["fn"], plugins: null, types: null }
+          : declared(member, where, exportName, name);
+        out.push({ name: `${file}::${kind}::${name}`, file, kind, ...h });
         if (out.length > MAX_HANDLERS_PER_FILE) {
           throw new ShapeError(
             `exports more than ${MAX_HANDLERS_PER_FILE} handlers (the limit per rule file)`,
@@ -75,4 +85,49 @@ export function collectHandlers(file: string, exports: unknown): Exported[] {
     }
   }
   return out;
+}
+
+/** A handler given as `{ handle, plugin?, type? }` (own data properties only, nothing else). */
+function declared(member: unknown, where: string, exportName: string, name: string) {
+  const fail = (why: string) => new ShapeError(`${where} ${why}`, exportName, name);
+  if (member === null || typeof member !== "object") {
+    throw fail(
+      `is not a function or { handle, plugin?, type? } (it is ${
+        member === null ? "null" : typeof member
+      })`,
+    );
+  }
+  const fields = new Map<string, unknown>();
+  for (const key of Reflect.ownKeys(member)) {
+    if (key !== "handle" && key !== "plugin" && key !== "type") {
+      throw fail(`has ${String(key)}: a handler object has only handle, plugin and type`);
+    }
+    const d = Object.getOwnPropertyDescriptor(member, key);
+    if (d === undefined || !("value" in d)) throw fail(`has a getter for ${key}: give a value`);
+    fields.set(key, d.value);
+  }
+  const fn = fields.get("handle");
+  if (typeof fn !== "function") throw fail("has no handle function");
+  return {
+    fn: fn as Exported["fn"],
+    plugins: names(fields.get("plugin"), "plugin", fail),
+    types: names(fields.get("type"), "type", fail),
+  };
+}
+
+/** `plugin`/`type` of a handler object: a name or a list of names; undefined: every one. */
+function names(
+  v: unknown,
+  field: string,
+  fail: (why: string) => ShapeError,
+): readonly string[] | null {
+  if (v === undefined) return null;
+  const list = typeof v === "string" ? [v] : Array.isArray(v) ? [...v] : null;
+  if (
+    list === null || list.length === 0 || list.length > MAX_NAMES ||
+    !list.every((x) => typeof x === "string" && x !== "")
+  ) {
+    throw fail(`has a ${field} that is not a name or a list of 1-${MAX_NAMES} names`);
+  }
+  return Object.freeze(list as string[]);
 }
