@@ -5,7 +5,7 @@
  *
  * ```sh
  * scripts/deno run -A scripts/bench/footprint.ts [--seconds 10] [--rates 100000,300000]
- *     [--handlers 0,50] [--hosts 1000] [--repeat 1] [--idle 5] [--agent LAUNCHER] [--no-mqtt]
+ *     [--handlers 0,50,50d] [--hosts 1000] [--repeat 1] [--idle 5] [--agent LAUNCHER] [--no-mqtt]
  *     [--rmem-default package|keep|BYTES] [--traffic FILE] [--save-traffic FILE]
  *     [--v8-flags FLAGS] [--no-collectd]
  * ```
@@ -20,7 +20,8 @@
  *   Each configuration is started once before it is measured (the code cache, as on every start
  *   but the first after an install). `--agent LAUNCHER` runs another launcher instead
  *   (`scripts/agent`: the development run). With a real mosquitto (unless `--no-mqtt`),
- *   `Telemetry.Listen` (its counters) and 0 or 50 rule handlers.
+ *   `Telemetry.Listen` (its counters) and 0 or 50 rule handlers (`_rules.ts`); `50d`: the same
+ *   50 handlers, each declaring the plugin (and type) it reads (docs/rules.md).
  * - The reference: collectd 5.12 with only the network plugin listening (one write thread, no
  *   write plugins, only errors logged: see the config below), the same traffic.
  * - `--v8-flags`: DENO_V8_FLAGS for the agent and its rule host (experiments with V8's heap sizes,
@@ -65,7 +66,7 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: "string", default: "10" },
     rates: { type: "string", default: "100000,300000" },
-    handlers: { type: "string", default: "0,50" },
+    handlers: { type: "string", default: "0,50,50d" },
     hosts: { type: "string", default: "1000" },
     repeat: { type: "string", default: "1" },
     agent: { type: "string" },
@@ -299,16 +300,19 @@ async function startAgent(layout: Layout, configFile: string): Promise<Running> 
 
 async function agentRuns(
   layout: Layout,
-  handlers: number,
+  spec: string,
   traffic: string,
   dir: string,
   broker: number | null,
-): Promise<{ lines: Line[]; idle: TreeMemory; startMs: number }> {
+): Promise<{ label: string; lines: Line[]; idle: TreeMemory; startMs: number }> {
+  const handlers = parseInt(spec);
+  const declared = spec.endsWith("d");
+  const label = `${handlers} handlers${declared ? ", declared" : ""}`;
   const work = await Deno.makeTempDir({ dir, prefix: `agent-${handlers}-` });
   const rules = join(work, "rules");
   await Deno.mkdir(rules);
   for (let i = 0; i < handlers / 5; i++) {
-    await Deno.writeTextFile(join(rules, `bench_${i}.ts`), RULE(i));
+    await Deno.writeTextFile(join(rules, `bench_${i}.ts`), RULE(i, declared));
   }
   const port = freePort("udp");
   const telemetry = freePort("tcp");
@@ -381,7 +385,7 @@ async function agentRuns(
       const perPacket = sent.sentValues / sent.sentPackets;
       const lost = sent.sentValues - received + ruleDrops * perPacket;
       lines.push({
-        who: `agent, ${handlers} handlers`,
+        who: `agent, ${label}`,
         rate,
         sent: sent.sentValues,
         received,
@@ -395,7 +399,7 @@ async function agentRuns(
         steal: steal(st0, st1),
       });
     }
-    return { lines, idle, startMs: agent.listeningMs };
+    return { label, lines, idle, startMs: agent.listeningMs };
   } finally {
     await agent.stop();
   }
@@ -515,20 +519,20 @@ async function main() {
     const c = args["no-collectd"] ? null : await collectdRuns(traffic, dir);
     const agents = [];
     for (let r = 0; r < Number(args.repeat); r++) {
-      for (const h of args.handlers!.split(",").map(Number)) {
-        agents.push({ h, ...await agentRuns(layout, h, traffic, dir, mosquitto?.port ?? null) });
+      for (const h of args.handlers!.split(",")) {
+        agents.push(await agentRuns(layout, h, traffic, dir, mosquitto?.port ?? null));
       }
     }
     const ref = new Map(c?.lines.map((l) => [l.rate, l.cpuPerM]));
     console.log(
       "\nmemory: private+code once / PSS sum / RSS sum of the process tree (see _proc.ts)\n" +
-        "who                 offered/s  lost%  CPU-s (per process)          CPU-s/M values  " +
+        "who                           offered/s  lost%  CPU-s (per process)          CPU-s/M values  " +
         "×collectd  peak memory              steal  peak private (MiB)",
     );
     for (const l of [...c?.lines ?? [], ...agents.flatMap((a) => a.lines)]) {
       const ratio = ref.has(l.rate) ? (l.cpuPerM / ref.get(l.rate)!).toFixed(2) : "-";
       console.log(
-        `${l.who.padEnd(19)} ${String(l.rate / 1000).padStart(6)} k  ${
+        `${l.who.padEnd(29)} ${String(l.rate / 1000).padStart(6)} k  ${
           l.lostPct.toFixed(2).padStart(5)
         }  ${`${l.cpu.toFixed(2)} (${l.perProcess})`.padEnd(28)} ${
           l.cpuPerM.toFixed(2).padStart(14)
@@ -541,7 +545,7 @@ async function main() {
     if (c) console.log(`  collectd receiver          ${three(c.idle)}`);
     for (const a of agents) {
       console.log(
-        `  agent, ${String(a.h).padStart(2)} handlers${mosquitto ? ", MQTT" : "      "}  ${
+        `  agent, ${(a.label + (mosquitto ? ", MQTT" : "")).padEnd(25)}${
           three(a.idle)
         }  (${a.idle.detail}); start-up to "listening" ${a.startMs.toFixed(0)} ms`,
       );
