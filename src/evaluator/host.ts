@@ -53,6 +53,13 @@ function codeFromStringsAllowed(): boolean {
 
 /** How often the host looks at the running request. */
 const WATCH_MS = 5;
+/**
+ * How often it looks while no request runs and nothing waits to be written: looking every 5 ms,
+ * an idle host spent 2 % of a core (0.61 CPU-s in 30 s; 0.08 in 20 s at 100 ms). A request that
+ * starts between two looks is first seen at most this late: by the end of the default 50 ms
+ * budget it is checked against.
+ */
+const IDLE_WATCH_MS = 50;
 
 /** Runs the host until its input closes. Resolves to the process exit code. */
 export async function runRuleHost(): Promise<number> {
@@ -134,7 +141,13 @@ export async function runRuleHost(): Promise<number> {
       ms: Math.round(now - started),
     });
   };
-  const timer = setInterval(watch, WATCH_MS);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tick = () => {
+    watch();
+    const idle = pending.length === 0 && (progress === null || progress.running() === null);
+    timer = setTimeout(tick, idle ? IDLE_WATCH_MS : WATCH_MS);
+  };
+  timer = setTimeout(tick, WATCH_MS);
 
   // The worker reads requests and writes replies itself; it posts only to this thread: the
   // progress buffer first (then the agent is told the host is ready), the names for overrun
@@ -154,7 +167,7 @@ export async function runRuleHost(): Promise<number> {
     send({ t: "fatal", message: `rule worker failed: ${e.message}` });
   };
   const code = await done.promise;
-  clearInterval(timer);
+  clearTimeout(timer);
   worker.terminate();
   return code;
 }
