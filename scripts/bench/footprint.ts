@@ -27,6 +27,7 @@
  * - `--v8-flags`: DENO_V8_FLAGS for the agent and its rule host (experiments with V8's heap sizes,
  *   e.g. `--max-semi-space-size=2`), on top of the flags they are started with.
  * - `--no-collectd`: the agent's lines only (quicker experiments; no ratio is printed).
+ * - Idle: after `--idle` seconds (the broker connected), memory, and CPU over the second half.
  * - `--rmem-default package` (default): net.core.rmem_default as the package's sysctl file sets it
  *   (packaging/sysctl/), for both receivers, restored afterwards; `keep`: as it is; or bytes.
  *
@@ -117,6 +118,19 @@ function freePort(transport: "udp" | "tcp"): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits `--idle` seconds; returns the CPU the processes of `pids()` used in the second half, in %
+ * of one core (the first half lets start-up settle).
+ */
+async function idleShare(pids: () => number[]): Promise<number> {
+  const half = Number(args.idle) * 500;
+  const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  await sleep(half);
+  const before = sum(treeCpu(pids()));
+  await sleep(half);
+  return (sum(treeCpu(pids())) - before) / (half / 1000) * 100;
+}
 
 const cpuOf = (pids: number[]) => pids.reduce((sum, p) => sum + (usage(p)?.cpu ?? 0), 0);
 
@@ -304,7 +318,7 @@ async function agentRuns(
   traffic: string,
   dir: string,
   broker: number | null,
-): Promise<{ label: string; lines: Line[]; idle: TreeMemory; startMs: number }> {
+): Promise<{ label: string; lines: Line[]; idle: TreeMemory; idleCpu: number; startMs: number }> {
   const handlers = parseInt(spec);
   const declared = spec.endsWith("d");
   const label = `${handlers} handlers${declared ? ", declared" : ""}`;
@@ -343,8 +357,8 @@ async function agentRuns(
       }
       await sleep(50);
     }
-    await sleep(Number(args.idle) * 1000);
     const root = agent.child.pid;
+    const idleCpu = await idleShare(() => tree(root));
     let pids = tree(root);
     const idle = treeMemory(pids);
     await warmUp(port, traffic, () => tree(root));
@@ -399,7 +413,7 @@ async function agentRuns(
         steal: steal(st0, st1),
       });
     }
-    return { label, lines, idle, startMs: agent.listeningMs };
+    return { label, lines, idle, idleCpu, startMs: agent.listeningMs };
   } finally {
     await agent.stop();
   }
@@ -436,7 +450,7 @@ LoadPlugin network
     stderr: "null",
   }).spawn();
   try {
-    await sleep(Number(args.idle) * 1000);
+    const idleCpu = await idleShare(() => [child.pid]);
     const idle = treeMemory([child.pid]);
     await warmUp(port, traffic, () => [child.pid]);
     const lines: Line[] = [];
@@ -467,7 +481,7 @@ LoadPlugin network
         steal: steal(st0, st1),
       });
     }
-    return { lines, idle };
+    return { lines, idle, idleCpu };
   } finally {
     child.kill();
     await child.status;
@@ -541,13 +555,20 @@ async function main() {
         }%  ${l.peak.detail}`,
       );
     }
-    console.log("\nidle memory of the tree (private+code once / PSS sum / RSS sum):");
-    if (c) console.log(`  collectd receiver          ${three(c.idle)}`);
+    console.log(
+      "\nidle memory of the tree (private+code once / PSS sum / RSS sum), idle CPU (% of a core):",
+    );
+    if (c) {
+      const who = "collectd receiver".padEnd(32);
+      console.log(`  ${who}${three(c.idle)}  CPU ${c.idleCpu.toFixed(2)} %`);
+    }
     for (const a of agents) {
       console.log(
         `  agent, ${(a.label + (mosquitto ? ", MQTT" : "")).padEnd(25)}${
           three(a.idle)
-        }  (${a.idle.detail}); start-up to "listening" ${a.startMs.toFixed(0)} ms`,
+        }  (${a.idle.detail}); CPU ${a.idleCpu.toFixed(2)} %; start-up to "listening" ${
+          a.startMs.toFixed(0)
+        } ms`,
       );
     }
   } finally {
