@@ -11,6 +11,7 @@ import {
   startStages,
   stopStages,
 } from "./stages.ts";
+import { releaseMemory } from "./evaluator/mod.ts";
 import { createStatusService } from "./status/mod.ts";
 import type { Telemetry } from "./telemetry/mod.ts";
 import { VERSION } from "./version.ts";
@@ -124,7 +125,9 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
           state: config.StateDir,
         },
       );
-      collectStartupGarbage();
+      // What start-up allocated and dropped (config, module evaluation, the first rule load)
+      // is given back now, not tens of seconds later by V8's memory reducer.
+      releaseMemory();
     },
     async stop() {
       const s = stages;
@@ -167,16 +170,3 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
   };
   return agent;
 }
-
-/**
- * A memory-reducing collection when the daemon runs with `--expose-gc` (its derived flags):
- * what start-up allocated and dropped (config parsing, module evaluation, the first rule load)
- * is given back now, not tens of seconds later by V8's memory reducer. Only the "last-resort"
- * flavour returns the freed pages (a plain `gc()` keeps them mapped).
- */
-function collectStartupGarbage(): void {
-  (globalThis as { gc?: (o: unknown) => void }).gc?.(RELEASE_MEMORY);
-}
-
-/** V8's `gc()` options for a collection that returns free pages to the system. */
-const RELEASE_MEMORY = { type: "major", execution: "sync", flavor: "last-resort" } as const;

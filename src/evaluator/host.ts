@@ -2,6 +2,7 @@ import { encodeFrame } from "./_frames.ts";
 import type { Reply } from "./_protocol.ts";
 import { SLOW_FACTOR } from "./_slow_factor.ts";
 import { type ProgressView, progressView } from "./_progress.ts";
+import { releaseMemory } from "./_release_memory.ts";
 import { SANDBOX_SOURCE } from "./_sandbox_source.ts";
 
 /**
@@ -158,7 +159,7 @@ export async function runRuleHost(): Promise<number> {
       progress = progressView(msg.buffer);
       send({ t: "ready" });
       URL.revokeObjectURL(url); // the worker's module is loaded: its source's copy can go
-      collectGarbage(); // this thread's start-up is over
+      releaseMemory(); // this thread's start-up is over
     } else if (msg?.t === "names") [rules, handlers] = [msg.rules, msg.handlers];
     else if (msg?.t === "eof") done.resolve(0);
   };
@@ -170,16 +171,4 @@ export async function runRuleHost(): Promise<number> {
   clearTimeout(timer);
   worker.terminate();
   return code;
-}
-
-/**
- * A memory-reducing collection, when the host runs with `--expose-gc` (HOST_V8_FLAGS); the
- * "last-resort" flavour is the one that returns the freed pages.
- */
-function collectGarbage(): void {
-  (globalThis as { gc?: (o: unknown) => void }).gc?.({
-    type: "major",
-    execution: "sync",
-    flavor: "last-resort",
-  });
 }

@@ -24,6 +24,7 @@ export {
 } from "./counters.ts";
 export { defaultHostCommand, HOST_SUBCOMMAND, HOST_V8_FLAGS, runRuleHost } from "./_host_client.ts";
 export type { HostCommand } from "./_host_client.ts";
+export { releaseMemory } from "./_release_memory.ts";
 export { formatProblem } from "./_sources.ts";
 export type { RuleProblem } from "./_sources.ts";
 export type { RuleLog } from "./_protocol.ts";

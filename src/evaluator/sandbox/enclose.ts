@@ -226,6 +226,7 @@ export function enclose(): Glue {
   const setPromiseHooks = core.setPromiseHooks.bind(core);
   const defineProperty = Object.defineProperty;
   const gc = g.gc as ((o: object) => void) | undefined; // emptied on the global below
+  // `_release_memory.ts`'s options (the worker is built only from the modules it names).
   const releaseMemory = { type: "major", execution: "sync", flavor: "last-resort" };
 
   let consoleSink: ConsoleSink = () => {};
