@@ -59,6 +59,7 @@ import {
   treeMemory,
   usage,
 } from "./_proc.ts";
+import { freePort, startMosquitto } from "./_broker.ts";
 import { RULE } from "./_rules.ts";
 import { captureCollectd, writeTraffic } from "./_traffic.ts";
 
@@ -102,19 +103,6 @@ async function send(port: number, rate: number, traffic: string, seconds = SECON
     sentValues: number;
     sentPackets: number;
   };
-}
-
-function freePort(transport: "udp" | "tcp"): number {
-  if (transport === "udp") {
-    const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-    const p = (s.addr as Deno.NetAddr).port;
-    s.close();
-    return p;
-  }
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -177,34 +165,6 @@ interface Line {
   cpuPerM: number;
   peak: TreeMemory;
   steal: number;
-}
-
-async function startMosquitto(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = freePort("tcp");
-  await Deno.writeTextFile(
-    join(dir, "mosquitto.conf"),
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`,
-  );
-  const child = new Deno.Command("/usr/sbin/mosquitto", {
-    args: ["-c", join(dir, "mosquitto.conf")],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      await sleep(50);
-    }
-  }
-  return {
-    port,
-    async stop() {
-      child.kill();
-      await child.status;
-    },
-  };
 }
 
 /** How the agent is started: a command line for a config file. */
@@ -529,7 +489,7 @@ async function main() {
           Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
         }`,
     );
-    if (!args["no-mqtt"]) mosquitto = await startMosquitto(dir);
+    if (!args["no-mqtt"]) mosquitto = await startMosquitto(dir, ["persistence false"]);
     const c = args["no-collectd"] ? null : await collectdRuns(traffic, dir);
     const agents = [];
     for (let r = 0; r < Number(args.repeat); r++) {

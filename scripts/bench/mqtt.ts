@@ -18,45 +18,10 @@ import { parseConfig } from "../../src/config/mod.ts";
 import { createExecutor } from "../../src/executor/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { createCounters } from "../../src/model/mod.ts";
+import { startMosquitto } from "./_broker.ts";
 
 const N = Number(Deno.args[0] ?? 1000);
 const QOS = Number(Deno.args[1] ?? 1) as 0 | 1 | 2;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function startBroker(dir: string) {
-  const port = freePort();
-  const conf = join(dir, "mosquitto.conf");
-  await Deno.writeTextFile(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      "allow_anonymous true",
-      "set_tcp_nodelay true",
-      "max_queued_messages 100000",
-      ...(Deno.uid() === 0 ? ["user root"] : []),
-    ].join("\n") + "\n",
-  );
-  const child = new Deno.Command("/usr/sbin/mosquitto", {
-    args: ["-c", conf],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return { port, child };
-}
 
 async function client(port: number, noDelay: boolean): Promise<mqtt.MqttClient> {
   const c = new mqtt.MqttClient(() => {
@@ -120,7 +85,11 @@ function summary(label: string, times: number[]) {
 }
 
 const dir = await Deno.makeTempDir({ prefix: "edge-agent-bench-" });
-const broker = await startBroker(dir);
+const broker = await startMosquitto(dir, [
+  "set_tcp_nodelay true",
+  "max_queued_messages 100000",
+  ...(Deno.uid() === 0 ? ["user root"] : []),
+]);
 const logger = createLogger({ level: "error" });
 const counters = createCounters();
 const config = parseConfig(
@@ -292,6 +261,5 @@ try {
   // gone
 }
 await responder.status;
-broker.child.kill("SIGTERM");
-await broker.child.status;
+await broker.stop();
 await Deno.remove(dir, { recursive: true });
