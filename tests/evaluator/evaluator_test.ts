@@ -18,7 +18,8 @@ import {
 
 const SERVICES = { web: { commands: { restart: "/bin/true", reload: "/bin/true" } } };
 
-async function started(
+/** An evaluator over rule files `files`, not started yet (removed with its folder on dispose). */
+async function created(
   files: Record<string, string>,
   options: Partial<EvaluatorOptions> = {},
 ) {
@@ -35,7 +36,6 @@ async function started(
     watch: false,
     ...options,
   });
-  await ev.start();
   return {
     ev,
     log,
@@ -46,6 +46,16 @@ async function started(
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** {@linkcode created}, started. */
+async function started(
+  files: Record<string, string>,
+  options: Partial<EvaluatorOptions> = {},
+) {
+  const s = await created(files, options);
+  await s.ev.start();
+  return s;
 }
 
 const FIRE_ON_LOW = `
@@ -562,35 +572,21 @@ Deno.test("packets beyond the pending bytes bound are dropped and counted, the r
 });
 
 Deno.test("packets submitted before start() wait for the first load and are evaluated by its rules", async () => {
-  const dir = await rulesDir({ "low.ts": FIRE_ON_LOW });
-  const events: RuleEvent[] = [];
-  const ev = createEvaluator({
-    rulesDir: dir,
-    typesDbText: "",
-    services: SERVICES,
-    logger: memoryLogger(),
-    onEvent: (e) => events.push(e),
-    hostCommand: testHostCommand(),
-    watch: false,
-  });
-  try {
-    for (let i = 0; i < 5; i++) {
-      ev.submit(collectdPacket({ values: [50], host: `web${i}` }));
-    }
-    // The intake may open while the agent still starts its other stages: nothing runs yet.
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(events.length, 0);
-    await ev.start();
-    await ev.evaluate([]); // everything submitted before has been through the rule host
-    assert.deepEqual(events.map((e) => `${e.kind} ${e.key}`).sort(), [
-      "fired web0/memory/memory-free",
-      "fired web1/memory/memory-free",
-      "fired web2/memory/memory-free",
-      "fired web3/memory/memory-free",
-      "fired web4/memory/memory-free",
-    ]);
-  } finally {
-    await ev.stop();
-    await Deno.remove(dir, { recursive: true });
+  await using s = await created({ "low.ts": FIRE_ON_LOW });
+  const { ev, events } = s;
+  for (let i = 0; i < 5; i++) {
+    ev.submit(collectdPacket({ values: [50], host: `web${i}` }));
   }
+  // The intake may open while the agent still starts its other stages: nothing runs yet.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(events.length, 0);
+  await ev.start();
+  await ev.evaluate([]); // everything submitted before has been through the rule host
+  assert.deepEqual(events.map((e) => `${e.kind} ${e.key}`).sort(), [
+    "fired web0/memory/memory-free",
+    "fired web1/memory/memory-free",
+    "fired web2/memory/memory-free",
+    "fired web3/memory/memory-free",
+    "fired web4/memory/memory-free",
+  ]);
 });
