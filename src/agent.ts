@@ -125,9 +125,7 @@ export function createAgent(initial: Config, options: AgentOptions): Agent {
           state: config.StateDir,
         },
       );
-      // What start-up allocated and dropped (config, module evaluation, the first rule load)
-      // is given back now, not tens of seconds later by V8's memory reducer.
-      releaseMemory();
+      releaseMemory(); // start-up's garbage, now rather than when V8's memory reducer runs
     },
     async stop() {
       const s = stages;
