@@ -37,8 +37,11 @@ export interface CallSite {
 
 /** What the glue keeps from before the enclosure. Nothing here is reachable from a rule. */
 export interface Glue {
-  /** The process's stdin: the agent's requests. */
-  readonly stdin: ReadableStream<Uint8Array>;
+  /**
+   * Reads the process's stdin (the agent's requests) into `b`, blocking this thread until
+   * something arrives; null at the end of the input.
+   */
+  readSync(b: Uint8Array): number | null;
   /** The process's stdout: the replies (a frame is written whole under the shared lock). */
   readonly stdout: { writeSync(b: Uint8Array): number };
   /** Posts to the rule host's main thread (the captured `postMessage` of the worker). */
@@ -210,7 +213,8 @@ export function enclose(): Glue {
   const D = g.Deno;
   const core = D[D.internal]!.core;
   const lockdown = g.lockdown;
-  const stdin = D.stdin.readable;
+  const stdinFile = D.stdin;
+  const readSync = (b: Uint8Array) => stdinFile.readSync(b);
   const stdoutFile = D.stdout;
   const stdout = { writeSync: (b: Uint8Array) => stdoutFile.writeSync(b) };
   const post = g.postMessage.bind(g);
@@ -293,7 +297,7 @@ export function enclose(): Glue {
   }
 
   return {
-    stdin,
+    readSync,
     stdout,
     toHost: post,
     now,
