@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { contextRuntime } from "../../src/evaluator/_context.ts";
+import { contextRuntime, cursorKey } from "../../src/evaluator/_context.ts";
 import { HandlerStates } from "../../src/evaluator/_handler_states.ts";
 
 const rt = contextRuntime();
@@ -20,6 +20,29 @@ function make() {
   const c = rt.createContext("f.ts::metric::x");
   return { c, ctx: c.ctx, state: rt.emptyState() };
 }
+
+Deno.test("the series key is built from the sample on first use, with empty instances left out", () => {
+  const run = contextRuntime();
+  const c = run.createContext("f.ts::metric::x");
+  const state = run.emptyState();
+  const sample = (plugin_instance: string, type_instance: string) => ({
+    host: "web1",
+    plugin: "cpu",
+    plugin_instance,
+    type: "cpu",
+    type_instance,
+  });
+  c.use(state);
+  run.cursor.parts = sample("0", "idle");
+  run.cursor.time = 100;
+  run.cursor.call++;
+  assert.equal(c.ctx.key, "web1/cpu-0/cpu-idle");
+  assert.equal(run.cursor.parts, null); // built once, kept for the other handlers of the sample
+  c.ctx.sustained(true);
+  assert.deepEqual(Object.keys(state.series), ["web1/cpu-0/cpu-idle"]);
+  run.cursor.parts = sample("", "");
+  assert.equal(cursorKey(run.cursor), "web1/cpu/cpu");
+});
 
 Deno.test("ctx.sustained() turns true after N consecutive samples and false on the first sample without the condition", () => {
   const cond = [true, true, true, true, false, true, true, true];

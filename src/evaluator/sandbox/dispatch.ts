@@ -3,10 +3,10 @@
  * time (the progress slots say whose code runs and count the calls). Kept free of rarely taken
  * paths (a throw, an action): V8 would compile them from no type feedback and leave the
  * optimized loop each time one is first taken; those live in `handler_log.ts` and `decide.ts`.
- * No allocation per item beyond its series key.
+ * No allocation per item (its series key is built only when a handler's state or result needs it).
  * @module
  */
-import type { Cursor } from "../_context.ts";
+import { type Cursor, cursorKey } from "../_context.ts";
 import type { ProgressView } from "../_progress.ts";
 import type { HandlerLog } from "./handler_log.ts";
 import type { HandlerTable } from "./handler_table.ts";
@@ -46,12 +46,9 @@ export function createDispatch(o: DispatchOptions) {
           : notificationFor.named.get(item.plugin) ?? notificationFor.other)
         : metricFor.named.get(item.plugin) ?? metricFor.other;
       if (list.length === 0) continue;
-      const key = item.host + "/" + item.plugin +
-        (item.plugin_instance ? "-" + item.plugin_instance : "") +
-        "/" + item.type + (item.type_instance ? "-" + item.type_instance : "");
       const time = item.time;
       if (time > latest) latest = time;
-      cursor.key = key;
+      cursor.parts = item;
       cursor.time = time;
       for (let i = 0; i < list.length; i++) {
         const h = list[i]!;
@@ -71,7 +68,7 @@ export function createDispatch(o: DispatchOptions) {
         }
         if ((r === undefined || r === null || r === false) && h.firing === 0) continue;
         try {
-          decide(h, r, key, time, batch.events);
+          decide(h, r, cursorKey(cursor), time, batch.events);
         } catch (e) {
           log.threw(h, e, batch); // a getter or proxy in what it returned threw
         }
