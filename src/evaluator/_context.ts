@@ -13,10 +13,11 @@
  * Handler state layout: `{ state: {}, series: { [key]: { h: { [id]: helper }, t: lastTime,
  * e: 1 while listed for the next delta, data?: {} } }, fired: { [key]: 1 } }`; a series not
  * seen for an hour is forgotten. Time is the sample's own time (seconds), so a replay runs on
- * the recording's clock. A record's `data` exists once the handler asked for `ctx.series`, and
- * its `t` is a whole second: with 1 000 hosts and 50 handlers there are ~60 000 records, each
- * held by the rule host and by the agent's copy, and an empty object or a boxed fractional
- * number in each is megabytes in both.
+ * the recording's clock. A record exists once a helper left its resting state (a latch whose
+ * condition is false, a count of 0: the same as a new one) or the handler asked for `ctx.series`
+ * (then it has `data`), and its `t` is a whole second: records are held by the rule host and by
+ * the agent's copy, and with 1 000 hosts and 50 handlers a record per series seen was ~60 000
+ * of them (tens of megabytes in both, where nothing was happening).
  */
 import { StateChanges } from "./_context_changes.ts";
 import {
@@ -97,50 +98,11 @@ export type ContextRuntime = ReturnType<typeof contextRuntime>;
  * without checking every handler after every call).
  */
 function createContext(cursor: Cursor, handlerName: string, onDirty: () => void) {
-  let hs: any = null; // the handler state being used
-  let seriesState: any = null;
-  let seen = -1; // the cursor call this context last reset itself for
-  let call = 0;
   const changes = new StateChanges(onDirty);
-
-  /**
-   * The current series' record (created on first use). Reading it changes nothing: its time
-   * `t` (for expiry) moves only in steps of T_STEP seconds, and only what changes state is
-   * listed for the next delta (touch()), so a steady series costs almost no writes or sync.
-   */
-  const record = () => {
-    if (seen !== cursor.call) {
-      seen = cursor.call;
-      seriesState = null;
-      call = 0;
-    }
-    if (seriesState === null) {
-      const key = cursorKey(cursor);
-      const time = cursor.time;
-      seriesState = hs.series[key];
-      if (seriesState === undefined) {
-        seriesState = hs.series[key] = { h: {}, t: Math.floor(time), e: 0 };
-        touch();
-      } else if (time > seriesState.t + T_STEP || time < seriesState.t) {
-        seriesState.t = Math.floor(time);
-        touch(); // the agent's copy keeps a time close enough for expiry after a restart
-      }
-    }
-    return seriesState;
-  };
-  /** Lists the current series for the next delta (once until then). */
-  const touch = () => changes.touchSeries(seriesState, cursorKey(cursor));
-  /** The helper record of this call site (kind: SUSTAINED, CONSECUTIVE or RATE). */
-  const helper = (id: string | undefined, kind: number) => {
-    const s = record();
-    const name = id ?? (call < IDS.length ? IDS[call++]! : "#" + call++);
-    let h = s.h[name];
-    if (h === undefined) {
-      h = s.h[name] = newHelper(kind);
-      touch();
-    }
-    return h;
-  };
+  const records = new SeriesRecords(cursor, changes);
+  const touch = () => records.touch();
+  const helper = (id: string | undefined, kind: number, create: boolean) =>
+    records.helper(id, kind, create);
 
   const ctx = {
     get handler() {
@@ -154,26 +116,30 @@ function createContext(cursor: Cursor, handlerName: string, onDirty: () => void)
     },
     get state() {
       changes.touchState();
-      return hs.state;
+      return records.hs.state;
     },
     get series() {
-      const s = record();
+      records.begin();
+      const s = records.record(true);
       const data = s.data ??= {};
       touch(); // the rule may change it
       return data;
     },
     sustained(condition: boolean, options: any = {}) {
-      const h = helper(options.id, SUSTAINED);
+      // Without `clear`, a latch whose condition is false is at rest: the same as a new one.
+      const h = helper(options.id, SUSTAINED, !!condition || options.clear !== undefined);
+      if (h === null) return false;
       if (stepSustained(h, condition, options, cursor.time)) touch();
       return h.a === 1;
     },
     consecutive(condition: boolean, options: any = {}) {
-      const h = helper(options.id, CONSECUTIVE);
+      const h = helper(options.id, CONSECUTIVE, !!condition); // a count of 0 is a new one
+      if (h === null) return 0;
       if (stepConsecutive(h, condition)) touch();
       return h.n;
     },
     rate(value: number | bigint | null | undefined, options: any = {}) {
-      const h = helper(options.id, RATE);
+      const h = helper(options.id, RATE, true);
       const seconds = options.seconds ?? 60;
       if (value === null || value === undefined) return null;
       touch();
@@ -185,13 +151,13 @@ function createContext(cursor: Cursor, handlerName: string, onDirty: () => void)
     ctx,
     /** Makes the context use handler state `state` (once; again after a restore). */
     use(state: any) {
-      hs = state;
-      seriesState = null;
+      records.hs = state;
+      records.current = null;
       changes.relist(state);
     },
     /** For a single call (tests, tools): state, series `k`, sample time `t`, a new call. */
     bind(state: any, k: string, t: number) {
-      hs = state;
+      records.hs = state;
       cursor.key = k;
       cursor.parts = null;
       cursor.time = t;
@@ -203,17 +169,92 @@ function createContext(cursor: Cursor, handlerName: string, onDirty: () => void)
     },
     /** What changed since the last call, for the agent's copy ({@linkcode StateChanges.take}). */
     takeDelta(max = Infinity) {
-      return changes.take(hs, max);
+      return changes.take(records.hs, max);
     },
     /** Forgets series unseen since `before` ({@linkcode StateChanges.expire}). */
     expire(before: number) {
-      return changes.expire(hs, before);
+      return changes.expire(records.hs, before);
     },
     /** Whether a latch (an active `sustained`) of series `k` holds the condition active. */
     latched(k: string) {
-      return holdsLatch(hs.series[k]);
+      return holdsLatch(records.hs.series[k]);
     },
   };
+}
+
+/**
+ * One handler's series records in its state: the current series' record and its helper
+ * records, looked up once per handler call (the cursor's `call` says when a new one starts).
+ */
+class SeriesRecords {
+  /** The handler state being used. */
+  hs: any = null;
+  /** The current series' record, once looked up in this call (null: not yet, or none). */
+  current: any = null;
+  /** The cursor call this context last reset itself for. */
+  private seen = -1;
+  /** Helper calls so far in this handler call (their default ids: "#0", "#1", …). */
+  private call = 0;
+
+  constructor(private readonly cursor: Cursor, private readonly changes: StateChanges) {}
+
+  /** A new handler call: forget what was cached for the last one (lazily). */
+  begin() {
+    if (this.seen !== this.cursor.call) {
+      this.seen = this.cursor.call;
+      this.current = null;
+      this.call = 0;
+    }
+  }
+
+  /**
+   * The current series' record, created on first use when `create` (else null when there is
+   * none). Reading it changes nothing: its time `t` (for expiry) moves only in steps of T_STEP
+   * seconds, and only what changes state is listed for the next delta (touch()), so a steady
+   * series costs almost no writes or sync.
+   */
+  record(create: boolean) {
+    if (this.current === null) {
+      const key = cursorKey(this.cursor);
+      const time = this.cursor.time;
+      const found = this.hs.series[key];
+      if (found !== undefined) {
+        this.current = found;
+        if (time > found.t + T_STEP || time < found.t) {
+          found.t = Math.floor(time);
+          this.touch(); // the agent's copy keeps a time close enough for expiry after a restart
+        }
+      } else if (create) {
+        this.current = this.hs.series[key] = { h: {}, t: Math.floor(time), e: 0 };
+        this.touch();
+      }
+    }
+    return this.current;
+  }
+
+  /** Lists the current series for the next delta (once until then). */
+  touch() {
+    this.changes.touchSeries(this.current, cursorKey(this.cursor));
+  }
+
+  /**
+   * The helper record of this call site (kind: SUSTAINED, CONSECUTIVE or RATE); with `create`
+   * false, null when the series has none yet (a helper at rest is no different from a new one,
+   * so none is kept: state grows with the series where something happens, not with the fleet).
+   */
+  helper(id: string | undefined, kind: number, create: boolean) {
+    this.begin();
+    const name = id ?? (this.call < IDS.length ? IDS[this.call++]! : "#" + this.call++);
+    const s = this.record(create);
+    if (s === null) return null;
+    let h = s.h[name];
+    if (h === undefined) {
+      if (!create) return null;
+      h = s.h[name] = newHelper(kind);
+      this.touch();
+    }
+    return h;
+  }
 }
 
 /** A fresh handler state. */

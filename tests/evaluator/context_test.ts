@@ -169,7 +169,7 @@ Deno.test("a restored state is synced again from its next touch, whatever its re
   assert.deepEqual(Object.keys(fresh.takeDelta().k), ["a"]);
 });
 
-Deno.test("a steady condition changes no state: after the first samples nothing is sent to the agent", () => {
+Deno.test("a latch at rest and a count of 0 keep no state, and a steady series sends nothing to the agent", () => {
   const { c, state } = make();
   const sample = (t: number, high = false) => {
     c.bind(state, "h/memory/memory-free", t);
@@ -177,15 +177,24 @@ Deno.test("a steady condition changes no state: after the first samples nothing 
     c.ctx.sustained(false, { seconds: 30, id: "long" });
     c.ctx.consecutive(high);
   };
-  sample(0);
-  assert.notEqual(c.takeDelta(), null);
-  sample(10);
-  c.takeDelta();
-  for (let t = 20; t < 300; t += 10) sample(t);
+  for (let t = 0; t < 300; t += 10) sample(t);
   assert.equal(c.takeDelta(), null);
-  // Its time still moves for expiry (in 5-minute steps), and a change is sent again.
+  assert.deepEqual(state.series, {});
+  // The count starts: the series gets a record, holding that helper only.
+  sample(300, true);
+  assert.deepEqual(c.takeDelta().k["h/memory/memory-free"].h, { "#1": { n: 1 } });
   sample(310);
+  assert.equal(c.takeDelta().k["h/memory/memory-free"].h["#1"].n, 0);
+  for (let t = 320; t < 600; t += 10) sample(t);
+  assert.equal(c.takeDelta(), null);
+  // Its time still moves for expiry (in 5-minute steps).
+  sample(610);
   assert.deepEqual(Object.keys(c.takeDelta().k), ["h/memory/memory-free"]);
-  sample(320, true);
-  assert.equal(c.takeDelta().k["h/memory/memory-free"].h["#1"].n, 1);
+});
+
+Deno.test("a latch with its own clear condition is kept from the first sample (its clearing counts)", () => {
+  const { c, state } = make();
+  c.bind(state, "h/memory/memory-free", 0);
+  c.ctx.sustained(false, { clear: true, clearSamples: 2 });
+  assert.deepEqual(Object.keys(state.series), ["h/memory/memory-free"]);
 });
