@@ -27,6 +27,8 @@
  * - `--v8-flags`: DENO_V8_FLAGS for the agent and its rule host (experiments with V8's heap sizes,
  *   e.g. `--max-semi-space-size=2`), on top of the flags they are started with.
  * - `--no-collectd`: the agent's lines only (quicker experiments; no ratio is printed).
+ * - `--repeat N`: N rounds, each collectd's lines then every agent configuration's; an agent
+ *   line's ratio is to the collectd line of its own round (the machine's speed drifts).
  * - Idle: after `--idle` seconds (the broker connected), memory, and CPU over the second half.
  * - `--rmem-default package` (default): net.core.rmem_default as the package's sysctl file sets it
  *   (packaging/sysctl/), for both receivers, restored afterwards; `keep`: as it is; or bytes.
@@ -490,46 +492,54 @@ async function main() {
         }`,
     );
     if (!args["no-mqtt"]) mosquitto = await startMosquitto(dir, ["persistence false"]);
-    const c = args["no-collectd"] ? null : await collectdRuns(traffic, dir);
-    const agents = [];
+    // Rounds: collectd, then each agent configuration; a ratio is to its own round's collectd
+    // (this machine's speed drifts by tens of percent over minutes).
+    const rounds = [];
     for (let r = 0; r < Number(args.repeat); r++) {
+      const c = args["no-collectd"] ? null : await collectdRuns(traffic, dir);
+      const agents = [];
       for (const h of args.handlers!.split(",")) {
         agents.push(await agentRuns(layout, h, traffic, dir, mosquitto?.port ?? null));
       }
+      rounds.push({ c, agents });
     }
-    const ref = new Map(c?.lines.map((l) => [l.rate, l.cpuPerM]));
     console.log(
       "\nmemory: private+code once / PSS sum / RSS sum of the process tree (see _proc.ts)\n" +
         "who                           offered/s  lost%  CPU-s (per process)          CPU-s/M values  " +
         "×collectd  peak memory              steal  peak private (MiB)",
     );
-    for (const l of [...c?.lines ?? [], ...agents.flatMap((a) => a.lines)]) {
-      const ratio = ref.has(l.rate) ? (l.cpuPerM / ref.get(l.rate)!).toFixed(2) : "-";
-      console.log(
-        `${l.who.padEnd(29)} ${String(l.rate / 1000).padStart(6)} k  ${
-          l.lostPct.toFixed(2).padStart(5)
-        }  ${`${l.cpu.toFixed(2)} (${l.perProcess})`.padEnd(28)} ${
-          l.cpuPerM.toFixed(2).padStart(14)
-        }  ${ratio.padStart(9)}  ${three(l.peak)}  ${
-          (l.steal * 100).toFixed(1).padStart(4)
-        }%  ${l.peak.detail}`,
-      );
+    for (const { c, agents } of rounds) {
+      const ref = new Map(c?.lines.map((l) => [l.rate, l.cpuPerM]));
+      for (const l of [...c?.lines ?? [], ...agents.flatMap((a) => a.lines)]) {
+        const ratio = ref.has(l.rate) ? (l.cpuPerM / ref.get(l.rate)!).toFixed(2) : "-";
+        console.log(
+          `${l.who.padEnd(29)} ${String(l.rate / 1000).padStart(6)} k  ${
+            l.lostPct.toFixed(2).padStart(5)
+          }  ${`${l.cpu.toFixed(2)} (${l.perProcess})`.padEnd(28)} ${
+            l.cpuPerM.toFixed(2).padStart(14)
+          }  ${ratio.padStart(9)}  ${three(l.peak)}  ${
+            (l.steal * 100).toFixed(1).padStart(4)
+          }%  ${l.peak.detail}`,
+        );
+      }
     }
     console.log(
       "\nidle memory of the tree (private+code once / PSS sum / RSS sum), idle CPU (% of a core):",
     );
-    if (c) {
-      const who = "collectd receiver".padEnd(32);
-      console.log(`  ${who}${three(c.idle)}  CPU ${c.idleCpu.toFixed(2)} %`);
-    }
-    for (const a of agents) {
-      console.log(
-        `  agent, ${(a.label + (mosquitto ? ", MQTT" : "")).padEnd(25)}${
-          three(a.idle)
-        }  (${a.idle.detail}); CPU ${a.idleCpu.toFixed(2)} %; start-up to "listening" ${
-          a.startMs.toFixed(0)
-        } ms`,
-      );
+    for (const { c, agents } of rounds) {
+      if (c) {
+        const who = "collectd receiver".padEnd(32);
+        console.log(`  ${who}${three(c.idle)}  CPU ${c.idleCpu.toFixed(2)} %`);
+      }
+      for (const a of agents) {
+        console.log(
+          `  agent, ${(a.label + (mosquitto ? ", MQTT" : "")).padEnd(25)}${
+            three(a.idle)
+          }  (${a.idle.detail}); CPU ${a.idleCpu.toFixed(2)} %; start-up to "listening" ${
+            a.startMs.toFixed(0)
+          } ms`,
+        );
+      }
     }
   } finally {
     if (restoreRmem !== null) setRmemDefault(restoreRmem);
