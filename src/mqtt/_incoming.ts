@@ -4,7 +4,7 @@
  * leaves it with the broker, which delivers it again.
  * @module
  */
-import mqtt from "mqtt";
+import type mqtt from "mqtt";
 import type { Logger } from "../model/mod.ts";
 
 /** MQTT quality of service: 0 at most once, 1 at least once, 2 exactly once. */
@@ -29,11 +29,13 @@ export interface Delivery {
 
 /**
  * The hooks handing every incoming message to `onMessage`, one at a time; the next waits for it.
- * A throw is logged; the message is acknowledged anyway.
+ * A throw is logged; the message is acknowledged anyway. `Store` is mqtt.js's in-memory store
+ * (passed in: mqtt.js is loaded when the first connection opens, not when the agent starts).
  */
 export function deliverBeforeAck(
   onMessage: ((message: IncomingMessage) => Promise<void> | void) | undefined,
   log: Logger,
+  Store: typeof mqtt.Store,
 ): Delivery {
   /** Hands one message to onMessage; resolves when it is done (never rejects). */
   async function deliver(packet: mqtt.IPublishPacket): Promise<void> {
@@ -55,7 +57,7 @@ export function deliverBeforeAck(
     }
   }
   return {
-    store: deliveringStore(deliver),
+    store: deliveringStore(deliver, new Store()),
     handleMessage(packet, callback) {
       // QoS 2 messages were handed on when stored, before PUBREC (deliveringStore).
       if (packet.qos === 2) return callback();
@@ -71,8 +73,10 @@ export function deliverBeforeAck(
  * waits for it like PUBACK does for QoS 1. A retransmitted PUBLISH (same packet id, still
  * stored) is not handed on twice.
  */
-function deliveringStore(deliver: (packet: mqtt.IPublishPacket) => Promise<void>): mqtt.IStore {
-  const memory = new mqtt.Store();
+function deliveringStore(
+  deliver: (packet: mqtt.IPublishPacket) => Promise<void>,
+  memory: mqtt.IStore,
+): mqtt.IStore {
   const held = new Set<number>();
   const store: mqtt.IStore = {
     put(packet, cb) {

@@ -74,7 +74,7 @@ export async function createBrokerConnection(
   const rotation = new EndpointRotation(settings.endpoints, settings.reconnectMs);
   const link = new LinkState(log, options.counters);
   const subscriptions = new Subscriptions(log, () => link.broker);
-  const delivery = deliverBeforeAck(options.onMessage, log);
+  const delivery = deliverBeforeAck(options.onMessage, log, lib.Store);
   let client: mqtt.MqttClient | null = null;
   let stopped = false;
 
