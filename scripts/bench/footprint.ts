@@ -16,7 +16,8 @@
  * - The agent, as the package runs it (default): `scripts/bundle`'s files and a copy of the Deno
  *   runtime in a folder of their own (so no other process shares its pages, as in
  *   /usr/lib/edge-agent), started with the daemon's derived flags, `DENO_DIR` a cache folder (the
- *   unit's /var/cache/edge-agent), `EDGE_AGENT_RMEM_DEFAULT` read as the package's launcher does.
+ *   unit's /var/cache/edge-agent), `EDGE_AGENT_RMEM_DEFAULT` read and `MALLOC_ARENA_MAX=1` set as
+ *   the package's launcher does.
  *   Each configuration is started once before it is measured (the code cache, as on every start
  *   but the first after an install). `--agent LAUNCHER` runs another launcher instead
  *   (`scripts/agent`: the development run). With a real mosquitto (unless `--no-mqtt`),
@@ -206,6 +207,7 @@ async function bundleLayout(dir: string): Promise<Layout> {
           DENO_DIR: cache,
           DENO_NO_UPDATE_CHECK: "1",
           EDGE_AGENT_RMEM_DEFAULT: String(rmemDefault()),
+          MALLOC_ARENA_MAX: "1", // as the package's launcher sets it
           ...(args["v8-flags"] ? { DENO_V8_FLAGS: args["v8-flags"] } : {}),
         },
       };

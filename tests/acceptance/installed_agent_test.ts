@@ -113,6 +113,25 @@ Deno.test({
 });
 
 Deno.test({
+  name: "the installed daemon and its rule host run with one malloc arena, as the launcher sets",
+  ...serial,
+  async fn() {
+    const { agent } = running();
+    const environ = async (pid: number) =>
+      (await Deno.readTextFile(`/proc/${pid}/environ`)).split("\0");
+    assert.ok((await environ(agent.process.pid)).includes("MALLOC_ARENA_MAX=1"));
+    const children = (await run("pgrep", ["-P", String(agent.process.pid)])).trim().split("\n");
+    const hosts = [];
+    for (const pid of children.map(Number)) {
+      const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+      if (cmdline.includes("rule-host")) hosts.push(pid);
+    }
+    assert.equal(hosts.length, 1, `one rule host among the daemon's children ${children}`);
+    assert.ok((await environ(hosts[0]!)).includes("MALLOC_ARENA_MAX=1"));
+  },
+});
+
+Deno.test({
   name:
     "a real collectd's values fire a rule, the repair command runs and an audit line records it",
   ...serial,
