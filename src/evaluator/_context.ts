@@ -100,9 +100,6 @@ export type ContextRuntime = ReturnType<typeof contextRuntime>;
 function createContext(cursor: Cursor, handlerName: string, onDirty: () => void) {
   const changes = new StateChanges(onDirty);
   const records = new SeriesRecords(cursor, changes);
-  const touch = () => records.touch();
-  const helper = (id: string | undefined, kind: number, create: boolean) =>
-    records.helper(id, kind, create);
 
   const ctx = {
     get handler() {
@@ -119,30 +116,29 @@ function createContext(cursor: Cursor, handlerName: string, onDirty: () => void)
       return records.hs.state;
     },
     get series() {
-      records.begin();
       const s = records.record(true);
       const data = s.data ??= {};
-      touch(); // the rule may change it
+      records.touch(); // the rule may change it
       return data;
     },
     sustained(condition: boolean, options: any = {}) {
       // Without `clear`, a latch whose condition is false is at rest: the same as a new one.
-      const h = helper(options.id, SUSTAINED, !!condition || options.clear !== undefined);
+      const h = records.helper(options.id, SUSTAINED, !!condition || options.clear !== undefined);
       if (h === null) return false;
-      if (stepSustained(h, condition, options, cursor.time)) touch();
+      if (stepSustained(h, condition, options, cursor.time)) records.touch();
       return h.a === 1;
     },
     consecutive(condition: boolean, options: any = {}) {
-      const h = helper(options.id, CONSECUTIVE, !!condition); // a count of 0 is a new one
+      const h = records.helper(options.id, CONSECUTIVE, !!condition); // a count of 0 is a new one
       if (h === null) return 0;
-      if (stepConsecutive(h, condition)) touch();
+      if (stepConsecutive(h, condition)) records.touch();
       return h.n;
     },
     rate(value: number | bigint | null | undefined, options: any = {}) {
-      const h = helper(options.id, RATE, true);
+      const h = records.helper(options.id, RATE, true);
       const seconds = options.seconds ?? 60;
       if (value === null || value === undefined) return null;
-      touch();
+      records.touch();
       return stepRate(h, value, seconds, cursor.time);
     },
   };
@@ -199,7 +195,7 @@ class SeriesRecords {
   constructor(private readonly cursor: Cursor, private readonly changes: StateChanges) {}
 
   /** A new handler call: forget what was cached for the last one (lazily). */
-  begin() {
+  private begin() {
     if (this.seen !== this.cursor.call) {
       this.seen = this.cursor.call;
       this.current = null;
@@ -214,6 +210,7 @@ class SeriesRecords {
    * series costs almost no writes or sync.
    */
   record(create: boolean) {
+    this.begin();
     if (this.current === null) {
       const key = cursorKey(this.cursor);
       const time = this.cursor.time;
